@@ -1,0 +1,55 @@
+# Bourse: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+UV ?= uv
+OPS ?= 1000000
+
+.PHONY: help bootstrap lint typecheck test test-fast bench bench-b bench-e2e
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv and the locked environment (idempotent)
+	@scripts/bootstrap.sh
+
+lint: bootstrap ## ruff
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+# mypy runs per workspace member: every member has its own tests/conftest.py.
+MEMBERS = $(sort $(dir $(wildcard exchange/*/pyproject.toml libs/*/pyproject.toml servers/services/*/pyproject.toml)))
+
+typecheck: bootstrap ## mypy (strict), one workspace member at a time
+	@set -e; for member in $(MEMBERS); do echo "mypy $$member"; $(UV) run mypy $$member; done
+	$(UV) run mypy scripts
+
+test: lint typecheck ## everything: lint, types, the whole test suite
+	$(UV) run pytest
+
+test-fast: bootstrap ## the test suite without lint and types
+	$(UV) run pytest -q
+
+bench: bootstrap ## matching-engine benchmark, workload a, vs every installed peer (OPS=...)
+	$(UV) run python -m bourse.matching.bench --workload a --ops $(OPS)
+
+bench-b: bootstrap ## matching-engine benchmark, workload b (exchange-core's mix)
+	$(UV) run python -m bourse.matching.bench --workload b --ops $(OPS)
+
+RATE ?= 1000
+SECONDS ?= 20
+bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS
+	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS)
+
+.PHONY: up down ps logs
+
+up: ## run the whole stack behind nginx on http://127.0.0.1:8080 (installs what is missing)
+	@scripts/up.sh
+
+down: ## stop the stack (PostgreSQL and RabbitMQ keep running)
+	@scripts/down.sh
+
+ps: ## status of the stack's programs
+	@if [ -S var/supervisor/supervisor.sock ]; then .venv/bin/supervisorctl -c var/supervisor/supervisord.conf status || true; else echo "the stack is not running (make up)"; fi
+
+logs: ## follow the stack's logs (var/log, var/nginx/logs)
+	@tail -n 20 -F var/log/*.log var/nginx/logs/*.log

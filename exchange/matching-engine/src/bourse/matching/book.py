@@ -1,0 +1,765 @@
+"""One symbol's limit order book: price-time priority, deterministic, no I/O.
+
+Layout, chosen for CPython speed:
+
+* A resting order is a list ``[id, qty, price, side, owner, tif, post_only]`` (indices
+  below); a list is several times cheaper to create than an object with slots.
+* Each side keeps ``levels`` (price -> ``_Level``) and ``keys``, the sorted level keys
+  with the best price last: key = price for bids and -price for asks. An incoming order
+  crosses the opposite side while ``keys[-1] >= sign * limit``, so one matching loop
+  serves both sides, and the best price is ``keys[-1]``: O(1).
+* A level is a FIFO deque. Cancels are lazy: the order's qty becomes 0 and it stays in
+  the deque until matching pops it or the level compacts, so a cancel is O(1).
+* ``_orders`` maps every live id (resting or pending stop) to its record, in acceptance
+  order (a dict keeps insertion order and an in-place update keeps the position), which
+  is the order that ``end_of_day`` and mass cancels must follow.
+"""
+
+from bisect import bisect_left, bisect_right, insort
+from collections import deque
+from typing import Any
+
+from bourse.matching.ids import UsedIds
+from bourse.matching.types import (
+    ACCEPTED,
+    BUDGET_EXHAUSTED,
+    BUY,
+    CANCELLED,
+    DUPLICATE_ID,
+    END_OF_DAY,
+    FOK,
+    INVALID_BUDGET,
+    INVALID_PRICE,
+    INVALID_QTY,
+    INVALID_SIDE,
+    INVALID_TIF,
+    INVALID_TYPE,
+    IOC,
+    MARKET_UNFILLED,
+    MASS_CANCEL,
+    ORDER_TYPES,
+    POST_ONLY,
+    REJECTED,
+    REPLACED,
+    SELF_TRADE,
+    SIDES,
+    TIFS,
+    TRADE,
+    TRIGGERED,
+    UNKNOWN_ORDER,
+    USER,
+    Event,
+    is_positive_int,
+)
+
+ID, QTY, PRICE, SIDE, OWNER, TIF, POST = range(7)
+Order = list[Any]
+
+_NO_LIMIT = -(1 << 80)  # below every key: a market order crosses any price
+_COMPACT_MIN_DEAD = 16
+_MAX_IDLE_LEVELS = 256  # emptied levels kept for reuse, beyond twice the listed ones
+
+
+class _Level:
+    __slots__ = ("dead", "price", "queue", "total")
+
+    def __init__(self, price: int) -> None:
+        self.price = price  # orders here share this int object: ~32 bytes less per order
+        self.queue: deque[Order] = deque()
+        self.total = 0  # open quantity of the live orders
+        self.dead = 0  # cancelled orders still sitting in the queue
+
+
+class _BookSide:
+    __slots__ = ("keys", "levels", "sign")
+
+    def __init__(self, sign: int) -> None:
+        self.sign = sign
+        self.levels: dict[int, _Level] = {}
+        self.keys: list[int] = []
+
+    def best(self) -> tuple[int, int] | None:
+        if not self.keys:
+            return None
+        price = self.keys[-1] * self.sign
+        return price, self.levels[price].total
+
+    def depth(self, n: int) -> list[tuple[int, int]]:
+        keys, levels, sign = self.keys, self.levels, self.sign
+        return [(k * sign, levels[k * sign].total) for k in reversed(keys[-n:])] if n > 0 else []
+
+    def drop_level(self, price: int) -> None:
+        """Unlist an emptied level; its object stays in ``levels`` to be reused."""
+        keys = self.keys
+        del keys[bisect_left(keys, price * self.sign)]
+
+    def reopen(self, price: int) -> "_Level":
+        """The level for ``price``, listed again: a new one, or an emptied one reused
+        (price levels near the touch empty and refill all day long)."""
+        level = self.levels.get(price)
+        if level is None:
+            if len(self.levels) > 2 * len(self.keys) + _MAX_IDLE_LEVELS:
+                self._forget_idle_levels()
+            level = self.levels[price] = _Level(price)
+        else:
+            level.queue.clear()  # only dead entries can be left in an emptied level
+            level.dead = 0
+        insort(self.keys, self.sign * price)
+        return level
+
+    def _forget_idle_levels(self) -> None:
+        self.levels = {price: lvl for price, lvl in self.levels.items() if lvl.total}
+
+
+class StopOrder:
+    """A stop or stop-limit order waiting, hidden, for its trigger price."""
+
+    __slots__ = ("id", "owner", "post_only", "price", "qty", "rank", "side", "stop_price", "tif")
+
+    def __init__(
+        self,
+        oid: int,
+        side: str,
+        qty: int,
+        price: int | None,
+        stop_price: int,
+        tif: str,
+        owner: str | None,
+        post_only: bool,
+        rank: int,
+    ) -> None:
+        self.id = oid
+        self.side = side
+        self.qty = qty
+        self.price = price  # None: a stop (runs as market); else a stop-limit
+        self.stop_price = stop_price
+        self.tif = tif
+        self.owner = owner
+        self.post_only = post_only
+        self.rank = rank  # acceptance rank: stops fire in this order
+
+
+class _StopIndex:
+    """Pending stops of one side bucketed by stop price (ascending), FIFO per bucket."""
+
+    __slots__ = ("buckets", "prices")
+
+    def __init__(self) -> None:
+        self.prices: list[int] = []
+        self.buckets: dict[int, list[StopOrder]] = {}
+
+    def add(self, stop: StopOrder) -> None:
+        bucket = self.buckets.get(stop.stop_price)
+        if bucket is None:
+            self.buckets[stop.stop_price] = [stop]
+            insort(self.prices, stop.stop_price)
+        else:
+            bucket.append(stop)
+
+    def remove(self, stop: StopOrder) -> None:
+        bucket = self.buckets[stop.stop_price]
+        bucket.remove(stop)
+        if not bucket:
+            del self.buckets[stop.stop_price]
+            del self.prices[bisect_left(self.prices, stop.stop_price)]
+
+    def pop_range(self, lo: int, hi: int) -> list[StopOrder]:
+        """Remove and return the stops whose buckets are ``prices[lo:hi]``."""
+        prices, buckets = self.prices, self.buckets
+        fired = [stop for price in prices[lo:hi] for stop in buckets.pop(price)]
+        del prices[lo:hi]
+        return fired
+
+
+class OrderBook:
+    """The book of one symbol. Every command returns the events it produced, in order."""
+
+    def __init__(self, symbol: str = "") -> None:
+        self.symbol = symbol
+        self.bids = _BookSide(1)
+        self.asks = _BookSide(-1)
+        self.seq = 0  # events emitted so far; an event's seq is its 1-based position
+        self.trade_count = 0
+        self.last_price: int | None = None
+        self._orders: dict[int, Order | StopOrder] = {}
+        self._ids = UsedIds()
+        self._buy_stops = _StopIndex()
+        self._sell_stops = _StopIndex()
+        self._stop_count = 0
+        self._stop_rank = 0
+
+    # ------------------------------------------------------------------ commands
+
+    def limit(
+        self,
+        oid: int,
+        side: str,
+        price: int,
+        qty: int,
+        tif: str = "gtc",
+        owner: str | None = None,
+        post_only: bool = False,
+    ) -> list[Event]:
+        """A new limit order. The hot path: checks are inlined, and an order that does not
+        cross rests without further calls."""
+        ids = self._ids
+        if oid == ids.hi and not ids.sparse:  # UsedIds.add's common case, inlined
+            ids.hi = oid + 1
+        elif not ids.add(oid):
+            return self._reject(oid, DUPLICATE_ID)
+        if side == "buy":
+            own, opp = self.bids, self.asks
+        elif side == "sell":
+            own, opp = self.asks, self.bids
+        else:
+            return self._reject(oid, INVALID_SIDE)
+        if tif not in {"gtc", "day", "ioc", "fok"}:  # literals: constants, not global loads
+            return self._reject(oid, INVALID_TIF)
+        if type(qty) is not int or qty <= 0:
+            return self._reject(oid, INVALID_QTY)
+        if type(price) is not int or price <= 0:
+            return self._reject(oid, INVALID_PRICE)
+        okeys = opp.keys
+        limit_key = opp.sign * price
+        if (okeys and okeys[-1] >= limit_key) or tif in {"ioc", "fok"}:
+            ev: list[Event] = [("accepted", oid)]
+            trades = self.trade_count
+            if post_only or tif == "fok" or not okeys or okeys[-1] < limit_key:
+                self._enter_limit(ev, oid, side, price, qty, tif, owner, post_only)
+            else:  # a plain crossing order: straight to matching
+                qty = self._match(ev, oid, owner, opp, limit_key, qty)
+                if qty:
+                    self._rest_or_drop(ev, own, oid, side, price, qty, tif, owner, post_only)
+            if self.trade_count != trades and self._stop_count:
+                self._trigger_stops(ev)
+            self.seq += len(ev)
+            return ev
+        # Rests untouched: _rest inlined, as this is most of the traffic of a real book.
+        level = own.levels.get(price)
+        if level is None or not level.total:
+            level = own.reopen(price)
+        rec = [oid, qty, level.price, side, owner, tif, post_only]
+        level.queue.append(rec)
+        level.total += qty
+        self._orders[oid] = rec
+        self.seq += 1
+        return [("accepted", oid)]
+
+    def new(
+        self,
+        oid: int,
+        side: str,
+        order_type: str,
+        qty: int,
+        price: int | None = None,
+        stop_price: int | None = None,
+        tif: str = "gtc",
+        owner: str | None = None,
+        post_only: bool = False,
+        budget: int | None = None,
+    ) -> list[Event]:
+        """Any new order. ``budget`` (market buys): spend at most that many tick x lots."""
+        if order_type == "limit":
+            return self.limit(oid, side, price, qty, tif, owner, post_only)  # type: ignore[arg-type]
+        if not self._ids.add(oid):
+            return self._reject(oid, DUPLICATE_ID)
+        reason = self._invalid_reason(side, order_type, qty, price, stop_price, tif, budget)
+        if reason is not None:
+            return self._reject(oid, reason)
+        ev: list[Event] = [(ACCEPTED, oid)]
+        if order_type == "market":
+            trades = self.trade_count
+            self._enter_market(ev, oid, side, qty, owner, budget)
+            if self.trade_count != trades and self._stop_count:
+                self._trigger_stops(ev)
+        else:
+            limit_price = price if order_type == "stop_limit" else None  # a stop ignores price
+            self._add_stop(oid, side, qty, limit_price, stop_price, tif, owner, post_only)  # type: ignore[arg-type]
+        self.seq += len(ev)
+        return ev
+
+    def cancel(self, oid: int) -> list[Event]:
+        rec = self._orders.pop(oid, None)
+        if type(rec) is list:
+            qty = rec[QTY]
+            level = (self.bids if rec[SIDE] == "buy" else self.asks).levels[rec[PRICE]]
+            if qty < level.total and level.dead < _COMPACT_MIN_DEAD:
+                level.total -= qty  # _unlink's common case, inlined
+                level.dead += 1
+                rec[QTY] = 0
+            else:
+                self._unlink(rec)
+            self.seq += 1
+            return [("cancelled", oid, "user", qty)]
+        if rec is None:
+            return self._reject(oid, UNKNOWN_ORDER)
+        self.seq += 1
+        return [self._cancel_popped(rec, USER)]
+
+    def replace(self, oid: int, price: int | None = None, qty: int | None = None) -> list[Event]:
+        """Amend a resting limit order. Same price and no larger qty keeps priority."""
+        rec = self._orders.get(oid)
+        if type(rec) is not list:
+            return self._reject(oid, UNKNOWN_ORDER)
+        if qty is not None and not is_positive_int(qty):
+            return self._reject(oid, INVALID_QTY)
+        if price is not None and not is_positive_int(price):
+            return self._reject(oid, INVALID_PRICE)
+        old_price, old_qty = rec[PRICE], rec[QTY]
+        new_price = old_price if price is None else price
+        new_qty = old_qty if qty is None else qty
+        ev: list[Event] = [(REPLACED, oid, new_price, new_qty)]
+        if new_price == old_price and new_qty <= old_qty:
+            side = self.bids if rec[SIDE] == BUY else self.asks
+            side.levels[old_price].total -= old_qty - new_qty
+            rec[QTY] = new_qty
+        else:
+            self._unlink(rec)
+            side = rec[SIDE]
+            own, opp = (self.bids, self.asks) if side == "buy" else (self.asks, self.bids)
+            okeys = opp.keys
+            if okeys and okeys[-1] >= opp.sign * new_price:  # crosses: may trade
+                trades = self.trade_count
+                if not self._enter_limit(
+                    ev, oid, side, new_price, new_qty, rec[TIF], rec[OWNER], rec[POST]
+                ):
+                    del self._orders[oid]
+                if self.trade_count != trades and self._stop_count:
+                    self._trigger_stops(ev)
+            else:  # a move to a passive price: straight to the back of its level
+                self._rest(own, [oid, new_qty, new_price, side, rec[OWNER], rec[TIF], rec[POST]])
+        self.seq += len(ev)
+        return ev
+
+    def end_of_day(self) -> list[Event]:
+        """Cancel every resting day order and pending day stop, in acceptance order."""
+        return self._cancel_where(lambda rec: _tif(rec) == "day", END_OF_DAY)
+
+    def cancel_owner(self, owner: str) -> list[Event]:
+        """Mass cancel: every resting order and pending stop of ``owner``."""
+        return self._cancel_where(lambda rec: _owner(rec) == owner, MASS_CANCEL)
+
+    # ------------------------------------------------------------------- queries
+
+    def best_bid(self) -> tuple[int, int] | None:
+        """(price, total qty) of the best bid, or None: O(1)."""
+        return self.bids.best()
+
+    def best_ask(self) -> tuple[int, int] | None:
+        return self.asks.best()
+
+    def depth(self, levels: int = 10) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Top ``levels`` price levels per side as (price, total qty), best first."""
+        return self.bids.depth(levels), self.asks.depth(levels)
+
+    def get(self, oid: int) -> dict[str, Any] | None:
+        """A live order (resting or pending stop) as a dict, or None."""
+        rec = self._orders.get(oid)
+        if rec is None:
+            return None
+        if type(rec) is list:
+            return {
+                "id": oid,
+                "qty": rec[QTY],
+                "price": rec[PRICE],
+                "side": rec[SIDE],
+                "owner": rec[OWNER],
+                "tif": rec[TIF],
+                "post_only": rec[POST],
+                "type": "limit",
+            }
+        assert isinstance(rec, StopOrder)
+        return {
+            "id": oid,
+            "qty": rec.qty,
+            "price": rec.price,
+            "side": rec.side,
+            "owner": rec.owner,
+            "tif": rec.tif,
+            "post_only": rec.post_only,
+            "stop_price": rec.stop_price,
+            "type": "stop" if rec.price is None else "stop_limit",
+        }
+
+    @property
+    def resting_count(self) -> int:
+        return len(self._orders) - self._stop_count
+
+    @property
+    def stop_count(self) -> int:
+        return self._stop_count
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def __contains__(self, oid: object) -> bool:
+        """True while ``oid`` is live: resting or a pending stop."""
+        return oid in self._orders
+
+    # ------------------------------------------------------------------- state
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where this book is, as plain data."""
+        orders: list[list[Any]] = []
+        for rec in self._orders.values():
+            if type(rec) is list:
+                orders.append(["limit", *rec])
+            else:
+                assert isinstance(rec, StopOrder)
+                orders.append(
+                    [
+                        "stop",
+                        rec.id,
+                        rec.qty,
+                        rec.price,
+                        rec.side,
+                        rec.owner,
+                        rec.tif,
+                        rec.post_only,
+                        rec.stop_price,
+                        rec.rank,
+                    ]
+                )
+        return {
+            "symbol": self.symbol,
+            "seq": self.seq,
+            "trade_count": self.trade_count,
+            "last_price": self.last_price,
+            "stop_rank": self._stop_rank,
+            "ids": self._ids.to_state(),
+            "orders": orders,
+            "queues": {BUY: _queues(self.bids), "sell": _queues(self.asks)},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "OrderBook":
+        book = cls(state["symbol"])
+        book.seq, book.trade_count = state["seq"], state["trade_count"]
+        book.last_price, book._stop_rank = state["last_price"], state["stop_rank"]
+        book._ids = UsedIds.from_state(state["ids"])
+        for kind, oid, qty, price, side, owner, tif, post_only, *stop in state["orders"]:
+            if kind == "limit":
+                book._orders[oid] = [oid, qty, price, side, owner, tif, post_only]
+            else:
+                stop_price, rank = stop
+                order = StopOrder(oid, side, qty, price, stop_price, tif, owner, post_only, rank)
+                book._orders[oid] = order
+                (book._buy_stops if side == BUY else book._sell_stops).add(order)
+                book._stop_count += 1
+        for side_name, book_side in ((BUY, book.bids), ("sell", book.asks)):
+            for price, queue_ids in state["queues"][side_name]:
+                level = book_side.levels[price] = _Level(price)
+                level.queue.extend(book._orders[oid] for oid in queue_ids)  # type: ignore[misc]
+                level.total = sum(rec[QTY] for rec in level.queue)
+                book_side.keys.append(book_side.sign * price)
+            book_side.keys.sort()
+        return book
+
+    # ------------------------------------------------------------------ internals
+
+    def _reject(self, oid: Any, reason: str) -> list[Event]:
+        self.seq += 1
+        return [(REJECTED, oid, reason)]
+
+    @staticmethod
+    def _invalid_reason(
+        side: str,
+        order_type: str,
+        qty: int,
+        price: int | None,
+        stop_price: int | None,
+        tif: str,
+        budget: int | None,
+    ) -> str | None:
+        if side not in SIDES:
+            return INVALID_SIDE
+        if order_type not in ORDER_TYPES:
+            return INVALID_TYPE
+        if tif not in TIFS:
+            return INVALID_TIF
+        if not is_positive_int(qty):
+            return INVALID_QTY
+        if order_type == "stop_limit" and not is_positive_int(price):
+            return INVALID_PRICE
+        if order_type != "market" and not is_positive_int(stop_price):
+            return INVALID_PRICE
+        if budget is not None and (order_type != "market" or not is_positive_int(budget)):
+            return INVALID_BUDGET
+        return None
+
+    def _enter_limit(
+        self,
+        ev: list[Event],
+        oid: int,
+        side: str,
+        price: int,
+        qty: int,
+        tif: str,
+        owner: str | None,
+        post_only: bool,
+    ) -> bool:
+        """Run an incoming limit order against the book; True when a remainder rests."""
+        if side == BUY:
+            own, opp = self.bids, self.asks
+        else:
+            own, opp = self.asks, self.bids
+        limit_key = opp.sign * price
+        okeys = opp.keys
+        crosses = bool(okeys) and okeys[-1] >= limit_key
+        if crosses and post_only:
+            ev.append((CANCELLED, oid, POST_ONLY, qty))
+            return False
+        if tif == "fok" and (not crosses or self._fillable(opp, limit_key, qty, owner) < qty):
+            ev.append((CANCELLED, oid, FOK, qty))
+            return False
+        if crosses:
+            qty = self._match(ev, oid, owner, opp, limit_key, qty)
+            if not qty:
+                return False
+        return self._rest_or_drop(ev, own, oid, side, price, qty, tif, owner, post_only)
+
+    def _rest_or_drop(
+        self,
+        ev: list[Event],
+        own: _BookSide,
+        oid: int,
+        side: str,
+        price: int,
+        qty: int,
+        tif: str,
+        owner: str | None,
+        post_only: bool,
+    ) -> bool:
+        """The remainder of an incoming limit order: rests (gtc, day) or is dropped."""
+        if tif in {"ioc", "fok"}:
+            ev.append((CANCELLED, oid, IOC, qty))
+            return False
+        self._rest(own, [oid, qty, price, side, owner, tif, post_only])
+        return True
+
+    def _rest(self, own: _BookSide, rec: Order) -> None:
+        """Queue ``rec`` at the back of its price level (creating the level if new)."""
+        price = rec[PRICE]
+        level = own.levels.get(price)
+        if level is None or not level.total:
+            level = own.reopen(price)
+        rec[PRICE] = level.price
+        level.queue.append(rec)
+        level.total += rec[QTY]
+        self._orders[rec[ID]] = rec
+
+    def _enter_market(
+        self,
+        ev: list[Event],
+        oid: int,
+        side: str,
+        qty: int,
+        owner: str | None,
+        budget: int | None,
+    ) -> None:
+        opp = self.asks if side == BUY else self.bids
+        reason = MARKET_UNFILLED
+        wanted = qty
+        if budget is not None:
+            affordable = self._fillable(opp, _NO_LIMIT, qty, owner, budget)
+            if affordable < self._fillable(opp, _NO_LIMIT, qty, owner):
+                reason = BUDGET_EXHAUSTED
+            wanted = affordable
+        left = qty - wanted
+        if wanted and opp.keys:
+            left += self._match(ev, oid, owner, opp, _NO_LIMIT, wanted)
+        else:
+            left += wanted
+        if left:
+            ev.append((CANCELLED, oid, reason, left))
+
+    def _match(
+        self,
+        ev: list[Event],
+        oid: int,
+        owner: str | None,
+        opp: _BookSide,
+        limit_key: int,
+        qty: int,
+    ) -> int:
+        """Fill ``qty`` against ``opp`` at keys >= ``limit_key``; return what is left."""
+        keys, levels, sign, orders = opp.keys, opp.levels, opp.sign, self._orders
+        append = ev.append
+        trades = 0
+        traded_at = 0  # the price of the last fill (a level may end in self-trade cancels)
+        while keys and keys[-1] >= limit_key:
+            price = keys[-1] * sign
+            level = levels[price]
+            queue = level.queue
+            while queue:
+                maker = queue[0]
+                mqty = maker[QTY]
+                if not mqty:
+                    queue.popleft()
+                    level.dead -= 1
+                    continue
+                if owner is not None and maker[OWNER] == owner:
+                    queue.popleft()
+                    del orders[maker[ID]]
+                    level.total -= mqty
+                    append((CANCELLED, maker[ID], SELF_TRADE, mqty))
+                    continue
+                trades += 1
+                traded_at = price
+                if qty < mqty:
+                    append((TRADE, oid, maker[ID], price, qty))
+                    maker[QTY] = mqty - qty
+                    level.total -= qty
+                    qty = 0
+                    break
+                append((TRADE, oid, maker[ID], price, mqty))
+                queue.popleft()
+                del orders[maker[ID]]
+                level.total -= mqty
+                qty -= mqty
+                if not qty:
+                    break
+            if not level.total:
+                keys.pop()  # the emptied level object stays in levels for reuse
+            if not qty:
+                break
+        if trades:
+            self.trade_count += trades
+            self.last_price = traded_at
+        return qty
+
+    def _fillable(
+        self,
+        opp: _BookSide,
+        limit_key: int,
+        qty: int,
+        owner: str | None,
+        budget: int | None = None,
+    ) -> int:
+        """How much of ``qty`` would fill now against other owners (within ``budget``)."""
+        sign, levels = opp.sign, opp.levels
+        need = qty
+        for key in reversed(opp.keys):
+            if key < limit_key or not need:
+                break
+            price = key * sign
+            level = levels[price]
+            if owner is None and budget is None:
+                need -= min(level.total, need)
+                continue
+            for maker in level.queue:
+                mqty = maker[QTY]
+                if not mqty or (owner is not None and maker[OWNER] == owner):
+                    continue
+                take = min(mqty, need)
+                if budget is not None:
+                    affordable = budget // price
+                    if affordable < take:
+                        return qty - need + affordable
+                    budget -= take * price
+                need -= take
+                if not need:
+                    break
+        return qty - need
+
+    def _unlink(self, rec: Order) -> None:
+        """Take a resting order out of its level (lazily: it stays in the deque, dead)."""
+        side = self.bids if rec[SIDE] == "buy" else self.asks
+        price = rec[PRICE]
+        level = side.levels[price]
+        level.total -= rec[QTY]
+        rec[QTY] = 0
+        if not level.total:
+            side.drop_level(price)
+            return
+        level.dead += 1
+        if level.dead > _COMPACT_MIN_DEAD and 2 * level.dead > len(level.queue):
+            level.queue = deque(o for o in level.queue if o[QTY])
+            level.dead = 0
+
+    def _cancel_popped(self, rec: Order | StopOrder, reason: str) -> Event:
+        """Unlink an order already popped from ``_orders``; return its cancelled event."""
+        if type(rec) is list:
+            qty = rec[QTY]
+            self._unlink(rec)
+            return (CANCELLED, rec[ID], reason, qty)
+        assert isinstance(rec, StopOrder)
+        (self._buy_stops if rec.side == BUY else self._sell_stops).remove(rec)
+        self._stop_count -= 1
+        return (CANCELLED, rec.id, reason, rec.qty)
+
+    def _cancel_where(self, wanted: Any, reason: str) -> list[Event]:
+        orders = self._orders
+        doomed = [oid for oid, rec in orders.items() if wanted(rec)]
+        ev = [self._cancel_popped(orders.pop(oid), reason) for oid in doomed]
+        self.seq += len(ev)
+        return ev
+
+    def _add_stop(
+        self,
+        oid: int,
+        side: str,
+        qty: int,
+        price: int | None,
+        stop_price: int,
+        tif: str,
+        owner: str | None,
+        post_only: bool,
+    ) -> None:
+        stop = StopOrder(oid, side, qty, price, stop_price, tif, owner, post_only, self._stop_rank)
+        self._stop_rank += 1
+        self._stop_count += 1
+        self._orders[oid] = stop
+        (self._buy_stops if side == BUY else self._sell_stops).add(stop)
+
+    def _trigger_stops(self, ev: list[Event]) -> None:
+        """Fire stops at the last trade price, in rounds, until a round fires none."""
+        while self._stop_count:
+            last = self.last_price
+            assert last is not None
+            buys = self._buy_stops
+            sells = self._sell_stops
+            fired = buys.pop_range(0, bisect_right(buys.prices, last))
+            fired += sells.pop_range(bisect_left(sells.prices, last), len(sells.prices))
+            if not fired:
+                return
+            fired.sort(key=lambda stop: stop.rank)
+            self._stop_count -= len(fired)
+            trades = self.trade_count
+            for stop in fired:
+                self._run_stop(ev, stop)
+            if self.trade_count == trades:
+                return
+
+    def _run_stop(self, ev: list[Event], stop: StopOrder) -> None:
+        ev.append((TRIGGERED, stop.id))
+        if stop.price is None:
+            del self._orders[stop.id]
+            self._enter_market(ev, stop.id, stop.side, stop.qty, stop.owner, None)
+        elif not self._enter_limit(
+            ev, stop.id, stop.side, stop.price, stop.qty, stop.tif, stop.owner, stop.post_only
+        ):
+            del self._orders[stop.id]
+
+
+def _queues(side: _BookSide) -> list[list[Any]]:
+    """Each level's live order ids in time priority, best level first."""
+    out = []
+    for key in reversed(side.keys):
+        price = key * side.sign
+        out.append([price, [rec[ID] for rec in side.levels[price].queue if rec[QTY]]])
+    return out
+
+
+def _tif(rec: Order | StopOrder) -> str:
+    return rec[TIF] if type(rec) is list else rec.tif  # type: ignore[union-attr]
+
+
+def _owner(rec: Order | StopOrder) -> str | None:
+    return rec[OWNER] if type(rec) is list else rec.owner  # type: ignore[union-attr]
+
+
+def crossed(book: OrderBook) -> bool:
+    """True if the best bid is at or above the best ask (never true at rest)."""
+    bid, ask = book.best_bid(), book.best_ask()
+    return bid is not None and ask is not None and bid[0] >= ask[0]

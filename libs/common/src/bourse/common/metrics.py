@@ -1,0 +1,65 @@
+"""Prometheus metrics shared by every service, and the ASGI middleware that records HTTP
+traffic by route template (never by raw path: ids would explode the label set)."""
+
+import time
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_REQUESTS = Counter(
+    "bourse_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "bourse_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+MESSAGES_PUBLISHED = Counter(
+    "bourse_messages_published_total", "Messages published (confirmed)", ["service", "type"]
+)
+MESSAGES_UNROUTABLE = Counter(
+    "bourse_messages_unroutable_total", "Events published with no queue bound", ["service", "type"]
+)
+MESSAGES_CONSUMED = Counter(
+    "bourse_messages_consumed_total", "Messages consumed", ["service", "queue", "outcome"]
+)
+MESSAGES_FAILED = Counter(
+    "bourse_messages_failed_total", "Message handling failures", ["service", "queue"]
+)
+OUTBOX_BACKLOG = Gauge("bourse_outbox_backlog", "Outbox rows not yet published", ["service"])
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route: Any = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,23 @@
+"""Settings from the environment (pydantic-settings). Each service subclasses
+:class:`ServiceSettings` with its own prefix, e.g. ``BOURSE_ORDER_DATABASE_URL``."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOURSE_", extra="ignore")
+
+    service_name: str = "bourse"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/bourse"
+    database_pool_size: int = 10
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    consumer_prefetch: int = 64
+    jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
+    jwt_issuer: str = "bourse-user-service"
+    jwt_audience: str = "bourse"
+    # Topology is declared by every service at start; tests may isolate it with a prefix.
+    queue_prefix: str = Field(default="", description="prefix for this deployment's queues")

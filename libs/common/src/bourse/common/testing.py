@@ -1,0 +1,108 @@
+"""Test support against the real infrastructure (never mocks): throwaway PostgreSQL
+databases and RabbitMQ vhosts, and starting the servers when they are down."""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+PG_ADMIN_DSN = os.environ.get(
+    "BOURSE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+AMQP_HOST = os.environ.get("BOURSE_TEST_AMQP_HOST", "127.0.0.1")
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def ensure_services() -> None:
+    """Start PostgreSQL and RabbitMQ when they are not listening (as the scripts do)."""
+    subprocess.run([str(_repo_root() / "scripts" / "infra-up.sh")], check=True)
+
+
+def _repo_root() -> Path:
+    here = Path(__file__).resolve()
+    return next(p for p in here.parents if (p / "uv.lock").exists())
+
+
+@contextlib.asynccontextmanager
+async def temporary_database(prefix: str) -> AsyncIterator[str]:
+    """A fresh database; yields its SQLAlchemy URL and drops it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def _rabbitmqctl(*args: str) -> None:
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    subprocess.run([ctl, *args], check=True, capture_output=True, timeout=60)
+
+
+@contextlib.contextmanager
+def temporary_vhost(prefix: str = "bourse_test") -> Iterator[str]:
+    """A fresh RabbitMQ vhost (guest has every permission); yields its AMQP URL."""
+    vhost = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield f"amqp://guest:guest@{AMQP_HOST}:5672/{vhost}"
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            _rabbitmqctl("delete_vhost", vhost)
+
+
+def restart_broker() -> None:
+    """Stop and start the RabbitMQ application (connections drop; durable state stays)."""
+    _rabbitmqctl("stop_app")
+    _rabbitmqctl("start_app")
+    deadline = time.monotonic() + 60
+    while not port_open(AMQP_HOST, 5672):
+        if time.monotonic() > deadline:
+            raise TimeoutError("RabbitMQ did not come back")
+        time.sleep(0.2)
+
+
+async def eventually(check, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll the async ``check`` until it returns a truthy value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {value!r})")
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def running_app(app: Any) -> AsyncIterator[Any]:
+    """The app with its lifespan running, behind an in-process httpx client."""
+    import httpx  # noqa: PLC0415 (a test-only dependency)
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client

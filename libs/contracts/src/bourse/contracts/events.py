@@ -1,0 +1,241 @@
+"""Payloads of the trading path. Each model: ``TYPE`` (envelope type), ``VERSION``,
+``EXCHANGE`` and a ``routing_key()``. Names are past tense: they state what happened."""
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from bourse.contracts import topology
+from bourse.contracts.money import DecimalStr
+
+Side = Literal["buy", "sell"]
+OrderStatus = Literal[
+    "pending_new",
+    "new",
+    "partially_filled",
+    "filled",
+    "pending_cancel",
+    "canceled",
+    "rejected",
+    "expired",
+    "replaced",
+]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    EXCHANGE: ClassVar[str]
+    # A command must reach a queue (publishing retries until one is bound); an event with
+    # no subscriber yet is simply not delivered to anyone.
+    ROUTE_REQUIRED: ClassVar[bool] = False
+
+    def routing_key(self) -> str:
+        return self.TYPE
+
+
+class SymbolPayload(Payload):
+    """An event about one symbol, routed as ``<type>.<SYMBOL>`` (market.trade.AAPL)."""
+
+    symbol: str
+
+    def routing_key(self) -> str:
+        return f"{self.TYPE}.{self.symbol}"
+
+
+# -- identity ---------------------------------------------------------------------------
+
+
+class UserRegistered(Payload):
+    TYPE = "user.registered"
+    EXCHANGE = topology.USERS
+    user_id: UUID
+    email: str
+    name: str | None = None
+
+
+# -- pre-trade risk (order <-> trader) ----------------------------------------------------
+
+
+class RiskRequested(Payload):
+    """Reserve ``reserve_cash`` (buys) or ``reserve_qty`` shares (sells) for an order."""
+
+    TYPE = "order.risk_requested"
+    EXCHANGE = topology.ORDERS
+    order_id: UUID
+    user_id: UUID
+    symbol: str
+    side: Side
+    reserve_cash: DecimalStr
+    reserve_qty: DecimalStr
+
+
+class RiskAccepted(Payload):
+    TYPE = "risk.accepted"
+    EXCHANGE = topology.TRADER
+    order_id: UUID
+    user_id: UUID
+
+
+class RiskRejected(Payload):
+    TYPE = "risk.rejected"
+    EXCHANGE = topology.TRADER
+    order_id: UUID
+    user_id: UUID
+    reason: str
+
+
+class AccountUpdated(Payload):
+    TYPE = "account.updated"
+    EXCHANGE = topology.TRADER
+    user_id: UUID
+    cash: DecimalStr
+    reserved_cash: DecimalStr
+    reason: str  # deposit, withdrawal, fill, release, ...
+
+
+# -- the exchange (order -> exchange-server -> order) ---------------------------------------
+
+
+class ExchangeCommand(Payload):
+    """One engine command for one symbol. ``engine_id`` is the order's integer id inside
+    the book; ``owner`` (the user) drives self-trade prevention."""
+
+    TYPE = "exchange.command"
+    EXCHANGE = topology.EXCHANGE
+    ROUTE_REQUIRED = True
+    symbol: str
+    op: Literal["new", "cancel", "replace", "end_of_day"]
+    engine_id: int | None = None
+    order_id: UUID | None = None
+    side: Side | None = None
+    order_type: Literal["limit", "market", "stop", "stop_limit"] | None = None
+    price: int | None = None  # ticks
+    stop_price: int | None = None  # ticks
+    qty: int | None = None  # lots
+    tif: Literal["gtc", "day", "ioc", "fok"] | None = None
+    owner: str | None = None
+    budget: int | None = None  # ticks x lots, market buys by notional
+    shards: int = 1  # how many exchange shards the sender routes over
+
+    def routing_key(self) -> str:
+        return topology.command_key(self.symbol, self.shards)
+
+
+class EngineEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    type: Literal["accepted", "rejected", "trade", "cancelled", "replaced", "triggered"]
+    id: int | None = None
+    taker: int | None = None
+    maker: int | None = None
+    price: int | None = None
+    qty: int | None = None
+    reason: str | None = None
+
+
+class ExecutionsReported(Payload):
+    """The events one command produced, in engine order. ``first_seq`` is the book's
+    sequence number of the first event; consumers apply reports in ``first_seq`` order."""
+
+    TYPE = "exchange.executions"
+    EXCHANGE = topology.EXCHANGE
+    # The exchange marks a report published once confirmed and never sends it again: one
+    # dropped for want of a queue would leave its orders and reservations stuck forever.
+    ROUTE_REQUIRED = True
+    symbol: str
+    command_id: UUID
+    first_seq: int
+    events: list[EngineEvent]
+
+    def routing_key(self) -> str:
+        return topology.execution_key(self.symbol)
+
+
+# -- market data ---------------------------------------------------------------------------
+
+
+class TradeExecuted(SymbolPayload):
+    TYPE = "market.trade"
+    EXCHANGE = topology.MARKET
+    trade_id: str
+    price: DecimalStr
+    qty: DecimalStr
+    taker_side: Side
+    seq: int
+    ts: datetime
+
+
+class BookChanged(SymbolPayload):
+    TYPE = "market.book"
+    EXCHANGE = topology.MARKET
+    bids: list[tuple[DecimalStr, DecimalStr]]
+    asks: list[tuple[DecimalStr, DecimalStr]]
+    seq: int
+    ts: datetime
+
+
+class PriceChanged(SymbolPayload):
+    TYPE = "market.price"
+    EXCHANGE = topology.MARKET
+    price: DecimalStr
+    ts: datetime
+
+
+class InstrumentChanged(SymbolPayload):
+    """An instrument was created, halted or resumed: the full current state."""
+
+    TYPE = "instrument.changed"
+    EXCHANGE = topology.MARKET
+    name: str
+    tick_size: DecimalStr
+    lot_size: DecimalStr
+    status: Literal["trading", "halted"]
+    last_price: DecimalStr | None = None
+
+
+# -- order lifecycle ------------------------------------------------------------------------
+
+
+class OrderSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: UUID
+    user_id: UUID
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    type: str
+    time_in_force: str
+    qty: DecimalStr | None
+    notional: DecimalStr | None
+    limit_price: DecimalStr | None
+    filled_qty: DecimalStr
+    filled_avg_price: DecimalStr | None
+    status: OrderStatus
+    reject_reason: str | None
+    updated_at: datetime
+
+
+class Fill(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: UUID
+    qty: DecimalStr
+    price: DecimalStr
+    liquidity: Literal["maker", "taker"]
+    ts: datetime
+
+
+class OrderChanged(Payload):
+    """An order reached a new state; ``fill`` is set when a fill caused it. Routing key:
+    ``order.<status>`` (order.new, order.partially_filled, order.filled, order.canceled,
+    order.rejected, order.expired, order.replaced)."""
+
+    TYPE = "order.changed"
+    EXCHANGE = topology.ORDERS
+    order: OrderSnapshot
+    fill: Fill | None = None
+
+    def routing_key(self) -> str:
+        return f"order.{self.order.status}"

@@ -1,0 +1,39 @@
+"""Where messages travel: one durable topic exchange per domain, routing keys
+``<entity>.<event>[.<SYMBOL>]``."""
+
+import zlib
+from typing import Final
+
+USERS: Final = "bourse.users"
+ORDERS: Final = "bourse.orders"
+TRADER: Final = "bourse.trader"
+EXCHANGE: Final = "bourse.exchange"
+MARKET: Final = "bourse.market"
+AUTO: Final = "bourse.auto"
+ALL_EXCHANGES: Final = (USERS, ORDERS, TRADER, EXCHANGE, MARKET, AUTO)
+
+DEAD_LETTER_EXCHANGE: Final = "bourse.dlx"
+
+
+def shard_of(symbol: str, shards: int) -> int:
+    """The exchange shard that owns ``symbol``: stable across processes and restarts."""
+    return zlib.crc32(symbol.encode()) % shards
+
+
+def command_key(symbol: str, shards: int) -> str:
+    """Routing key of an exchange command for ``symbol``: ``command.shard-<k>.<SYMBOL>``;
+    shard k's queue binds ``command.shard-<k>.#``."""
+    return f"command.shard-{shard_of(symbol, shards)}.{symbol}"
+
+
+def shard_binding(shard: int) -> str:
+    return f"command.shard-{shard}.#"
+
+
+def execution_key(symbol: str) -> str:
+    return f"execution.{symbol}"
+
+
+def shard_queue(shard: int) -> str:
+    """The command queue of exchange shard ``shard`` (single active consumer)."""
+    return f"exchange.commands.shard-{shard}"

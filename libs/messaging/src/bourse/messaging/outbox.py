@@ -1,0 +1,44 @@
+"""Staging events in the outbox, inside the caller's transaction."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.common import context
+from bourse.contracts import Envelope
+from bourse.contracts.events import Payload
+from bourse.messaging.tables import outbox
+
+
+def envelope_for(payload: Payload) -> Envelope:
+    """Wrap ``payload``, carrying the current correlation id and the message being handled
+    (if any) as the causation."""
+    return Envelope(
+        type=payload.TYPE,
+        version=payload.VERSION,
+        correlation_id=context.correlation_id.get(),
+        causation_id=context.causation_id.get(),
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+async def stage(session: AsyncSession, *payloads: Payload) -> list[UUID]:
+    """Add events to the outbox; they are published only if the transaction commits."""
+    rows: list[dict[str, Any]] = []
+    for payload in payloads:
+        envelope = envelope_for(payload)
+        rows.append(
+            {
+                "id": envelope.message_id,
+                "exchange": payload.EXCHANGE,
+                "routing_key": payload.routing_key(),
+                "message_type": payload.TYPE,
+                "body": envelope.to_bytes(),
+                "headers": {},
+            }
+        )
+    if rows:
+        await session.execute(insert(outbox), rows)
+    return [row["id"] for row in rows]

@@ -1,0 +1,133 @@
+"""The outbox relay: publishes staged events with confirms, then deletes them.
+
+* Order: rows go out in id (UUIDv7) order, batch after batch; a transaction-scoped advisory
+  lock lets one relay of a service publish at a time, so running several instances never
+  reorders events.
+* At least once: rows are deleted only after every confirm of their batch arrived, in the
+  same transaction; a crash or a broker outage leaves them to be published again, and
+  consumers drop the duplicates by ``message_id`` (inbox).
+* Latency: a trigger NOTIFYs at commit and wakes the relay; a periodic sweep covers a
+  missed notification or a relay that started late.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.engine import make_url
+
+from bourse.common.db import Database
+from bourse.common.metrics import OUTBOX_BACKLOG
+from bourse.messaging.broker import Broker
+from bourse.messaging.tables import OUTBOX_CHANNEL, inbox, outbox
+
+log = logging.getLogger(__name__)
+RELAY_LOCK_KEY = 0x0B0B5E  # per database: every service has its own
+INBOX_RETENTION = "7 days"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        broker: Broker,
+        service: str,
+        *,
+        batch_size: int = 500,
+        sweep_interval: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.service = service
+        self.batch_size = batch_size
+        self.sweep_interval = sweep_interval
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._sweeps = 0
+
+    async def run(self) -> None:
+        """Publish forever; errors (broker or database down) are retried with backoff."""
+        backoff = 0.1
+        while True:
+            try:
+                await self._ensure_listener()
+                self._wake.clear()
+                if await self.publish_batch() >= self.batch_size:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.sweep_interval)
+                await self._housekeeping()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                await self._close_listener()
+                raise
+            except Exception as exc:
+                log.warning("outbox relay: %r; retrying in %.1fs", exc, backoff)
+                await self._close_listener()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def publish_batch(self) -> int:
+        """Publish the oldest staged rows; returns how many went out."""
+        async with self.db.transaction() as session:
+            leader = await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
+            )
+            if not leader:
+                return 0
+            rows = (
+                await session.execute(select(outbox).order_by(outbox.c.id).limit(self.batch_size))
+            ).all()
+            if not rows:
+                return 0
+            await asyncio.gather(
+                *(
+                    self.broker.publish_raw(
+                        row.exchange,
+                        row.routing_key,
+                        row.body,
+                        message_id=str(row.id),
+                        message_type=row.message_type,
+                        headers=row.headers,
+                    )
+                    for row in rows
+                )
+            )
+            await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
+        return len(rows)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Publish until the outbox is empty (tests and graceful shutdown)."""
+        async with asyncio.timeout(timeout):
+            while await self.publish_batch() or await self.backlog():
+                await asyncio.sleep(0.01)
+
+    async def backlog(self) -> int:
+        async with self.db.transaction() as session:
+            return int(await session.scalar(select(func.count()).select_from(outbox)) or 0)
+
+    async def _housekeeping(self) -> None:
+        self._sweeps += 1
+        OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
+        if self._sweeps % 600 == 1:  # about every ten minutes
+            async with self.db.transaction() as session:
+                await session.execute(
+                    delete(inbox).where(
+                        inbox.c.processed_at < func.now() - text(f"interval '{INBOX_RETENTION}'")
+                    )
+                )
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        url = make_url(self.db.engine.url).set(drivername="postgresql")
+        self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+        await self._listener.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None

@@ -1,0 +1,132 @@
+"""What a running service holds: its database, the broker, the outbox relay and its
+consumers, started and stopped with the app's lifespan."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+
+from bourse.common.db import Database
+from bourse.common.health import ReadinessCheck
+from bourse.common.settings import ServiceSettings
+from bourse.messaging.broker import Broker
+from bourse.messaging.consumer import Consumer, Handler, PartitionKey
+from bourse.messaging.relay import OutboxRelay
+from bourse.messaging.topology import QueueSpec, declare_queue
+
+# Every runtime an app factory creates, so ``python -m bourse.<svc> declare`` can find the
+# service's queues without starting it.
+CREATED: list["ServiceRuntime"] = []
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A work queue and the handlers (by message type) that consume it."""
+
+    queue: QueueSpec
+    handlers: Mapping[str, Handler]
+    max_batch: int = 100
+    workers: int = 1  # concurrent lanes, split by partition_key (order kept per key)
+    partition_key: PartitionKey | None = None
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    subscriptions: Sequence[Subscription] = ()
+    relay: bool = True
+    db: Database = field(init=False)
+    broker: Broker = field(init=False)
+    consumers: list[Consumer] = field(default_factory=list, init=False)
+    outbox: OutboxRelay | None = field(default=None, init=False)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        name = self.settings.service_name
+        self.db = Database(self.settings.database_url, self.settings.database_pool_size)
+        self.broker = Broker(self.settings.amqp_url, name)
+        CREATED.append(self)
+
+    async def declare(self) -> None:
+        """Declare the exchanges and this service's durable queues, then disconnect: run
+        before any service starts, so no event published at start-up finds its future
+        subscriber's queue missing."""
+        await self.broker.connect()
+        try:
+            channel = await self.broker.channel()
+            for sub in self.subscriptions:
+                await declare_queue(channel, sub.queue)
+            await channel.close()
+        finally:
+            await self.broker.close()
+            await self.db.dispose()
+
+    @property
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        return {"database": self.db.ping, "broker": self.broker.ping}
+
+    async def start(self) -> None:
+        name = self.settings.service_name
+        await self.broker.connect()
+        for sub in self.subscriptions:
+            consumer = Consumer(
+                self.broker,
+                self.db,
+                sub.queue,
+                sub.handlers,
+                max_batch=sub.max_batch,
+                prefetch=self.settings.consumer_prefetch,
+                workers=sub.workers,
+                partition_key=sub.partition_key,
+            )
+            await consumer.start()
+            self.consumers.append(consumer)
+            self.spawn(consumer.run, f"consumer {sub.queue.name}")
+        if self.relay:
+            self.outbox = OutboxRelay(self.db, self.broker, name)
+            self.spawn(self.outbox.run, "outbox relay")
+
+    def spawn(self, work: Callable[[], Any], what: str) -> None:
+        """Run a background loop for the service's lifetime; a crash is logged loudly."""
+        task = asyncio.create_task(work(), name=what)
+        task.add_done_callback(_log_crash)
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for consumer in self.consumers:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+        await self.broker.close()
+        await self.db.dispose()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = self
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+def _log_crash(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("background task %s crashed", task.get_name(), exc_info=task.exception())
+
+
+def database(request: Request) -> Database:
+    """The running service's database (a FastAPI dependency)."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.db
+
+
+Db = Annotated[Database, Depends(database)]

@@ -1,0 +1,307 @@
+"""Outbox -> relay (confirms) -> quorum queue -> inbox consumer: each event applied exactly
+once, through duplicates, poison, failing handlers and a broker restart."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.common.db import Database
+from bourse.common.testing import (
+    ensure_services,
+    eventually,
+    restart_broker,
+    temporary_database,
+    temporary_vhost,
+)
+from bourse.contracts import Envelope
+from bourse.contracts.events import UserRegistered
+from bourse.contracts.topology import USERS
+from bourse.messaging.broker import Broker
+from bourse.messaging.consumer import Consumer
+from bourse.messaging.outbox import stage
+from bourse.messaging.relay import OutboxRelay
+from bourse.messaging.tables import OUTBOX_NOTIFY_DDL, metadata
+from bourse.messaging.topology import Binding, QueueSpec
+
+test_metadata = MetaData()
+effects = Table(
+    "effects",
+    test_metadata,
+    Column("message_id", UUID(as_uuid=True), primary_key=True),  # a second apply would fail
+    Column("attempt", Integer, nullable=False),
+)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    ensure_services()
+    with temporary_vhost("bourse_msg_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def db() -> AsyncIterator[Database]:
+    ensure_services()
+    async with temporary_database("bourse_msg_test") as url:
+        database = Database(url, pool_size=5)
+        async with database.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(test_metadata.create_all)
+            for statement in OUTBOX_NOTIFY_DDL:
+                await conn.execute(text(statement))
+        yield database
+        await database.dispose()
+
+
+@pytest.fixture
+async def broker(amqp_url: str) -> AsyncIterator[Broker]:
+    broker = Broker(amqp_url, "msg-test")
+    await broker.connect()
+    yield broker
+    await broker.close()
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(text("TRUNCATE outbox, inbox, effects"))
+
+
+def spec(limit: int = 5) -> QueueSpec:
+    return QueueSpec(
+        f"test.users.{uuid.uuid4().hex[:8]}", [Binding(USERS, "user.#")], delivery_limit=limit
+    )
+
+
+def registered() -> UserRegistered:
+    return UserRegistered(user_id=uuid.uuid4(), email=f"{uuid.uuid4().hex[:8]}@example.com")
+
+
+async def record(session: AsyncSession, envelope: Envelope, _payload: Any) -> None:
+    await session.execute(insert(effects).values(message_id=envelope.message_id, attempt=1))
+
+
+async def applied(db: Database) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
+
+
+@contextlib.asynccontextmanager
+async def running(*tasks: Callable[[], Any]) -> AsyncIterator[None]:
+    started = [asyncio.create_task(task()) for task in tasks]
+    try:
+        yield
+    finally:
+        for task in started:
+            task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
+
+
+async def consumer_for(
+    broker: Broker, db: Database, queue: QueueSpec, handler: Any = record
+) -> Consumer:
+    consumer = Consumer(broker, db, queue, {UserRegistered.TYPE: handler})
+    await consumer.start()
+    return consumer
+
+
+async def dlq_count(broker: Broker, queue: QueueSpec) -> int:
+    channel = await broker.channel()
+    declared = await channel.declare_queue(queue.dead_letter_queue, passive=True)
+    count = declared.declaration_result.message_count or 0
+    await channel.close()
+    return count
+
+
+async def test_staged_events_are_applied_exactly_once(db: Database, broker: Broker) -> None:
+    queue = spec()
+    consumer = await consumer_for(broker, db, queue)
+    relay = OutboxRelay(db, broker, "msg-test")
+    async with db.transaction() as session:
+        await stage(session, *(registered() for _ in range(50)))
+    async with running(relay.run, consumer.run):
+        assert await eventually(lambda: _equals(applied(db), 50))
+    assert await relay.backlog() == 0
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(db: Database, broker: Broker) -> None:
+    queue = spec()
+    consumer = await consumer_for(broker, db, queue)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await stage(session, registered())
+            raise RuntimeError("the state change failed")
+    async with db.transaction() as session:
+        await stage(session, registered())
+    relay = OutboxRelay(db, broker, "msg-test")
+    async with running(relay.run, consumer.run):
+        assert await eventually(lambda: _equals(applied(db), 1))
+        await asyncio.sleep(0.3)
+    assert await applied(db) == 1
+
+
+async def test_a_redelivered_message_is_applied_once(db: Database, broker: Broker) -> None:
+    queue = spec()
+    consumer = await consumer_for(broker, db, queue)
+    payload = registered()
+    envelope = Envelope(type=payload.TYPE, payload=payload.model_dump(mode="json"))
+    for _ in range(3):  # a relay that crashed before deleting its rows publishes again
+        await broker.publish(payload, envelope)
+    async with running(consumer.run):
+        await eventually(lambda: _inbox_has(db, envelope.message_id))
+        await consumer.wait_idle()
+    assert await applied(db) == 1
+
+
+async def test_poison_goes_straight_to_the_dead_letter_queue(db: Database, broker: Broker) -> None:
+    queue = spec()
+    consumer = await consumer_for(broker, db, queue)
+    await broker.publish_raw(
+        USERS, "user.registered", b"{not json", message_id="x", message_type="user.registered"
+    )
+    await broker.publish_raw(
+        USERS,
+        "user.registered",
+        b'{"type":"nope","payload":{}}',
+        message_id="y",
+        message_type="nope",
+    )
+    async with running(consumer.run):
+        assert await eventually(lambda: _equals(dlq_count(broker, queue), 2))
+    assert await applied(db) == 0
+
+
+async def test_a_failing_handler_is_retried_a_bounded_number_of_times(
+    db: Database, broker: Broker
+) -> None:
+    queue = spec(limit=2)
+    attempts = 0
+
+    async def broken(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise ValueError("a bug in the handler")
+
+    consumer = await consumer_for(broker, db, queue, broken)
+    await broker.publish(registered())
+    async with running(consumer.run):
+        assert await eventually(lambda: _equals(dlq_count(broker, queue), 1))
+    assert attempts == 3  # the first delivery and two redeliveries, then dead-lettered
+
+
+async def test_one_bad_message_does_not_block_its_batch(db: Database, broker: Broker) -> None:
+    queue = spec(limit=1)
+    bad = registered()
+
+    async def picky(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        if payload.user_id == bad.user_id:
+            raise ValueError("cannot apply this one")
+        await record(session, envelope, payload)
+
+    consumer = await consumer_for(broker, db, queue, picky)
+    for payload in [registered(), bad, registered()]:
+        await broker.publish(payload)
+    async with running(consumer.run):
+        assert await eventually(lambda: _equals(applied(db), 2))
+        assert await eventually(lambda: _equals(dlq_count(broker, queue), 1))
+
+
+@pytest.mark.fault
+async def test_a_broker_restart_mid_flow_loses_nothing_and_applies_nothing_twice(
+    db: Database, broker: Broker
+) -> None:
+    queue = spec()
+    consumer = await consumer_for(broker, db, queue)
+    relay = OutboxRelay(db, broker, "msg-test")
+    total = 0
+    async with running(relay.run, consumer.run):
+        for _ in range(10):
+            async with db.transaction() as session:
+                await stage(session, *(registered() for _ in range(20)))
+            total += 20
+        await asyncio.to_thread(restart_broker)
+        for _ in range(10):  # staged while the broker recovers: the relay must catch up
+            async with db.transaction() as session:
+                await stage(session, *(registered() for _ in range(20)))
+            total += 20
+        assert await eventually(lambda: _equals(applied(db), total), timeout=60)
+    assert await relay.backlog() == 0
+    assert await dlq_count(broker, queue) == 0
+
+
+async def _equals(value: Any, expected: int) -> bool:
+    return bool(await value == expected)
+
+
+async def _inbox_has(db: Database, message_id: uuid.UUID) -> bool:
+    from bourse.messaging.tables import inbox  # noqa: PLC0415
+
+    async with db.transaction() as session:
+        found = await session.scalar(
+            select(inbox.c.message_id).where(inbox.c.message_id == message_id)
+        )
+        return found is not None
+
+
+async def test_an_event_nobody_listens_to_does_not_block_but_a_command_must_be_routed(
+    db: Database, broker: Broker
+) -> None:
+    from aio_pika.exceptions import PublishError  # noqa: PLC0415
+
+    from bourse.contracts.events import ExchangeCommand, PriceChanged  # noqa: PLC0415
+
+    price = PriceChanged(symbol="NOBODY", price=Decimal(1), ts=datetime.now(UTC))
+    await broker.publish(price)
+    async with db.transaction() as session:  # the relay must get past it, too
+        await stage(session, price)
+    await OutboxRelay(db, broker, "msg-test").drain()
+    with pytest.raises(PublishError):
+        await broker.publish(ExchangeCommand(symbol="NOBODY", op="cancel", engine_id=1))
+
+
+async def test_a_closed_publishing_channel_is_replaced(db: Database, broker: Broker) -> None:
+    queue = spec()
+    consumer = await consumer_for(broker, db, queue)
+    assert broker._channel is not None
+    await broker._channel.close()  # as a channel-level error or a failed restore leaves it
+    await broker.publish(registered())
+    async with running(consumer.run):
+        assert await eventually(lambda: _equals(applied(db), 1))
+
+
+async def test_lanes_keep_the_order_of_each_key_and_apply_every_message_once(
+    db: Database, broker: Broker
+) -> None:
+    queue = spec()
+    seen: dict[str, list[int]] = {}
+
+    async def ordered(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        user, n = payload.email.split("@")[0].split("-")
+        seen.setdefault(user, []).append(int(n))
+        await record(session, envelope, payload)
+
+    consumer = Consumer(
+        broker,
+        db,
+        queue,
+        {UserRegistered.TYPE: ordered},
+        workers=4,
+        partition_key=lambda p: str(p.get("email", "")).split("-")[0],
+    )
+    await consumer.start()
+    users = [f"u{i}" for i in range(6)]
+    for n in range(20):
+        for user in users:
+            await broker.publish(UserRegistered(user_id=uuid.uuid4(), email=f"{user}-{n}@x.io"))
+    async with running(consumer.run):
+        assert await eventually(lambda: _equals(applied(db), 120), timeout=30)
+    assert seen == {user: list(range(20)) for user in users}

@@ -1,0 +1,596 @@
+"""The local stack: the one table of Bourse's processes, and the helpers up.sh / down.sh use.
+
+    uv run python scripts/stack.py list [--all] [--migrations | --databases]
+    uv run python scripts/stack.py render [--exclude NAME ...]
+    uv run python scripts/stack.py ports          # are our ports free? (before starting)
+    uv run python scripts/stack.py running        # exit 0 when our supervisord answers
+    uv run python scripts/stack.py wait [--timeout 120]
+    uv run python scripts/stack.py check          # exit 0 when everything is ready now
+    uv run python scripts/stack.py urls
+
+A service "exists" when ``bourse.<module>.main`` is importable; the others (written later)
+are skipped everywhere. Generated files go under ``var/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import importlib.util
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import xmlrpc.client
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+NGINX_VAR = VAR / "nginx"
+SUPERVISOR_VAR = VAR / "supervisor"
+LOG_DIR = VAR / "log"
+NGINX_CONF = NGINX_VAR / "nginx.conf"
+SUPERVISOR_CONF = SUPERVISOR_VAR / "supervisord.conf"
+SUPERVISOR_SOCKET = SUPERVISOR_VAR / "supervisor.sock"
+SUPERVISOR_PIDFILE = SUPERVISOR_VAR / "supervisord.pid"
+
+HOST = "127.0.0.1"
+GATEWAY_PORT = 8080
+GATEWAY = f"http://{HOST}:{GATEWAY_PORT}"
+API_BASE = f"{GATEWAY}/api/v1"
+SHARDS = int(os.environ.get("BOURSE_STACK_SHARDS", "2"))
+
+Kind = Literal["service", "exchange"]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One process of the stack. ``name`` is its supervisor program, its nginx upstream
+    and its docs path (/docs/<name>); it runs as ``python -m bourse.<module> serve``."""
+
+    name: str
+    module: str
+    port: int
+    database: str | None
+    kind: Kind = "service"
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def probe(self) -> str:
+        """The module whose presence means the service is written (and runnable)."""
+        return f"bourse.{self.module}.main"
+
+    @property
+    def readyz(self) -> str:
+        return f"http://{HOST}:{self.port}/readyz"
+
+    @property
+    def public(self) -> bool:
+        """Has a public API behind nginx (an upstream and /docs/<name>)."""
+        return self.kind == "service"
+
+
+def _exchange_shard(k: int) -> Service:
+    return Service(
+        name=f"exchange-{k}",
+        module="exchange_server",
+        port=8100 + k,
+        database=None,
+        kind="exchange",
+        args=("--shard", str(k)),
+        env=(("BOURSE_EXCHANGE_SHARDS", str(SHARDS)),),
+    )
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("user", "user", 8001, "bourse_user"),
+    Service("trader", "trader", 8002, "bourse_trader"),
+    Service(
+        "order", "order", 8003, "bourse_order", env=(("BOURSE_ORDER_EXCHANGE_SHARDS", str(SHARDS)),)
+    ),
+    Service("stock", "stock", 8004, "bourse_stock"),
+    Service("portfolio", "portfolio", 8005, "bourse_portfolio"),
+    Service("auto", "auto", 8006, "bourse_auto"),
+    Service("notifications", "notifications", 8007, "bourse_notifications"),
+    *(_exchange_shard(k) for k in range(SHARDS)),
+)
+BY_NAME: dict[str, Service] = {s.name: s for s in SERVICES}
+
+
+# -- what exists ---------------------------------------------------------------------------
+
+
+def exists(service: Service) -> bool:
+    """``bourse.<module>.main`` can be found. A package that fails to import is reported
+    and counted as existing, so that its failure shows up (migrate / start) instead of
+    the service silently vanishing."""
+    try:
+        return importlib.util.find_spec(service.probe) is not None
+    except ModuleNotFoundError:
+        return False
+    except Exception as exc:
+        print(f"stack: importing bourse.{service.module} fails: {exc!r}", file=sys.stderr)
+        return True
+
+
+def existing(services: Iterable[Service] = SERVICES) -> list[Service]:
+    return [s for s in services if exists(s)]
+
+
+def has_migrations(service: Service) -> bool:
+    if service.database is None:
+        return False
+    try:
+        spec = importlib.util.find_spec(f"bourse.{service.module}")
+    except Exception:
+        return False
+    locations = spec.submodule_search_locations if spec else None
+    return any((Path(p) / "migrations" / "env.py").exists() for p in locations or ())
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{ (\w+) \}\}")
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Replace every ``{{ name }}``; a placeholder without a value is an error."""
+
+    def value(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise KeyError(f"template placeholder {{{{ {key} }}}} has no value")
+        return values[key]
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def _nginx_upstreams() -> str:
+    blocks = []
+    for s in SERVICES:
+        if not s.public:
+            continue
+        blocks.append(
+            f"    upstream {s.name} {{\n"
+            f"        server {HOST}:{s.port};\n"
+            "        keepalive 16;\n"
+            "        keepalive_timeout 4s;  # below uvicorn's 5 s keep-alive\n"
+            "    }"
+        )
+    return "\n".join(blocks)
+
+
+def _nginx_docs() -> str:
+    headers = NGINX_VAR / "proxy-headers.conf"
+    blocks = []
+    for s in SERVICES:
+        if not s.public:
+            continue
+        blocks.append(
+            f"        location = /docs/{s.name} {{\n"
+            f"            include {headers};\n"
+            '            proxy_set_header Connection "";\n'
+            '            proxy_set_header Accept-Encoding "";  # sub_filter needs it plain\n'
+            f"            sub_filter \"'/openapi.json'\" \"'/docs/{s.name}/openapi.json'\";\n"
+            "            sub_filter_once on;\n"
+            f"            proxy_pass http://{s.name}/docs;\n"
+            "        }\n"
+            f"        location = /docs/{s.name}/ {{\n"
+            f"            return 301 /docs/{s.name};\n"
+            "        }\n"
+            f"        location = /docs/{s.name}/openapi.json {{\n"
+            f"            proxy_pass http://{s.name}/openapi.json;\n"
+            "        }"
+        )
+    index = json.dumps({s.name: f"/docs/{s.name}" for s in SERVICES if s.public})
+    blocks.append(
+        "        location = /docs {\n"
+        "            default_type application/json;\n"
+        f"            return 200 '{index}';\n"
+        "        }"
+    )
+    return "\n".join(blocks)
+
+
+def nginx_values() -> dict[str, str]:
+    env = os.environ.get
+    return {
+        "nginx_var": str(NGINX_VAR),
+        "port": str(GATEWAY_PORT),
+        "workers": env("BOURSE_EDGE_WORKERS", "2"),
+        "auth_rate": env("BOURSE_EDGE_AUTH_RATE", "20r/s"),
+        "auth_burst": env("BOURSE_EDGE_AUTH_BURST", "40"),
+        "api_rate": env("BOURSE_EDGE_API_RATE", "2000r/s"),
+        "api_burst": env("BOURSE_EDGE_API_BURST", "4000"),
+        "upstreams": _nginx_upstreams(),
+        "docs": _nginx_docs(),
+    }
+
+
+def nginx_binary() -> str:
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def nginx_command() -> list[str]:
+    return [
+        nginx_binary(),
+        "-p",
+        f"{NGINX_VAR}/",
+        "-c",
+        str(NGINX_CONF),
+        "-e",
+        str(NGINX_VAR / "logs" / "error.log"),
+    ]
+
+
+def _environment(pairs: Iterable[tuple[str, str]]) -> str:
+    return ",".join(f'{key}="{value}"' for key, value in pairs)
+
+
+def _program(
+    name: str, command: Sequence[str], env: Iterable[tuple[str, str]], priority: int, stop: str
+) -> str:
+    template = (ROOT / "infra" / "local" / "program.conf.template").read_text()
+    return fill(
+        template,
+        {
+            "name": name,
+            "command": shlex.join(command),
+            "root": str(ROOT),
+            "var": str(VAR),
+            "environment": _environment(env),
+            "priority": str(priority),
+            "stopsignal": stop,
+        },
+    )
+
+
+def supervisor_programs(services: Sequence[Service]) -> str:
+    python = str(Path(sys.prefix) / "bin" / "python")
+    programs = []
+    for s in services:
+        command = [python, "-m", f"bourse.{s.module}", "serve", *s.args]
+        env = [("PYTHONUNBUFFERED", "1"), *s.env]
+        priority = 100 if s.kind == "exchange" else 200
+        programs.append(_program(s.name, command, env, priority, "TERM"))
+    # nginx last; QUIT = graceful stop (finishes the requests in flight).
+    programs.append(_program("nginx", nginx_command(), [], 900, "QUIT"))
+    return "\n".join(programs)
+
+
+def render(services: Sequence[Service]) -> None:
+    for directory in (
+        LOG_DIR,
+        SUPERVISOR_VAR,
+        NGINX_VAR / "logs",
+        NGINX_VAR / "tmp",
+        VAR / "exchange",
+    ):
+        directory.mkdir(parents=True, exist_ok=True)
+    nginx_dir = ROOT / "nginx"
+    template = (nginx_dir / "nginx.conf.template").read_text()
+    NGINX_CONF.write_text(fill(template, nginx_values()))
+    shutil.copyfile(nginx_dir / "proxy-headers.conf", NGINX_VAR / "proxy-headers.conf")
+    template = (ROOT / "infra" / "local" / "supervisord.conf.template").read_text()
+    values = {"root": str(ROOT), "var": str(VAR), "programs": supervisor_programs(services)}
+    SUPERVISOR_CONF.write_text(fill(template, values))
+
+
+# -- probing -------------------------------------------------------------------------------
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+    """(status, start of the body); status 0 and the reason when nothing answered."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with _NO_PROXY.open(request, timeout=timeout) as response:
+            return int(response.status), response.read(400).decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        try:
+            return exc.code, exc.read(400).decode(errors="replace")
+        finally:
+            exc.close()
+    except urllib.error.URLError as exc:
+        return 0, str(exc.reason)
+    except (OSError, http.client.HTTPException) as exc:
+        return 0, repr(exc)
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def listener(port: int) -> str:
+    """Who listens on ``port`` (from ss, when it is there)."""
+    ss = shutil.which("ss")
+    if ss is None:
+        return "unknown process"
+    out = subprocess.run(
+        [ss, "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=False
+    ).stdout
+    found = re.findall(r'\("([^"]+)",pid=(\d+)', out)
+    return ", ".join(f"{name} (pid {pid})" for name, pid in found) or "unknown process"
+
+
+@contextlib.contextmanager
+def supervisor() -> Iterator[Any]:
+    """An XML-RPC proxy to our supervisord (over its unix socket), closed after use."""
+    from supervisor.xmlrpc import SupervisorTransport  # noqa: PLC0415 (dev dependency)
+
+    transport = SupervisorTransport(None, None, f"unix://{SUPERVISOR_SOCKET}")
+    try:
+        yield xmlrpc.client.ServerProxy(f"http://{HOST}", transport=transport)
+    finally:
+        transport.close()
+
+
+def process_states() -> dict[str, dict[str, Any]] | None:
+    """Supervisor's view of every program, or None when supervisord does not answer."""
+    if not SUPERVISOR_SOCKET.exists():
+        return None
+    try:
+        with supervisor() as proxy:
+            infos = proxy.supervisor.getAllProcessInfo()
+    except (OSError, xmlrpc.client.Error, http.client.HTTPException):
+        return None
+    return {str(info["name"]): info for info in infos}
+
+
+def log_tail(name: str, lines: int = 15) -> str:
+    path = LOG_DIR / f"{name}.log"
+    if not path.exists():
+        return "    (no log yet)"
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(f"    | {line}" for line in text)
+
+
+def gateway_probe(ready: set[str], pending: set[str]) -> str | None:
+    """What proves that nginx routes to the services: /api/v1/stocks once the stock
+    service is ready (None while it is still starting); /healthz when it is absent."""
+    if "stock" in ready:
+        return f"{API_BASE}/stocks"
+    if "stock" in pending:
+        return None
+    return f"{GATEWAY}/healthz"
+
+
+def _state_text(info: Mapping[str, Any] | None) -> str:
+    if info is None:
+        return "not configured"
+    text = str(info["statename"])
+    if info.get("spawnerr"):
+        text += f" ({info['spawnerr']})"
+    elif text in ("EXITED", "BACKOFF", "FATAL"):
+        text += f" (last exit status {info.get('exitstatus')})"
+    return text
+
+
+def _progress(name: str, info: Mapping[str, Any] | None) -> str:
+    text = _state_text(info)
+    service = BY_NAME.get(name)
+    if service is not None and info is not None and info["statename"] == "RUNNING":
+        status, body = http_get(service.readyz)
+        text += f", readyz {status}" if status else f", readyz: {body}"
+    return text
+
+
+CRASH_LOOP_PIDS = 3  # a program seen with this many pids while starting is crash-looping
+
+
+class _Waiter:
+    """The state of one ``wait``: which programs are ready, pending or failed, and why."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.started = time.monotonic()
+        self.pending = set(names)
+        self.ready: set[str] = set()
+        self.failed: dict[str, str] = {}
+        self.pids: dict[str, set[int]] = {n: set() for n in self.pending}
+
+    def probe(self, name: str) -> str | None:
+        if name in BY_NAME:
+            return BY_NAME[name].readyz
+        return gateway_probe(self.ready, self.pending - {name})  # nginx
+
+    def fail(self, name: str, why: str) -> None:
+        self.pending.discard(name)
+        self.failed[name] = why
+        print(f"  FAILED  {name}: {why}", flush=True)
+
+    def try_ready(self, name: str) -> bool:
+        url = self.probe(name)
+        if url is None or http_get(url)[0] != 200:
+            return False
+        self.pending.discard(name)
+        self.ready.add(name)
+        elapsed = time.monotonic() - self.started
+        print(f"  ready   {name:<14} {url}  ({elapsed:.1f}s)", flush=True)
+        return True
+
+    def step(self, states: Mapping[str, Mapping[str, Any]]) -> None:
+        for name in sorted(self.pending, key=lambda n: (n == "nginx", n)):  # nginx last
+            info = states.get(name)
+            state = str(info["statename"]) if info else "MISSING"
+            if info and info.get("pid"):
+                self.pids[name].add(int(info["pid"]))
+            if state in ("FATAL", "STOPPED", "MISSING"):
+                self.fail(name, _state_text(info))
+            elif len(self.pids[name]) >= CRASH_LOOP_PIDS:
+                # stop it: restarting it forever only burns CPU; make up starts it again
+                with contextlib.suppress(OSError, xmlrpc.client.Error), supervisor() as proxy:
+                    proxy.supervisor.stopProcess(name)
+                restarts = len(self.pids[name]) - 1
+                self.fail(name, f"crash loop (exited {restarts} times): stopped it")
+            elif state == "RUNNING":
+                self.try_ready(name)
+
+
+def wait(timeout: float) -> int:
+    """Wait until every configured program runs and answers; report the ones that do not."""
+    states = process_states()
+    if states is None:
+        print("stack: supervisord is not running (scripts/up.sh starts it)", file=sys.stderr)
+        return 1
+    waiter = _Waiter(states)
+    last_report = waiter.started
+    while True:
+        states = process_states() or {}
+        waiter.step(states)
+        now = time.monotonic()
+        if not waiter.pending or now - waiter.started > timeout:
+            break
+        if now - last_report >= 10:
+            last_report = now
+            waiting = ", ".join(
+                f"{n} ({_progress(n, states.get(n))})" for n in sorted(waiter.pending)
+            )
+            print(f"  waiting for {waiting}", flush=True)
+        time.sleep(0.5)
+
+    states = process_states() or {}
+    for name in sorted(waiter.pending - {"nginx"}):
+        waiter.fail(name, f"not ready after {timeout:.0f}s, {_state_text(states.get(name))}")
+    # nginx waits for the stock service to prove routing; without it, nginx's own /healthz.
+    if "nginx" in waiter.pending and not waiter.try_ready("nginx"):
+        waiter.fail("nginx", f"not ready after {timeout:.0f}s, {_state_text(states.get('nginx'))}")
+    for name, why in sorted(waiter.failed.items()):
+        print(f"\nstack: {name} is NOT ready: {why}", file=sys.stderr)
+        url = waiter.probe(name) or f"{GATEWAY}/healthz"
+        status, body = http_get(url)
+        answer = f"HTTP {status} {body.strip()[:200]}" if status else body
+        print(f"    {url} -> {answer}", file=sys.stderr)
+        print(f"    last lines of var/log/{name}.log:", file=sys.stderr)
+        print(log_tail(name), file=sys.stderr)
+    if waiter.failed:
+        print(
+            f"\nstack: {len(waiter.ready)} ready, {len(waiter.failed)} not ready"
+            f" ({', '.join(sorted(waiter.failed))}); the ready ones keep running"
+            " (make ps, make logs).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def check() -> bool:
+    """Everything configured is running and ready right now (no waiting)."""
+    states = process_states()
+    if not states or any(i["statename"] != "RUNNING" for i in states.values()):
+        return False
+    names = [n for n in states if n in BY_NAME]
+    if any(http_get(BY_NAME[n].readyz)[0] != 200 for n in names):
+        return False
+    probe = gateway_probe(set(names), set())
+    return probe is not None and http_get(probe)[0] == 200
+
+
+def configured() -> list[Service]:
+    """The services our running supervisord runs (all existing ones when it is down)."""
+    states = process_states()
+    if states is None:
+        return existing()
+    return [s for s in SERVICES if s.name in states]
+
+
+def urls() -> str:
+    public = [s for s in configured() if s.public]
+    lines = [
+        f"  API       {API_BASE}",
+        *(f"  docs      {GATEWAY}/docs/{s.name}" for s in public),
+        f"  status    make ps    (uv run supervisorctl -c {SUPERVISOR_CONF.relative_to(ROOT)}"
+        " status)",
+        "  logs      make logs  (var/log/<service>.log, var/nginx/logs/)",
+        "  stop      make down  (scripts/down.sh)",
+    ]
+    return "\n".join(lines)
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def _names(values: Sequence[str]) -> set[str]:
+    names = {n for v in values for n in re.split(r"[\s,]+", v) if n}
+    unknown = names - set(BY_NAME)
+    if unknown:
+        raise SystemExit(f"stack: unknown service(s): {', '.join(sorted(unknown))}")
+    return names
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/stack.py", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_list = sub.add_parser("list", help="the services that exist (one name a line)")
+    p_list.add_argument("--all", action="store_true", help="every service in the table")
+    what = p_list.add_mutually_exclusive_group()
+    what.add_argument("--migrations", action="store_true", help="modules with migrations")
+    what.add_argument("--databases", action="store_true", help="their database names")
+    p_render = sub.add_parser("render", help="write var/nginx and var/supervisor configs")
+    p_render.add_argument("--exclude", nargs="*", default=[], help="services not to run")
+    sub.add_parser("ports", help="exit 1 (naming the process) when a port of the stack is taken")
+    sub.add_parser("running", help="exit 0 when our supervisord answers")
+    p_wait = sub.add_parser("wait", help="wait until every program is ready")
+    p_wait.add_argument("--timeout", type=float, default=120.0)
+    sub.add_parser("check", help="exit 0 when everything is ready right now")
+    sub.add_parser("urls", help="where the running stack answers")
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        services = list(SERVICES) if args.all else existing()
+        if args.migrations:
+            lines = [s.module for s in services if has_migrations(s)]
+        elif args.databases:
+            lines = [s.database for s in services if s.database]
+        else:
+            lines = [s.name for s in services]
+        print("\n".join(lines))
+        return 0
+    if args.command == "render":
+        excluded = _names(args.exclude)
+        present = existing()
+        services = [s for s in present if s.name not in excluded]
+        render(services)
+        missing = [s.name for s in SERVICES if s not in present]
+        written = (p.relative_to(ROOT) for p in (NGINX_CONF, SUPERVISOR_CONF))
+        print(f"stack: rendered {', '.join(map(str, written))}")
+        print(f"stack: programs: {', '.join(s.name for s in services)}, nginx")
+        if missing:
+            print(f"stack: not written yet (skipped): {', '.join(missing)}")
+        if excluded:
+            print(f"stack: excluded: {', '.join(sorted(excluded))}")
+        return 0
+    if args.command == "ports":
+        ports = [(s.name, s.port) for s in existing()] + [("nginx", GATEWAY_PORT)]
+        taken = [(name, port) for name, port in ports if port_in_use(port)]
+        for name, port in taken:
+            print(f"stack: port {port} ({name}) is in use by {listener(port)}", file=sys.stderr)
+        return 1 if taken else 0
+    if args.command == "running":
+        return 0 if process_states() is not None else 1
+    if args.command == "wait":
+        return wait(args.timeout)
+    if args.command == "check":
+        return 0 if check() else 1
+    if args.command == "urls":
+        print(urls())
+        return 0
+    raise AssertionError(args.command)  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

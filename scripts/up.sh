@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Starts the whole local stack behind nginx on http://127.0.0.1:8080 (make up).
+#
+#   bootstrap (uv + locked env) -> nginx installed -> PostgreSQL + RabbitMQ up ->
+#   databases and roles -> migrations -> configs rendered into var/ -> supervisord
+#   (every service that exists, the exchange shards, nginx) -> wait until ready.
+#
+# Idempotent: when the stack already runs, its config is reloaded and every program is
+# restarted (new code). A service that fails to migrate is reported and not started; one
+# that does not become ready is reported with its log, and the others keep running.
+# Exit status: 0 when everything that exists is ready, 1 otherwise.
+# Environment: BOURSE_STACK_WAIT_TIMEOUT (seconds, default 120), BOURSE_EDGE_* (nginx
+# rate limits and workers, see scripts/stack.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+say() { echo "up: $*"; }
+die() { echo "up: $*" >&2; exit 1; }
+
+# -- 1. the Python environment ------------------------------------------------------------
+say "bootstrap (uv, locked environment)"
+scripts/bootstrap.sh
+PY="$ROOT/.venv/bin/python"
+stack() { "$PY" scripts/stack.py "$@"; }
+
+# -- 2. nginx -----------------------------------------------------------------------------
+nginx_bin() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }; }
+if [ -z "$(nginx_bin)" ]; then
+    [ "$(id -u)" -eq 0 ] || die "nginx is not installed; install it as root: apt-get install nginx"
+    say "installing nginx (apt-get)"
+    # The Debian package would start a default nginx on :80; keep it from starting.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
+    fi
+    status=0
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } || status=$?
+    if [ -n "$own_policy" ]; then rm -f "$policy"; fi
+    [ "$status" -eq 0 ] || die "apt-get install nginx failed"
+fi
+NGINX=$(nginx_bin)
+say "nginx: $("$NGINX" -v 2>&1)"
+
+# -- 3. PostgreSQL and RabbitMQ -----------------------------------------------------------
+say "PostgreSQL and RabbitMQ"
+scripts/infra-up.sh
+
+# -- 4. databases, roles, migrations ------------------------------------------------------
+# shellcheck disable=SC2046  # word splitting of the list is intended
+"$PY" DBs-PubSubs/databases/create_databases.py $(stack list --all --databases)
+
+mkdir -p var/log
+names=() pids=() failed=()
+for svc in $(stack list --migrations); do  # in parallel: each one is its own database
+    "$PY" -m "bourse.$svc" migrate >"var/log/migrate-$svc.log" 2>&1 &
+    names+=("$svc") pids+=("$!")
+done
+for i in "${!names[@]}"; do
+    svc=${names[$i]} log="var/log/migrate-${names[$i]}.log"
+    if wait "${pids[$i]}"; then
+        say "migrated $svc"
+    else
+        echo "up: MIGRATION FAILED for $svc: it will not be started. Last lines of $log:" >&2
+        tail -n 15 "$log" | sed 's/^/    | /' >&2
+        failed+=("$svc")
+    fi
+done
+
+# Every durable queue exists before any service starts: an event published at start-up
+# (stock-service announces its instruments) must find its future subscribers' queues.
+for svc in "${names[@]}"; do
+    if [[ " ${failed[*]} " != *" $svc "* ]]; then
+        "$PY" -m "bourse.$svc" declare >"var/log/declare-$svc.log" 2>&1 \
+            || die "declaring the queues of $svc failed: var/log/declare-$svc.log"
+    fi
+done
+say "declared the queues of: ${names[*]}"
+
+# -- 5. configs ---------------------------------------------------------------------------
+stack render --exclude "${failed[@]}"
+if ! "$NGINX" -t -q -p "$ROOT/var/nginx/" -c "$ROOT/var/nginx/nginx.conf" -e "$ROOT/var/nginx/logs/error.log"; then
+    die "the rendered nginx config is invalid (var/nginx/nginx.conf, from nginx/nginx.conf.template)"
+fi
+
+# -- 6. supervisord -----------------------------------------------------------------------
+SUPERVISORD="$ROOT/.venv/bin/supervisord"
+CTL=("$ROOT/.venv/bin/supervisorctl" -c "$ROOT/var/supervisor/supervisord.conf")
+if stack running; then
+    say "supervisord already runs: reloading the config and restarting every program"
+    "${CTL[@]}" reread >/dev/null
+    "${CTL[@]}" update
+    "${CTL[@]}" restart all >/dev/null || true  # a program that stays down is reported below
+else
+    stack ports || die "free those ports (or stop whatever runs there), then run make up again"
+    say "starting supervisord"
+    "$SUPERVISORD" -c "$ROOT/var/supervisor/supervisord.conf"
+fi
+
+# -- 7. ready? ----------------------------------------------------------------------------
+say "waiting until every service is ready (make logs in another terminal shows progress)"
+status=0
+stack wait --timeout "${BOURSE_STACK_WAIT_TIMEOUT:-120}" || status=1
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "up: not started because their migration failed: ${failed[*]} (var/log/migrate-<svc>.log)" >&2
+    status=1
+fi
+
+echo
+if [ "$status" -eq 0 ]; then
+    echo "Bourse is up:"
+else
+    echo "Bourse is PARTLY up (see the errors above):"
+fi
+stack urls
+exit "$status"

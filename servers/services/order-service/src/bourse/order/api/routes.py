@@ -1,0 +1,191 @@
+"""/api/v1/orders and /api/v1/fills (API.md, Orders). Every query is scoped to the
+token's user: another user's order is a 404, exactly like a missing one."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from bourse.auth.deps import CurrentUser
+from bourse.common.errors import Problem
+from bourse.common.idempotency import StoredResponse, request_hash
+from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
+from bourse.messaging.runtime import Db
+from bourse.order import handlers
+from bourse.order.api.schemas import FillOut, FillPage, Order, OrderCreate, OrderPage
+from bourse.order.config import Settings
+from bourse.order.db import fills, orders
+from bourse.order.domain.lifecycle import OPEN, avg_price
+from bourse.order.domain.placement import OrderRequest
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not authenticated"},
+    404: {"description": "unknown or not yours"},
+    422: {"description": "invalid order"},
+}
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Config = Annotated[Settings, Depends(_settings)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+def to_order(row: Any) -> Order:
+    return Order(
+        id=row.id,
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=row.side,
+        type=row.type,
+        time_in_force=row.time_in_force,
+        qty=row.qty,
+        notional=row.notional,
+        limit_price=row.limit_price,
+        stop_price=row.stop_price,
+        filled_qty=row.filled_qty,
+        filled_avg_price=avg_price(row.filled_qty, row.filled_notional),
+        status=row.status,
+        reject_reason=row.reject_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        filled_at=row.filled_at,
+        canceled_at=row.canceled_at,
+    )
+
+
+def to_fill(row: Any) -> FillOut:
+    return FillOut(
+        id=row.id,
+        order_id=row.order_id,
+        symbol=row.symbol,
+        side=row.side,
+        qty=row.qty,
+        price=row.price,
+        liquidity=row.liquidity,
+        created_at=row.created_at,
+    )
+
+
+@router.post("/orders", status_code=202, response_model=Order, responses=PROBLEMS)
+async def place_order(
+    body: OrderCreate,
+    user: CurrentUser,
+    db: Db,
+    settings: Config,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Order | JSONResponse:
+    request = OrderRequest(
+        body.symbol,
+        body.side,
+        body.type,
+        body.time_in_force,
+        body.qty,
+        body.notional,
+        body.limit_price,
+        body.stop_price,
+    )
+    idempotency = None
+    if idempotency_key is not None:
+        fingerprint = request_hash("POST", "/api/v1/orders", body.model_dump(mode="json"))
+        idempotency = handlers.Idempotency(
+            idempotency_key, fingerprint, lambda row: to_order(row).model_dump(mode="json")
+        )
+    result = await handlers.place_order(
+        db, settings, user.user_id, request, body.client_order_id, idempotency
+    )
+    if isinstance(result, StoredResponse):  # the same key and body: the first answer
+        return JSONResponse(
+            result.body, status_code=result.status_code, headers={"Idempotent-Replay": "true"}
+        )
+    row, created = result
+    if not created:
+        response.headers["Idempotent-Replay"] = "true"
+    return to_order(row)
+
+
+@router.get("/orders", response_model=OrderPage, responses=PROBLEMS)
+async def list_orders(
+    user: CurrentUser,
+    db: Db,
+    status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
+    symbol: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Limit = 50,
+    after: After = None,
+) -> OrderPage:
+    query = select(orders).where(orders.c.user_id == user.user_id)
+    if status == "open":
+        query = query.where(orders.c.status.in_(OPEN))
+    elif status == "closed":
+        query = query.where(orders.c.status.not_in(OPEN))
+    if symbol:
+        query = query.where(orders.c.symbol == symbol)
+    if after:
+        query = query.where(orders.c.id < _cursor_id(after))
+    async with db.transaction() as session:
+        rows = (await session.execute(query.order_by(orders.c.id.desc()).limit(limit + 1))).all()
+    return OrderPage(items=[to_order(r) for r in rows[:limit]], next=_next(rows, limit))
+
+
+@router.delete("/orders", status_code=202, response_model=OrderPage, responses=PROBLEMS)
+async def cancel_all(user: CurrentUser, db: Db, settings: Config) -> OrderPage:
+    rows = await handlers.cancel_all(db, settings, user.user_id)
+    return OrderPage(items=[to_order(r) for r in rows], next=None)
+
+
+@router.get("/orders/by-client-id/{client_order_id}", response_model=Order, responses=PROBLEMS)
+async def by_client_id(client_order_id: str, user: CurrentUser, db: Db) -> Order:
+    return to_order(await handlers.get_by_client_id(db, user.user_id, client_order_id))
+
+
+@router.get("/orders/{order_id}", response_model=Order, responses=PROBLEMS)
+async def get_order(order_id: uuid.UUID, user: CurrentUser, db: Db) -> Order:
+    return to_order(await handlers.get_order(db, user.user_id, order_id))
+
+
+@router.delete("/orders/{order_id}", status_code=202, response_model=Order, responses=PROBLEMS)
+async def cancel_order(order_id: uuid.UUID, user: CurrentUser, db: Db, settings: Config) -> Order:
+    return to_order(await handlers.cancel_order(db, settings, user.user_id, order_id))
+
+
+@router.get("/orders/{order_id}/fills", response_model=FillPage, responses=PROBLEMS)
+async def order_fills(order_id: uuid.UUID, user: CurrentUser, db: Db) -> FillPage:
+    await handlers.get_order(db, user.user_id, order_id)  # 404 unless it is yours
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(fills)
+                .where(fills.c.order_id == order_id, fills.c.user_id == user.user_id)
+                .order_by(fills.c.id)
+            )
+        ).all()
+    return FillPage(items=[to_fill(r) for r in rows], next=None)
+
+
+@router.get("/fills", response_model=FillPage, responses=PROBLEMS)
+async def list_fills(user: CurrentUser, db: Db, limit: Limit = 50, after: After = None) -> FillPage:
+    query = select(fills).where(fills.c.user_id == user.user_id)
+    if after:
+        query = query.where(fills.c.id < _cursor_id(after))
+    async with db.transaction() as session:
+        rows = (await session.execute(query.order_by(fills.c.id.desc()).limit(limit + 1))).all()
+    return FillPage(items=[to_fill(r) for r in rows[:limit]], next=_next(rows, limit))
+
+
+def _cursor_id(cursor: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(decode_cursor(cursor))
+    except ValueError:
+        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from None
+
+
+def _next(rows: Sequence[Any], limit: int) -> str | None:
+    return encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None

@@ -1,0 +1,17 @@
+from decimal import Decimal
+
+from pydantic_settings import SettingsConfigDict
+
+from bourse.common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BOURSE_ORDER_", extra="ignore")
+
+    service_name: str = "order"
+    port: int = 8003
+    database_url: str = "postgresql+asyncpg://bourse_order@127.0.0.1:5432/bourse_order"
+    exchange_shards: int = 1
+    # Market orders become IOC limits this far through the reference price (0.05 = 5%).
+    collar: Decimal = Decimal("0.05")
+    stock_url: str = "http://127.0.0.1:8004"

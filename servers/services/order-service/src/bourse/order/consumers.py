@@ -1,0 +1,72 @@
+"""What order-service consumes: the risk answers, instruments and prices on one queue;
+the exchange's execution reports on another, with a single active consumer so that
+reports are applied in the exchange's order even with several instances running.
+Bindings end in ``#``: symbols may contain dots (BRK.B), which ``*`` would not match."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.contracts import Envelope
+from bourse.contracts.events import (
+    ExecutionsReported,
+    InstrumentChanged,
+    PriceChanged,
+    RiskAccepted,
+    RiskRejected,
+)
+from bourse.contracts.topology import EXCHANGE, MARKET, TRADER
+from bourse.messaging.runtime import Subscription
+from bourse.messaging.topology import Binding, QueueSpec
+from bourse.order import handlers
+from bourse.order.config import Settings
+
+
+def subscriptions(settings: Settings) -> list[Subscription]:
+    async def risk_accepted(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_risk_accepted(session, settings, payload)
+
+    async def risk_rejected(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_risk_rejected(session, payload)
+
+    async def instrument(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_instrument_changed(session, payload)
+
+    async def price(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_price_changed(session, payload)
+
+    async def executions(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_executions(session, payload)
+
+    prefix = settings.queue_prefix
+    events = QueueSpec(
+        f"{prefix}order.events",
+        [
+            Binding(TRADER, "risk.*"),
+            Binding(MARKET, "instrument.changed.#"),
+            Binding(MARKET, "market.price.#"),
+        ],
+    )
+    reports = QueueSpec(
+        f"{prefix}order.executions", [Binding(EXCHANGE, "execution.#")], single_active_consumer=True
+    )
+    return [
+        Subscription(
+            events,
+            {
+                RiskAccepted.TYPE: risk_accepted,
+                RiskRejected.TYPE: risk_rejected,
+                InstrumentChanged.TYPE: instrument,
+                PriceChanged.TYPE: price,
+            },
+        ),
+        Subscription(reports, {ExecutionsReported.TYPE: executions}),
+    ]
+
+
+def by_order_or_symbol(payload: dict[str, Any]) -> str:
+    return str(payload.get("order_id") or payload.get("symbol") or "")
+
+
+def by_symbol(payload: dict[str, Any]) -> str:
+    return str(payload.get("symbol") or "")

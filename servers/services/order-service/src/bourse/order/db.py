@@ -1,0 +1,85 @@
+"""order-service tables."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Numeric,
+    Sequence,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+
+from bourse.common.db import new_metadata
+
+metadata = new_metadata()
+PRICE = Numeric(24, 8)
+QTY = Numeric(24, 8)
+MONEY = Numeric(28, 8)
+
+engine_ids = Sequence("engine_id_seq", metadata=metadata)
+
+instruments = Table(
+    "instruments",
+    metadata,
+    Column("symbol", String(16), primary_key=True),
+    Column("tick_size", PRICE, nullable=False),
+    Column("lot_size", QTY, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("last_price", PRICE),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), nullable=False),
+    Column("client_order_id", String(64)),
+    Column("symbol", String(16), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("time_in_force", String(4), nullable=False),
+    Column("qty", QTY),
+    Column("notional", MONEY),
+    Column("limit_price", PRICE),
+    Column("stop_price", PRICE),
+    Column("filled_qty", QTY, nullable=False, server_default="0"),
+    Column("filled_notional", MONEY, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),
+    Column("reject_reason", String(64)),
+    Column("engine_id", BigInteger, nullable=False, unique=True),
+    Column("reserve_cash", MONEY, nullable=False),
+    Column("reserve_qty", QTY, nullable=False),
+    Column("sent_to_exchange", Boolean, nullable=False, server_default="false"),
+    Column("cancel_requested", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("filled_at", DateTime(timezone=True)),
+    Column("canceled_at", DateTime(timezone=True)),
+    UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
+    Index("ix_orders_user_id_id", "user_id", "id"),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("order_id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), nullable=False),
+    Column("symbol", String(16), nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("qty", QTY, nullable=False),
+    Column("price", PRICE, nullable=False),
+    Column("liquidity", String(5), nullable=False),
+    Column("trade_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("trade_id", "order_id", name="uq_fills_trade_id_order_id"),
+    Index("ix_fills_user_id_id", "user_id", "id"),
+    Index("ix_fills_order_id", "order_id"),
+)

@@ -1,0 +1,72 @@
+"""order-service on a real, throwaway PostgreSQL database and RabbitMQ vhost, with real
+(test-issued) access tokens."""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from bourse.auth.testing import TestIssuer
+from bourse.common.migrations import upgrade
+from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
+from bourse.contracts.events import InstrumentChanged
+from bourse.messaging.broker import Broker
+from bourse.order.config import Settings
+from bourse.order.handlers import on_instrument_changed
+from bourse.order.main import MIGRATIONS, create_app
+
+
+@pytest.fixture(scope="session")
+def issuer() -> TestIssuer:
+    return TestIssuer()
+
+
+@pytest.fixture(scope="session")
+def order_vhost() -> Iterator[str]:
+    ensure_services()
+    with temporary_vhost("bourse_order_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def order_settings(order_vhost: str) -> AsyncIterator[Settings]:
+    async with temporary_database("bourse_order_test") as url:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+        yield Settings(database_url=url, amqp_url=order_vhost, stock_url="http://127.0.0.1:9")
+
+
+@pytest.fixture(scope="session")
+async def app_client(
+    order_settings: Settings, issuer: TestIssuer
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(order_settings, verifier=issuer.verifier())
+    async with running_app(app) as client:
+        runtime = app.state.runtime
+        async with runtime.db.transaction() as session:
+            for symbol, tick, lot, last in (
+                ("AAPL", "0.01", "1", "100"),
+                ("MSFT", "0.05", "10", None),
+            ):
+                await on_instrument_changed(
+                    session,
+                    InstrumentChanged(
+                        symbol=symbol,
+                        name=symbol,
+                        tick_size=Decimal(tick),
+                        lot_size=Decimal(lot),
+                        status="trading",
+                        last_price=Decimal(last) if last else None,
+                    ),
+                )
+        client.app = app
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def broker(order_vhost: str) -> AsyncIterator[Broker]:
+    broker = Broker(order_vhost, "order-test")
+    await broker.connect()
+    yield broker
+    await broker.close()

@@ -1,0 +1,82 @@
+"""Admin: create instruments, halt and resume trading (role ``admin``). Each change is
+announced as instrument.changed; ``Idempotency-Key`` makes a repeat return the first
+answer."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.auth.deps import require_role
+from bourse.auth.principal import Principal
+from bourse.common.db import Database
+from bourse.common.idempotency import claim, remember, request_hash
+from bourse.messaging.runtime import Db
+from bourse.stock import handlers
+from bourse.stock.api.deps import Symbol
+from bourse.stock.api.schemas import Instrument, NewInstrumentRequest
+
+router = APIRouter(prefix="/api/v1/stocks", tags=["admin"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "malformed JSON body"},
+    401: {"description": "not authenticated"},
+    403: {"description": "not an admin"},
+    404: {"description": "unknown symbol"},
+    409: {"description": "conflict"},
+    422: {"description": "invalid input"},
+}
+Admin = Annotated[Principal, Depends(require_role("admin"))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+Work = Callable[[AsyncSession], Awaitable[Any]]
+
+
+@router.post("", status_code=201, response_model=Instrument, responses=PROBLEMS)
+async def create_stock(
+    body: NewInstrumentRequest, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
+) -> JSONResponse:
+    new = handlers.NewInstrument(body.symbol, body.name, body.tick_size, body.lot_size)
+    fingerprint = request_hash("POST", request.url.path, body.model_dump(mode="json"))
+    return await _mutate(
+        db, admin, key, fingerprint, 201, lambda s: handlers.create_instrument(s, new)
+    )
+
+
+@router.post("/{symbol}/halt", response_model=Instrument, responses=PROBLEMS)
+async def halt_stock(
+    symbol: Symbol, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
+) -> JSONResponse:
+    fingerprint = request_hash("POST", request.url.path, None)
+    return await _mutate(
+        db, admin, key, fingerprint, 200, lambda s: handlers.set_status(s, symbol, "halted")
+    )
+
+
+@router.post("/{symbol}/resume", response_model=Instrument, responses=PROBLEMS)
+async def resume_stock(
+    symbol: Symbol, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
+) -> JSONResponse:
+    fingerprint = request_hash("POST", request.url.path, None)
+    return await _mutate(
+        db, admin, key, fingerprint, 200, lambda s: handlers.set_status(s, symbol, "trading")
+    )
+
+
+async def _mutate(
+    db: Database, admin: Principal, key: str | None, fingerprint: str, status: int, work: Work
+) -> JSONResponse:
+    """Run ``work`` in one transaction with the Idempotency-Key claim (if any)."""
+
+    async def transaction(session: AsyncSession) -> tuple[int, Any]:
+        if key is not None:
+            stored = await claim(session, admin.user_id, key, fingerprint)
+            if stored is not None:
+                return stored.status_code, stored.body
+        body = Instrument.of(await work(session)).model_dump(mode="json")
+        if key is not None:
+            await remember(session, admin.user_id, key, status, body)
+        return status, body
+
+    code, body = await db.run(transaction)
+    return JSONResponse(body, code)

@@ -1,0 +1,76 @@
+"""Public market data: /api/v1/stocks/* (API.md, Market data). No token needed."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import AfterValidator
+
+from bourse.common.pagination import After, Limit
+from bourse.messaging.runtime import Db
+from bourse.stock import queries
+from bourse.stock.api.deps import Symbol
+from bourse.stock.api.schemas import Book, Candle, Candles, Instrument, Instruments, Quote, Trade
+from bourse.stock.api.schemas import Trades as TradePage
+from bourse.stock.domain.candles import Interval
+from bourse.stock.domain.timeutil import as_utc
+
+router = APIRouter(prefix="/api/v1/stocks", tags=["stocks"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "unknown symbol"},
+    422: {"description": "invalid input"},
+}
+MAX_CANDLES = 1000
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+05:00
+        raise ValueError("time out of range") from exc
+
+
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+@router.get("", response_model=Instruments)
+async def list_stocks(db: Db) -> Instruments:
+    return Instruments(items=[Instrument.of(row) for row in await queries.list_instruments(db)])
+
+
+@router.get("/{symbol}", response_model=Instrument, responses=PROBLEMS)
+async def get_stock(symbol: Symbol, db: Db) -> Instrument:
+    return Instrument.of(await queries.get_instrument(db, symbol))
+
+
+@router.get("/{symbol}/quote", response_model=Quote, responses=PROBLEMS)
+async def get_quote(symbol: Symbol, db: Db) -> Quote:
+    return Quote.of(await queries.get_quote(db, symbol))
+
+
+@router.get("/{symbol}/book", response_model=Book, responses=PROBLEMS)
+async def get_book(symbol: Symbol, db: Db, depth: Annotated[int, Query(ge=1, le=50)] = 10) -> Book:
+    top = await queries.get_depth(db, symbol, depth)
+    return Book.of(top.bids, top.asks)
+
+
+@router.get("/{symbol}/trades", response_model=TradePage, responses=PROBLEMS)
+async def list_trades(symbol: Symbol, db: Db, limit: Limit = 50, after: After = None) -> TradePage:
+    cursor = queries.TradeCursor.decode(after) if after else None
+    rows, following = await queries.list_trades(db, symbol, limit, cursor)
+    return TradePage(
+        items=[Trade.of(row) for row in rows], next=following.encode() if following else None
+    )
+
+
+@router.get("/{symbol}/candles", response_model=Candles, responses=PROBLEMS)
+async def list_candles(
+    symbol: Symbol,
+    db: Db,
+    interval: Interval = "1m",
+    start: UtcTime | None = None,
+    end: UtcTime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_CANDLES)] = MAX_CANDLES,
+) -> Candles:
+    wanted = queries.CandleRange(interval, start, end, limit)
+    return Candles(items=[Candle.of(row) for row in await queries.list_candles(db, symbol, wanted)])

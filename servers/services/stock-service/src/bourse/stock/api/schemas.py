@@ -1,0 +1,129 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bourse.common.pagination import Page
+from bourse.contracts.events import Side
+from bourse.contracts.money import DecimalStr
+from bourse.stock.domain.book import Level
+from bourse.stock.domain.instruments import SYMBOL_PATTERN, Status
+
+PositiveDecimal = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
+
+
+class NewInstrumentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    symbol: Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
+    name: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+        ),
+    ]
+    tick_size: PositiveDecimal
+    lot_size: PositiveDecimal
+
+
+class Instrument(BaseModel):
+    symbol: str
+    name: str
+    tick_size: DecimalStr
+    lot_size: DecimalStr
+    status: Status
+    last_price: DecimalStr | None
+
+    @classmethod
+    def of(cls, row: Any) -> "Instrument":
+        return cls(
+            symbol=row.symbol,
+            name=row.name,
+            tick_size=row.tick_size,
+            lot_size=row.lot_size,
+            status=row.status,
+            last_price=row.last_price,
+        )
+
+
+class Instruments(BaseModel):
+    items: list[Instrument]
+
+
+class Quote(BaseModel):
+    symbol: str
+    bid: DecimalStr | None
+    bid_size: DecimalStr | None
+    ask: DecimalStr | None
+    ask_size: DecimalStr | None
+    last: DecimalStr | None
+    last_size: DecimalStr | None
+    ts: datetime | None
+
+    @classmethod
+    def of(cls, row: Any) -> "Quote":
+        return cls.model_validate(row, from_attributes=True)
+
+
+# [price, qty]: a two-item array (a tuple schema is not valid OpenAPI for every tool).
+PriceLevel = Annotated[list[DecimalStr], Field(min_length=2, max_length=2)]
+
+
+class Book(BaseModel):
+    bids: list[PriceLevel] = Field(description="[price, qty] levels, best (highest) first")
+    asks: list[PriceLevel] = Field(description="[price, qty] levels, best (lowest) first")
+
+    @classmethod
+    def of(cls, bids: list[Level], asks: list[Level]) -> "Book":
+        return cls(bids=[list(level) for level in bids], asks=[list(level) for level in asks])
+
+
+class Trade(BaseModel):
+    id: str
+    symbol: str
+    price: DecimalStr
+    qty: DecimalStr
+    taker_side: Side
+    seq: int
+    ts: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> "Trade":
+        return cls(
+            id=row.trade_id,
+            symbol=row.symbol,
+            price=row.price,
+            qty=row.qty,
+            taker_side=row.taker_side,
+            seq=row.seq,
+            ts=row.ts,
+        )
+
+
+Trades = Page[Trade]
+
+
+class Candle(BaseModel):
+    start: datetime = Field(description="bucket start (UTC)")
+    open: DecimalStr
+    high: DecimalStr
+    low: DecimalStr
+    close: DecimalStr
+    volume: DecimalStr
+    trades: int
+
+    @classmethod
+    def of(cls, row: Any) -> "Candle":
+        return cls(
+            start=row.bucket_start,
+            open=row.open,
+            high=row.high,
+            low=row.low,
+            close=row.close,
+            volume=row.volume,
+            trades=row.trades,
+        )
+
+
+class Candles(BaseModel):
+    items: list[Candle]

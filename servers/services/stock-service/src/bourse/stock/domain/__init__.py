@@ -1,0 +1,1 @@
+"""The market-data model: plain Python, no I/O."""

@@ -1,0 +1,49 @@
+"""create_app() and its lifespan; nothing else."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from bourse.auth.verify import TokenVerifier, jwks_verifier
+from bourse.common.app import create_app as create_service_app
+from bourse.messaging.runtime import ServiceRuntime
+from bourse.stock import market
+from bourse.stock.api import admin
+from bourse.stock.api import market as market_api
+from bourse.stock.config import Settings
+from bourse.stock.consumers import market_subscription
+from bourse.stock.handlers import announce_instruments
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    relay: bool = True,
+) -> FastAPI:
+    """``verifier``: tests pass one over an in-memory JWKS; ``relay=False`` leaves staged
+    events in the outbox (tests inspect it)."""
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings, [market_subscription(settings)], relay=relay)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            await runtime.db.run(announce_instruments)
+            throttle = settings.price_publish_interval
+            runtime.spawn(lambda: market.flush_forever(runtime.db, throttle), "price flush")
+            yield
+
+    app = create_service_app(
+        "stock",
+        routers=[market_api.router, admin.router],
+        lifespan=lifespan,
+        readiness=runtime.readiness,
+    )
+    app.state.settings = settings
+    app.state.verifier = verifier or jwks_verifier(settings)
+    return app

@@ -1,0 +1,134 @@
+"""The read side of the market-data API: instruments, quotes, depth, the tape, candles."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.common.db import Database
+from bourse.common.errors import Problem
+from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.stock.db import candles, instruments, quotes, trades
+from bourse.stock.domain.book import Depth
+from bourse.stock.domain.candles import bucket_start
+from bourse.stock.domain.timeutil import as_utc
+from bourse.stock.handlers import unknown_symbol
+
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def invalid_cursor() -> Problem:
+    return Problem(422, "invalid_cursor", "the `after` cursor is not valid")
+
+
+@dataclass(frozen=True)
+class TradeCursor:
+    """Position in the tape (newest first): the last trade of the previous page."""
+
+    ts: datetime
+    seq: int
+    id: int
+
+    def encode(self) -> str:
+        return encode_cursor(f"{self.ts.isoformat()}|{self.seq}|{self.id}")
+
+    @classmethod
+    def decode(cls, cursor: str) -> "TradeCursor":
+        try:
+            ts, seq, row_id = decode_cursor(cursor).split("|")
+            decoded = cls(as_utc(datetime.fromisoformat(ts)), int(seq), int(row_id))
+        except (ValueError, OverflowError) as exc:
+            raise invalid_cursor() from exc
+        if not (_BIGINT_MIN <= decoded.seq <= _BIGINT_MAX and 0 < decoded.id <= _BIGINT_MAX):
+            raise invalid_cursor()
+        return decoded
+
+
+@dataclass(frozen=True)
+class CandleRange:
+    interval: str
+    start: datetime | None
+    end: datetime | None
+    limit: int
+
+
+async def list_instruments(db: Database) -> Sequence[Any]:
+    async with db.transaction() as session:
+        return (await session.execute(select(instruments).order_by(instruments.c.symbol))).all()
+
+
+async def get_instrument(db: Database, symbol: str) -> Any:
+    async with db.transaction() as session:
+        row = (
+            await session.execute(select(instruments).where(instruments.c.symbol == symbol))
+        ).one_or_none()
+    if row is None:
+        raise unknown_symbol(symbol)
+    return row
+
+
+async def get_quote(db: Database, symbol: str) -> Any:
+    """The quote (all null before any market activity)."""
+    async with db.transaction() as session:
+        row = (
+            await session.execute(
+                select(instruments.c.symbol, *(c for c in quotes.c if c.name != "symbol"))
+                .select_from(instruments.outerjoin(quotes))
+                .where(instruments.c.symbol == symbol)
+            )
+        ).one_or_none()
+    if row is None:
+        raise unknown_symbol(symbol)
+    return row
+
+
+async def get_depth(db: Database, symbol: str, depth: int) -> Depth:
+    async with db.transaction() as session:
+        await _require(session, symbol)
+        stored = await session.scalar(select(quotes.c.book).where(quotes.c.symbol == symbol))
+    return Depth.from_json(stored or {}).top(depth)
+
+
+async def list_trades(
+    db: Database, symbol: str, limit: int, after: TradeCursor | None
+) -> tuple[Sequence[Any], TradeCursor | None]:
+    """A page of the tape, newest first, and the cursor of the next page (if any)."""
+    order = (trades.c.ts, trades.c.seq, trades.c.id)
+    query = select(trades).where(trades.c.symbol == symbol)
+    if after is not None:
+        query = query.where(tuple_(*order) < tuple_(after.ts, after.seq, after.id))
+    query = query.order_by(*(column.desc() for column in order)).limit(limit + 1)
+    async with db.transaction() as session:
+        await _require(session, symbol)
+        rows = (await session.execute(query)).all()
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], TradeCursor(last.ts, last.seq, last.id)
+
+
+async def list_candles(db: Database, symbol: str, wanted: CandleRange) -> Sequence[Any]:
+    """Candles overlapping [start, end), oldest first, at most ``limit``: from ``start``
+    when it is given, else the latest ones. An empty range (start >= end) has none."""
+    if wanted.start and wanted.end and as_utc(wanted.start) >= as_utc(wanted.end):
+        return []
+    query = select(candles).where(candles.c.symbol == symbol, candles.c.interval == wanted.interval)
+    if wanted.start is not None:
+        query = query.where(candles.c.bucket_start >= bucket_start(wanted.start, wanted.interval))
+    if wanted.end is not None:
+        query = query.where(candles.c.bucket_start < as_utc(wanted.end))
+    newest_first = wanted.start is None
+    key = candles.c.bucket_start.desc() if newest_first else candles.c.bucket_start
+    async with db.transaction() as session:
+        await _require(session, symbol)
+        rows = (await session.execute(query.order_by(key).limit(wanted.limit))).all()
+    return rows[::-1] if newest_first else rows
+
+
+async def _require(session: AsyncSession, symbol: str) -> None:
+    found = await session.scalar(select(instruments.c.symbol).where(instruments.c.symbol == symbol))
+    if found is None:
+        raise unknown_symbol(symbol)

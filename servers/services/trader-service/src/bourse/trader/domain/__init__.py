@@ -1,0 +1,1 @@
+"""The trading account's rules, plain Python and Decimal: no I/O."""

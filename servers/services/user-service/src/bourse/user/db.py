@@ -1,0 +1,41 @@
+"""user-service tables."""
+
+from sqlalchemy import ARRAY, Column, DateTime, Index, LargeBinary, String, Table, Text, Uuid, func
+
+from bourse.common.db import new_metadata
+
+metadata = new_metadata()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),  # stored lower-cased
+    Column("name", String(200)),
+    Column("password_hash", Text, nullable=False),
+    Column("roles", ARRAY(String(50)), nullable=False, server_default="{}"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("family_id", Uuid(), nullable=False),
+    Column("user_id", Uuid(), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),  # sha256, never the token
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_refresh_tokens_family_id", "family_id"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_pem", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("retired_at", DateTime(timezone=True)),
+)

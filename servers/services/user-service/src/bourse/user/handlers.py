@@ -1,0 +1,183 @@
+"""Use cases of user-service, each in one transaction."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.auth.signing import issue_access_token
+from bourse.common.db import Database
+from bourse.common.errors import Problem, conflict, not_found
+from bourse.contracts.events import UserRegistered
+from bourse.contracts.ids import uuid7
+from bourse.messaging.outbox import stage
+from bourse.user.config import Settings
+from bourse.user.db import refresh_tokens, users
+from bourse.user.domain.passwords import hash_password, verify_password
+from bourse.user.domain.refresh import new_refresh_token, token_hash
+from bourse.user.keys import KeyRing
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def invalid_credentials() -> Problem:
+    return Problem(
+        401,
+        "invalid_credentials",
+        "email or password is wrong",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def invalid_refresh(detail: str) -> Problem:
+    return Problem(401, "invalid_refresh_token", detail)
+
+
+async def register(
+    db: Database, settings: Settings, email: str, password: str, name: str | None
+) -> Any:
+    email = email.strip().lower()
+    password_hash = await hash_password(password)
+    roles = ["admin"] if email in settings.admins else []
+
+    async def work(session: AsyncSession) -> Any:
+        user_id = uuid7()
+        row = (
+            await session.execute(
+                insert(users)
+                .values(
+                    id=user_id, email=email, name=name, password_hash=password_hash, roles=roles
+                )
+                .returning(users)
+            )
+        ).one()
+        await stage(session, UserRegistered(user_id=user_id, email=email, name=name))
+        return row
+
+    try:
+        return await db.run(work)
+    except IntegrityError as exc:
+        raise conflict("email_taken", "an account with this email already exists") from exc
+
+
+async def login(
+    db: Database, settings: Settings, keys: KeyRing, email: str, password: str
+) -> TokenPair:
+    async with db.transaction() as session:
+        user = (
+            await session.execute(select(users).where(users.c.email == email.strip().lower()))
+        ).one_or_none()
+    valid, new_hash = await verify_password(password, user.password_hash if user else None)
+    if not valid or user is None:
+        raise invalid_credentials()
+    async with db.transaction() as session:
+        if new_hash is not None:
+            await session.execute(
+                update(users).where(users.c.id == user.id).values(password_hash=new_hash)
+            )
+        return await _issue(session, settings, keys, user.id, user.roles, family_id=uuid7())
+
+
+async def refresh(db: Database, settings: Settings, keys: KeyRing, token: str) -> TokenPair:
+    """Rotate: the presented token is spent. A spent (or revoked) token presented again
+    means it leaked: the whole family is revoked."""
+    async with db.transaction() as session:
+        row = (
+            await session.execute(
+                select(refresh_tokens)
+                .where(refresh_tokens.c.token_hash == token_hash(token))
+                .with_for_update()
+            )
+        ).one_or_none()
+        if row is None:
+            raise invalid_refresh("unknown refresh token")
+        now = datetime.now(UTC)
+        if row.used_at is not None or row.revoked_at is not None:
+            await _revoke_family(session, row.family_id, now)
+            reused = True
+        else:
+            reused = False
+    if reused:
+        raise Problem(
+            401,
+            "refresh_token_reused",
+            "this refresh token was already used; its session is revoked",
+        )
+    if row.expires_at <= now:
+        raise invalid_refresh("refresh token expired")
+    async with db.transaction() as session:
+        spent = await session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.id == row.id, refresh_tokens.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            raise invalid_refresh("refresh token already used")
+        user = (await session.execute(select(users).where(users.c.id == row.user_id))).one()
+        return await _issue(session, settings, keys, user.id, user.roles, family_id=row.family_id)
+
+
+async def logout(db: Database, token: str) -> None:
+    async with db.transaction() as session:
+        family = await session.scalar(
+            select(refresh_tokens.c.family_id).where(
+                refresh_tokens.c.token_hash == token_hash(token)
+            )
+        )
+        if family is not None:
+            await _revoke_family(session, family, datetime.now(UTC))
+
+
+async def get_user(db: Database, user_id: uuid.UUID) -> Any:
+    async with db.transaction() as session:
+        row = (await session.execute(select(users).where(users.c.id == user_id))).one_or_none()
+    if row is None:
+        raise not_found("user")
+    return row
+
+
+async def _issue(
+    session: AsyncSession,
+    settings: Settings,
+    keys: KeyRing,
+    user_id: uuid.UUID,
+    roles: list[str],
+    *,
+    family_id: uuid.UUID,
+) -> TokenPair:
+    token = new_refresh_token()
+    await session.execute(
+        insert(refresh_tokens).values(
+            id=uuid7(),
+            family_id=family_id,
+            user_id=user_id,
+            token_hash=token_hash(token),
+            expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
+    access = issue_access_token(
+        keys.current,
+        subject=str(user_id),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+        roles=list(roles),
+    )
+    return TokenPair(access, token, settings.access_token_ttl_seconds)
+
+
+async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,43 @@
+"""create_app() and its lifespan; nothing else."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from bourse.auth.verify import TokenVerifier
+from bourse.common.app import create_app as create_service_app
+from bourse.messaging.runtime import ServiceRuntime
+from bourse.user.api.routes import router
+from bourse.user.config import Settings
+from bourse.user.keys import KeyRing
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            async with runtime.db.transaction() as session:
+                keys = await KeyRing.load(session)
+            app.state.keys = keys
+
+            async def own_jwks() -> dict[str, Any]:  # no HTTP call to ourselves
+                return keys.jwks()
+
+            app.state.verifier = TokenVerifier(
+                own_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            )
+            yield
+
+    app = create_service_app(
+        "user", routers=[router], lifespan=lifespan, readiness=runtime.readiness
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,143 @@
+"""End-to-end fixtures: the whole local stack (every service, the exchange shards, nginx)
+on real PostgreSQL and RabbitMQ, reached through nginx on http://127.0.0.1:8080.
+
+``stack`` uses a stack that already answers; otherwise it runs scripts/up.sh and, at the
+end of the session, scripts/down.sh (only when it started it; BOURSE_E2E_KEEP_STACK=1
+keeps it running for the next session).
+"""
+
+import asyncio
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+UP_TIMEOUT = float(os.environ.get("BOURSE_E2E_UP_TIMEOUT", "900"))
+DOWN_TIMEOUT = 180.0
+
+
+def _load_stack() -> ModuleType:
+    """scripts/stack.py: the service table and the readiness probes."""
+    spec = importlib.util.spec_from_file_location("bourse_stack", ROOT / "scripts" / "stack.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+stack_tools = _load_stack()
+GATEWAY: str = stack_tools.GATEWAY
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "e2e: end-to-end through nginx against the whole local stack (make up)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything else first, then the e2e tests: smoke first (is the stack sane at all?),
+    fault tests last (they kill and restart services: whatever runs after them meets
+    services still restarting)."""
+
+    here = Path(__file__).parent
+
+    def rank(item: pytest.Item) -> int:
+        if not item.path.is_relative_to(here):
+            return 0
+        if item.get_closest_marker("fault"):
+            return 3
+        return 1 if item.path.name == "test_stack_smoke.py" else 2
+
+    items.sort(key=rank)  # stable: the order within each group stays
+
+
+def _stack_answers() -> bool:
+    status, _ = stack_tools.http_get(f"{stack_tools.API_BASE}/stocks")
+    return status == 200 or bool(stack_tools.check())
+
+
+def _tail(text: str, lines: int = 80) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _down() -> None:
+    subprocess.run([str(ROOT / "scripts" / "down.sh")], cwd=ROOT, timeout=DOWN_TIMEOUT, check=False)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[str]:
+    """The gateway's base URL, http://127.0.0.1:8080, with every service ready."""
+    if _stack_answers():
+        yield GATEWAY
+        return
+    started_here = stack_tools.process_states() is None
+    teardown = started_here and os.environ.get("BOURSE_E2E_KEEP_STACK") != "1"
+    try:
+        try:
+            up = subprocess.run(
+                [str(ROOT / "scripts" / "up.sh")],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=UP_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            output = (exc.stdout or b"") + (exc.stderr or b"")
+            text = output.decode(errors="replace") if isinstance(output, bytes) else output
+            pytest.fail(f"scripts/up.sh did not finish in {UP_TIMEOUT:.0f}s:\n{_tail(text)}")
+        if up.returncode != 0:
+            pytest.fail(
+                f"scripts/up.sh failed (exit {up.returncode}):\n{_tail(up.stdout + up.stderr)}"
+            )
+        yield GATEWAY
+    finally:
+        if teardown:
+            _down()
+
+
+@pytest.fixture(scope="session")
+def tools() -> ModuleType:
+    """scripts/stack.py (SERVICES, BY_NAME, exists(), ...)."""
+    return stack_tools
+
+
+@pytest.fixture(scope="session")
+def services(stack: str) -> list[Any]:
+    """The services that exist (``Service`` rows of scripts/stack.py): all must run."""
+    return list(stack_tools.existing())
+
+
+@pytest.fixture(scope="session")
+async def api(stack: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the gateway (nginx)."""
+    async with httpx.AsyncClient(base_url=stack, timeout=15.0, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def wait_ready(stack: str) -> Callable[..., Awaitable[None]]:
+    """``await wait_ready(timeout=120)``: until every program is running and ready again
+    (after a test killed or restarted something)."""
+
+    async def wait(timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not await asyncio.to_thread(stack_tools.check):
+            if time.monotonic() > deadline:
+                states = stack_tools.process_states() or {}
+                summary = ", ".join(f"{n} {i['statename']}" for n, i in sorted(states.items()))
+                raise AssertionError(f"the stack is not ready after {timeout:.0f}s: {summary}")
+            await asyncio.sleep(0.5)
+
+    return wait

@@ -1,0 +1,132 @@
+"""Clients of the public API for end-to-end tests: users with tokens, polling, a fresh
+instrument per session (so tests never meet other tests' resting orders)."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+Json = dict[str, Any]
+ADMIN_EMAIL = "admin@bourse.dev"
+ADMIN_PASSWORD = "admin-password-e2e"
+
+
+@dataclass
+class Trader:
+    api: httpx.AsyncClient
+    email: str
+    user_id: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.api.get(path, headers=self.auth, **kwargs)
+
+    async def post(self, path: str, body: Json | None = None, **kwargs: Any) -> httpx.Response:
+        return await self.api.post(path, json=body, headers=self.auth, **kwargs)
+
+    async def delete(self, path: str) -> httpx.Response:
+        return await self.api.delete(path, headers=self.auth)
+
+    async def account(self) -> Json:
+        response = await self.get("/api/v1/account")
+        assert response.status_code == 200, response.text
+        body: Json = response.json()
+        return body
+
+    async def holding(self, symbol: str) -> Json:
+        account = await self.account()
+        empty = {"symbol": symbol, "qty": "0", "reserved_qty": "0", "available_qty": "0"}
+        return next((h for h in account["holdings"] if h["symbol"] == symbol), empty)
+
+    async def deposit(self, amount: str) -> None:
+        response = await self.post("/api/v1/account/deposits", {"amount": amount})
+        assert response.status_code == 201, response.text
+
+    async def deposit_shares(self, symbol: str, qty: str) -> None:
+        response = await self.post(
+            "/api/v1/account/securities-deposits", {"symbol": symbol, "qty": qty}
+        )
+        assert response.status_code == 201, response.text
+
+    async def order(self, **body: Any) -> Json:
+        order = {"type": "limit", "time_in_force": "gtc", **body}
+        response = await self.post("/api/v1/orders", order)
+        assert response.status_code == 202, response.text
+        placed: Json = response.json()
+        return placed
+
+    async def order_status(self, order_id: str) -> Json:
+        response = await self.get(f"/api/v1/orders/{order_id}")
+        assert response.status_code == 200, response.text
+        body: Json = response.json()
+        return body
+
+    async def wait_status(self, order_id: str, *statuses: str, timeout: float = 20) -> Json:
+        async def check() -> Json | None:
+            order = await self.order_status(order_id)
+            return order if order["status"] in statuses else None
+
+        found: Json = await eventually(check, timeout=timeout)
+        return found
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout: float = 20, interval: float = 0.05
+) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"not reached within {timeout}s (last: {last!r})")
+
+
+async def signup(
+    api: httpx.AsyncClient, email: str | None = None, password: str = "e2e-password-1"
+) -> Trader:
+    email = email or f"e2e-{uuid.uuid4().hex[:12]}@example.com"
+    registered = await api.post(
+        "/api/v1/auth/register", json={"email": email, "password": password}
+    )
+    assert registered.status_code in (201, 409), registered.text
+    tokens = await api.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert tokens.status_code == 200, tokens.text
+    token = tokens.json()["access_token"]
+    me = await api.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    return Trader(api, email, me.json()["id"], token)
+
+
+async def fresh_symbol(api: httpx.AsyncClient) -> str:
+    """Create a new instrument (admin) and wait until every service trades it."""
+    admin = await signup(api, ADMIN_EMAIL, ADMIN_PASSWORD)
+    symbol = "E" + uuid.uuid4().hex[:6].upper().replace("0", "A")
+    created = await admin.post(
+        "/api/v1/stocks",
+        {"symbol": symbol, "name": f"E2E {symbol}", "tick_size": "0.01", "lot_size": "1"},
+    )
+    assert created.status_code == 201, created.text
+    probe = await signup(api)
+
+    async def known_everywhere() -> bool:  # order-service and trader learned it
+        response = await probe.post(
+            "/api/v1/account/securities-deposits", {"symbol": symbol, "qty": "1"}
+        )
+        return response.status_code == 201
+
+    await eventually(known_everywhere)
+    return symbol
+
+
+def money(value: str | Decimal) -> Decimal:
+    return Decimal(value)

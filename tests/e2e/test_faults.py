@@ -1,0 +1,145 @@
+"""Faults while orders flow: RabbitMQ restarted, each service killed (SIGKILL) and
+restarted by the supervisor. Afterwards every order is final or resting, every ledger
+balances (cash and shares conserved across the participants), nothing is lost and nothing
+is applied twice."""
+
+import asyncio
+import subprocess
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bourse.common.testing import restart_broker
+
+from .helpers import Trader, eventually, fresh_symbol, money, signup
+
+pytestmark = [pytest.mark.e2e, pytest.mark.fault]
+ROOT = Path(__file__).resolve().parents[2]
+SUPERVISOR_CONF = ROOT / "var" / "supervisor" / "supervisord.conf"
+CASH, SHARES, ROUNDS = Decimal("100000.00"), Decimal("1000"), 30
+SETTLED = {"filled", "canceled", "rejected", "new", "partially_filled"}
+
+
+def supervisorctl(*args: str) -> str:
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(SUPERVISOR_CONF), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.stdout
+
+
+def kill(program: str) -> Callable[[], None]:
+    def fault() -> None:
+        supervisorctl("signal", "KILL", program)
+
+    return fault
+
+
+async def flow_with(
+    api: httpx.AsyncClient, fault: Callable[[], None], wait_ready: Callable[..., Awaitable[None]]
+) -> None:
+    symbol = await fresh_symbol(api)
+    traders = [await signup(api) for _ in range(6)]
+    for trader in traders:
+        await trader.deposit(str(CASH))
+        await trader.deposit_shares(symbol, str(SHARES))
+    orders: list[tuple[Trader, str]] = []
+
+    async def trade_round(i: int) -> None:
+        seller, buyer = traders[i % 6], traders[(i + 1) % 6]
+        price = f"{100 + i % 5}.00"
+        for trader, side in ((seller, "sell"), (buyer, "buy")):
+            response = await trader.post(
+                "/api/v1/orders",
+                {
+                    "symbol": symbol,
+                    "side": side,
+                    "type": "limit",
+                    "time_in_force": "gtc",
+                    "qty": str(1 + i % 3),
+                    "limit_price": price,
+                    "client_order_id": f"f{i}-{side}",
+                },
+            )
+            if response.status_code == 202:
+                orders.append((trader, response.json()["id"]))
+
+    for i in range(ROUNDS // 2):
+        await trade_round(i)
+    await asyncio.to_thread(fault)
+    for i in range(ROUNDS // 2, ROUNDS):  # sent while the fault is being repaired
+        for _attempt in range(100):
+            try:
+                await trade_round(i)
+                break
+            except httpx.HTTPError:
+                await asyncio.sleep(0.2)
+
+    async def all_settled() -> bool:
+        for trader, order_id in orders:
+            response = await trader.get(f"/api/v1/orders/{order_id}")
+            if response.status_code != 200 or response.json()["status"] not in SETTLED:
+                return False
+        return True
+
+    await wait_ready()
+    await eventually(all_settled, timeout=120, interval=0.5)
+    await eventually(lambda: ledgers_balance(traders, symbol), timeout=60, interval=0.5)
+
+
+async def ledgers_balance(traders: list[Trader], symbol: str) -> bool:
+    """Conserved in total, and each trader's ledger equals their fills (so a fill applied
+    twice, which conservation alone would not see, fails here)."""
+    total_cash, total_shares = Decimal(0), Decimal(0)
+    for trader in traders:
+        account = await trader.account()
+        cash, held = money(account["cash"]), money((await trader.holding(symbol))["qty"])
+        if cash < 0 or money(account["reserved_cash"]) < 0:
+            return False
+        expected_cash, expected_shares = CASH, SHARES
+        for fill in await fills_of(trader, symbol):
+            amount = money(fill["qty"]) * money(fill["price"])
+            sign = 1 if fill["side"] == "buy" else -1
+            expected_cash -= sign * amount
+            expected_shares += sign * money(fill["qty"])
+        if (cash, held) != (expected_cash, expected_shares):
+            return False
+        total_cash, total_shares = total_cash + cash, total_shares + held
+    return total_cash == CASH * len(traders) and total_shares == SHARES * len(traders)
+
+
+async def fills_of(trader: Trader, symbol: str) -> list[dict[str, str]]:
+    fills, after = [], None
+    while True:
+        page = (
+            await trader.get(
+                "/api/v1/fills", params={"limit": 500, **({"after": after} if after else {})}
+            )
+        ).json()
+        fills += [f for f in page["items"] if f["symbol"] == symbol]
+        if not (after := page["next"]):
+            return fills
+
+
+async def test_rabbitmq_restarted_mid_flow(
+    api: httpx.AsyncClient, wait_ready: Callable[..., Awaitable[None]]
+) -> None:
+    await flow_with(api, restart_broker, wait_ready)
+
+
+@pytest.mark.parametrize(
+    "program", ["order", "trader", "exchange-0", "exchange-1", "stock", "user"]
+)
+async def test_a_service_killed_mid_flow(
+    api: httpx.AsyncClient, program: str, wait_ready: Callable[..., Awaitable[None]]
+) -> None:
+    if program not in supervisorctl("status"):
+        pytest.skip(f"{program} is not running under the supervisor")
+    await wait_ready()
+    await flow_with(api, kill(program), wait_ready)

@@ -1,0 +1,62 @@
+"""The local stack is up and nginx behaves: readiness, routing, problem+json edge errors."""
+
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert {"type", "title", "detail"} <= body.keys()
+    assert response.headers.get("x-correlation-id")
+
+
+async def test_every_existing_service_is_ready(services: list[Any]) -> None:
+    assert services, "no service exists"
+    async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+        for service in services:
+            response = await client.get(service.readyz)
+            assert response.status_code == 200, f"{service.name}: {response.text}"
+
+
+async def test_stocks_through_nginx(api: httpx.AsyncClient, tools: ModuleType) -> None:
+    if not tools.exists(tools.BY_NAME["stock"]):
+        pytest.skip("stock-service is not written yet (bourse.stock.main does not exist)")
+    response = await api.get("/api/v1/stocks")
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json()["items"], list)
+
+
+async def test_unknown_path_is_a_problem_404(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/v1/nope", headers={"X-Correlation-ID": "e2e-smoke-404"})
+    _assert_problem(response, 404, "not_found")
+    assert response.headers["x-correlation-id"] == "e2e-smoke-404"
+
+
+async def test_body_over_64_kib_is_a_problem_413(api: httpx.AsyncClient) -> None:
+    body = b'{"email": "big@bourse.dev", "password": "' + b"x" * (65 * 1024) + b'"}'
+    response = await api.post(
+        "/api/v1/auth/register", content=body, headers={"Content-Type": "application/json"}
+    )
+    _assert_problem(response, 413, "payload_too_large")
+
+
+async def test_service_not_running_is_a_problem_502(
+    api: httpx.AsyncClient, tools: ModuleType
+) -> None:
+    absent = [s for s in tools.SERVICES if s.public and not tools.exists(s)]
+    if not absent:
+        pytest.skip("every service exists: no route without a service to try")
+    paths = {"portfolio": "/api/v1/portfolio", "auto": "/api/v1/auto/alerts"}
+    path = paths.get(absent[0].name, f"/api/v1/{absent[0].name}")
+    _assert_problem(await api.get(path), 502, "service_unavailable")
