@@ -21,7 +21,7 @@ MEMBERS = $(sort $(dir $(wildcard exchange/*/pyproject.toml libs/*/pyproject.tom
 
 typecheck: bootstrap ## mypy (strict), one workspace member at a time
 	@set -e; for member in $(MEMBERS); do echo "mypy $$member"; $(UV) run mypy $$member; done
-	$(UV) run mypy scripts
+	$(UV) run mypy scripts tests
 
 test: lint typecheck ## everything: lint, types, the whole test suite
 	$(UV) run pytest

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 PY="$ROOT/.venv/bin/python"
-CONF="$ROOT/var/supervisor/supervisord.conf"
-PIDFILE="$ROOT/var/supervisor/supervisord.pid"
+[ -x "$PY" ] || { echo "down: the stack is not running (no environment yet)"; exit 0; }
+VAR=$("$PY" scripts/stack.py var)  # BOURSE_STACK=e2e: the test suite's instance
+CONF="$VAR/supervisor/supervisord.conf"
+PIDFILE="$VAR/supervisor/supervisord.pid"
 
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 

@@ -28,15 +28,49 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import xmlrpc.client
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One independent copy of the stack on this machine: its own ports, databases,
+    RabbitMQ vhost and var/ directory, so that the test suite's stack never meets the
+    developer's ``make up`` stack, nor another checkout's test stack.
+
+    ``dev`` (the default) is ``make up``'s: gateway :8080, databases ``bourse_<svc>``,
+    vhost ``/``, files in var/. ``e2e`` (BOURSE_STACK=e2e, set by the e2e tests) is
+    derived from this checkout's path, so two checkouts on one machine never share one."""
+
+    name: str
+    port_offset: int
+    database_suffix: str
+    vhost: str
+    var: Path
+
+    @classmethod
+    def named(cls, name: str) -> Instance:
+        if name == "dev":
+            return cls("dev", 0, "", "/", ROOT / "var")
+        if name == "e2e":
+            tag = zlib.crc32(str(ROOT).encode()) % 40
+            return cls(
+                f"e2e-{tag:02d}", 10_000 + 100 * tag, f"_e2e{tag:02d}", f"bourse-e2e-{tag:02d}",
+                ROOT / "var" / "e2e",
+            )  # fmt: skip
+        raise SystemExit(f"stack: unknown BOURSE_STACK {name!r} (dev or e2e)")
+
+
+INSTANCE = Instance.named(os.environ.get("BOURSE_STACK", "dev"))
+VAR = INSTANCE.var
 NGINX_VAR = VAR / "nginx"
 SUPERVISOR_VAR = VAR / "supervisor"
 LOG_DIR = VAR / "log"
@@ -46,7 +80,7 @@ SUPERVISOR_SOCKET = SUPERVISOR_VAR / "supervisor.sock"
 SUPERVISOR_PIDFILE = SUPERVISOR_VAR / "supervisord.pid"
 
 HOST = "127.0.0.1"
-GATEWAY_PORT = 8080
+GATEWAY_PORT = 8080 + INSTANCE.port_offset
 GATEWAY = f"http://{HOST}:{GATEWAY_PORT}"
 API_BASE = f"{GATEWAY}/api/v1"
 SHARDS = int(os.environ.get("BOURSE_STACK_SHARDS", "2"))
@@ -61,11 +95,24 @@ class Service:
 
     name: str
     module: str
-    port: int
-    database: str | None
+    base_port: int
+    base_database: str | None
     kind: Kind = "service"
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def port(self) -> int:
+        return self.base_port + INSTANCE.port_offset
+
+    @property
+    def database(self) -> str | None:
+        return self.base_database and self.base_database + INSTANCE.database_suffix
+
+    @property
+    def env_prefix(self) -> str:
+        """The prefix of its settings (pydantic-settings), e.g. BOURSE_ORDER_."""
+        return f"BOURSE_{self.module.removesuffix('_server').upper()}_"
 
     @property
     def probe(self) -> str:
@@ -73,21 +120,53 @@ class Service:
         return f"bourse.{self.module}.main"
 
     @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
     def readyz(self) -> str:
-        return f"http://{HOST}:{self.port}/readyz"
+        return f"{self.url}/readyz"
 
     @property
     def public(self) -> bool:
         """Has a public API behind nginx (an upstream and /docs/<name>)."""
         return self.kind == "service"
 
+    def environment(self) -> dict[str, str]:
+        """Its settings in this instance: where it listens, its database, the vhost, and
+        where the other services answer (``<PREFIX><OTHER>_URL``, e.g. the stock URL the
+        order service bootstraps instruments from)."""
+        p = self.env_prefix
+        user = BY_NAME["user"]
+        env = {
+            f"{p}PORT": str(self.port),
+            f"{p}AMQP_URL": amqp_url(),
+            f"{p}JWKS_URL": f"{user.url}/api/v1/auth/jwks",
+            **{f"{p}{s.name.upper()}_URL": s.url for s in SERVICES if s.public and s != self},
+            **dict(self.env),
+        }
+        if self.database:
+            env[f"{p}DATABASE_URL"] = database_url(self.database)
+        if self.kind == "exchange":
+            env[f"{p}JOURNAL_DIR"] = str(VAR / "exchange")
+        return env
+
+
+def database_url(name: str) -> str:
+    return f"postgresql+asyncpg://{name}@{HOST}:5432/{name}"
+
+
+def amqp_url() -> str:
+    vhost = "" if INSTANCE.vhost == "/" else urllib.parse.quote(INSTANCE.vhost, safe="")
+    return f"amqp://guest:guest@{HOST}:5672/{vhost}"
+
 
 def _exchange_shard(k: int) -> Service:
     return Service(
         name=f"exchange-{k}",
         module="exchange_server",
-        port=8100 + k,
-        database=None,
+        base_port=8100 + k,
+        base_database=None,
         kind="exchange",
         args=("--shard", str(k)),
         env=(("BOURSE_EXCHANGE_SHARDS", str(SHARDS)),),
@@ -236,7 +315,8 @@ def nginx_command() -> list[str]:
 
 
 def _environment(pairs: Iterable[tuple[str, str]]) -> str:
-    return ",".join(f'{key}="{value}"' for key, value in pairs)
+    # supervisord expands %(name)s in values: a literal % is written %%
+    return ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in pairs)
 
 
 def _program(
@@ -262,7 +342,7 @@ def supervisor_programs(services: Sequence[Service]) -> str:
     programs = []
     for s in services:
         command = [python, "-m", f"bourse.{s.module}", "serve", *s.args]
-        env = [("PYTHONUNBUFFERED", "1"), *s.env]
+        env = [("PYTHONUNBUFFERED", "1"), *s.environment().items()]
         priority = 100 if s.kind == "exchange" else 200
         programs.append(_program(s.name, command, env, priority, "TERM"))
     # nginx last; QUIT = graceful stop (finishes the requests in flight).
@@ -286,6 +366,24 @@ def render(services: Sequence[Service]) -> None:
     template = (ROOT / "infra" / "local" / "supervisord.conf.template").read_text()
     values = {"root": str(ROOT), "var": str(VAR), "programs": supervisor_programs(services)}
     SUPERVISOR_CONF.write_text(fill(template, values))
+
+
+def ensure_vhost() -> None:
+    """The instance's vhost, with every permission for guest (the default vhost exists)."""
+    if INSTANCE.vhost == "/":
+        return
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+
+    def run(*args: str) -> str:
+        done = subprocess.run([ctl, "-q", *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"stack: rabbitmqctl {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    if INSTANCE.vhost not in run("list_vhosts", "--no-table-headers").split():
+        run("add_vhost", INSTANCE.vhost)
+        print(f"stack: created the RabbitMQ vhost {INSTANCE.vhost}")
+    run("set_permissions", "-p", INSTANCE.vhost, "guest", ".*", ".*", ".*")
 
 
 # -- probing -------------------------------------------------------------------------------
@@ -475,7 +573,7 @@ def wait(timeout: float) -> int:
         status, body = http_get(url)
         answer = f"HTTP {status} {body.strip()[:200]}" if status else body
         print(f"    {url} -> {answer}", file=sys.stderr)
-        print(f"    last lines of var/log/{name}.log:", file=sys.stderr)
+        print(f"    last lines of {LOG_DIR / name}.log:", file=sys.stderr)
         print(log_tail(name), file=sys.stderr)
     if waiter.failed:
         print(
@@ -515,7 +613,7 @@ def urls() -> str:
         *(f"  docs      {GATEWAY}/docs/{s.name}" for s in public),
         f"  status    make ps    (uv run supervisorctl -c {SUPERVISOR_CONF.relative_to(ROOT)}"
         " status)",
-        "  logs      make logs  (var/log/<service>.log, var/nginx/logs/)",
+        f"  logs      make logs  ({VAR.relative_to(ROOT)}/log/<service>.log)",
         "  stop      make down  (scripts/down.sh)",
     ]
     return "\n".join(lines)
@@ -548,12 +646,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_wait.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("check", help="exit 0 when everything is ready right now")
     sub.add_parser("urls", help="where the running stack answers")
+    sub.add_parser("var", help="this instance's directory of generated files and logs")
+    sub.add_parser("vhost", help="create this instance's RabbitMQ vhost when absent")
+    p_exec = sub.add_parser("exec", help="run python -m bourse.<module> ARGS as NAME would")
+    p_exec.add_argument("name", choices=sorted(BY_NAME))
+    p_exec.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
 
     if args.command == "list":
         services = list(SERVICES) if args.all else existing()
         if args.migrations:
-            lines = [s.module for s in services if has_migrations(s)]
+            lines = [s.name for s in services if has_migrations(s)]
         elif args.databases:
             lines = [s.database for s in services if s.database]
         else:
@@ -589,6 +692,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "urls":
         print(urls())
         return 0
+    if args.command == "var":
+        print(VAR)
+        return 0
+    if args.command == "vhost":
+        ensure_vhost()
+        return 0
+    if args.command == "exec":
+        service = BY_NAME[args.name]
+        python = str(Path(sys.prefix) / "bin" / "python")
+        env = {**os.environ, **service.environment()}
+        os.execve(python, [python, "-m", f"bourse.{service.module}", *args.args], env)
     raise AssertionError(args.command)  # pragma: no cover
 
 

@@ -9,8 +9,9 @@
 # restarted (new code). A service that fails to migrate is reported and not started; one
 # that does not become ready is reported with its log, and the others keep running.
 # Exit status: 0 when everything that exists is ready, 1 otherwise.
-# Environment: BOURSE_STACK_WAIT_TIMEOUT (seconds, default 120), BOURSE_EDGE_* (nginx
-# rate limits and workers, see scripts/stack.py).
+# Environment: BOURSE_STACK (dev, the default, or e2e: the test suite's own instance with
+# its own ports, databases, vhost and var/e2e; see scripts/stack.py), BOURSE_STACK_WAIT_TIMEOUT
+# (seconds, default 120), BOURSE_EDGE_* (nginx rate limits and workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -23,6 +24,7 @@ say "bootstrap (uv, locked environment)"
 scripts/bootstrap.sh
 PY="$ROOT/.venv/bin/python"
 stack() { "$PY" scripts/stack.py "$@"; }
+VAR=$(stack var)
 
 # -- 2. nginx -----------------------------------------------------------------------------
 nginx_bin() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }; }
@@ -47,18 +49,19 @@ say "nginx: $("$NGINX" -v 2>&1)"
 say "PostgreSQL and RabbitMQ"
 scripts/infra-up.sh
 
-# -- 4. databases, roles, migrations ------------------------------------------------------
+# -- 4. databases, roles, vhost, migrations -----------------------------------------------
+stack vhost
 # shellcheck disable=SC2046  # word splitting of the list is intended
 "$PY" DBs-PubSubs/databases/create_databases.py $(stack list --all --databases)
 
-mkdir -p var/log
+mkdir -p "$VAR/log"
 names=() pids=() failed=()
 for svc in $(stack list --migrations); do  # in parallel: each one is its own database
-    "$PY" -m "bourse.$svc" migrate >"var/log/migrate-$svc.log" 2>&1 &
+    stack exec "$svc" migrate >"$VAR/log/migrate-$svc.log" 2>&1 &
     names+=("$svc") pids+=("$!")
 done
 for i in "${!names[@]}"; do
-    svc=${names[$i]} log="var/log/migrate-${names[$i]}.log"
+    svc=${names[$i]} log="$VAR/log/migrate-${names[$i]}.log"
     if wait "${pids[$i]}"; then
         say "migrated $svc"
     else
@@ -72,21 +75,21 @@ done
 # (stock-service announces its instruments) must find its future subscribers' queues.
 for svc in "${names[@]}"; do
     if [[ " ${failed[*]} " != *" $svc "* ]]; then
-        "$PY" -m "bourse.$svc" declare >"var/log/declare-$svc.log" 2>&1 \
-            || die "declaring the queues of $svc failed: var/log/declare-$svc.log"
+        stack exec "$svc" declare >"$VAR/log/declare-$svc.log" 2>&1 \
+            || die "declaring the queues of $svc failed: $VAR/log/declare-$svc.log"
     fi
 done
 say "declared the queues of: ${names[*]}"
 
 # -- 5. configs ---------------------------------------------------------------------------
 stack render --exclude "${failed[@]}"
-if ! "$NGINX" -t -q -p "$ROOT/var/nginx/" -c "$ROOT/var/nginx/nginx.conf" -e "$ROOT/var/nginx/logs/error.log"; then
+if ! "$NGINX" -t -q -p "$VAR/nginx/" -c "$VAR/nginx/nginx.conf" -e "$VAR/nginx/logs/error.log"; then
     die "the rendered nginx config is invalid (var/nginx/nginx.conf, from nginx/nginx.conf.template)"
 fi
 
 # -- 6. supervisord -----------------------------------------------------------------------
 SUPERVISORD="$ROOT/.venv/bin/supervisord"
-CTL=("$ROOT/.venv/bin/supervisorctl" -c "$ROOT/var/supervisor/supervisord.conf")
+CTL=("$ROOT/.venv/bin/supervisorctl" -c "$VAR/supervisor/supervisord.conf")
 if stack running; then
     say "supervisord already runs: reloading the config and restarting every program"
     "${CTL[@]}" reread >/dev/null
@@ -95,7 +98,7 @@ if stack running; then
 else
     stack ports || die "free those ports (or stop whatever runs there), then run make up again"
     say "starting supervisord"
-    "$SUPERVISORD" -c "$ROOT/var/supervisor/supervisord.conf"
+    "$SUPERVISORD" -c "$VAR/supervisor/supervisord.conf"
 fi
 
 # -- 7. ready? ----------------------------------------------------------------------------
@@ -103,7 +106,7 @@ say "waiting until every service is ready (make logs in another terminal shows p
 status=0
 stack wait --timeout "${BOURSE_STACK_WAIT_TIMEOUT:-120}" || status=1
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "up: not started because their migration failed: ${failed[*]} (var/log/migrate-<svc>.log)" >&2
+    echo "up: not started because their migration failed: ${failed[*]} ($VAR/log/migrate-<svc>.log)" >&2
     status=1
 fi
 

@@ -1,9 +1,12 @@
-"""End-to-end fixtures: the whole local stack (every service, the exchange shards, nginx)
-on real PostgreSQL and RabbitMQ, reached through nginx on http://127.0.0.1:8080.
+"""End-to-end fixtures: the whole stack (every service, the exchange shards, nginx) on real
+PostgreSQL and RabbitMQ, reached through nginx.
 
-``stack`` uses a stack that already answers; otherwise it runs scripts/up.sh and, at the
-end of the session, scripts/down.sh (only when it started it; BOURSE_E2E_KEEP_STACK=1
-keeps it running for the next session).
+The tests run their own instance of the stack (BOURSE_STACK=e2e, see scripts/stack.py): its
+own ports, databases, RabbitMQ vhost and var/e2e, derived from this checkout's path, so a
+developer's ``make up`` stack, or another checkout's tests, are never touched nor reused.
+``stack`` runs scripts/up.sh (which restarts an instance left running, so the code under
+test is always the checkout's) and scripts/down.sh at the end of the session;
+BOURSE_E2E_KEEP_STACK=1 keeps it running, BOURSE_E2E_REUSE=1 uses it as it runs.
 """
 
 import asyncio
@@ -21,6 +24,7 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+os.environ["BOURSE_STACK"] = "e2e"  # before stack.py is loaded; up.sh and down.sh inherit it
 UP_TIMEOUT = float(os.environ.get("BOURSE_E2E_UP_TIMEOUT", "900"))
 DOWN_TIMEOUT = 180.0
 
@@ -62,11 +66,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the order within each group stays
 
 
-def _stack_answers() -> bool:
-    status, _ = stack_tools.http_get(f"{stack_tools.API_BASE}/stocks")
-    return status == 200 or bool(stack_tools.check())
-
-
 def _tail(text: str, lines: int = 80) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
@@ -77,12 +76,11 @@ def _down() -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[str]:
-    """The gateway's base URL, http://127.0.0.1:8080, with every service ready."""
-    if _stack_answers():
+    """The gateway's base URL with every service ready."""
+    if os.environ.get("BOURSE_E2E_REUSE") == "1" and stack_tools.check():
         yield GATEWAY
         return
-    started_here = stack_tools.process_states() is None
-    teardown = started_here and os.environ.get("BOURSE_E2E_KEEP_STACK") != "1"
+    teardown = os.environ.get("BOURSE_E2E_KEEP_STACK") != "1"
     try:
         try:
             up = subprocess.run(

@@ -4,6 +4,7 @@ invalid ones, with a real user's token) and no answer may be a 5xx."""
 import shutil
 import subprocess
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -12,14 +13,14 @@ from .helpers import signup
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"user": 8001, "trader": 8002, "order": 8003, "stock": 8004}
+SERVICES = ["user", "trader", "order", "stock"]
 
 
-@pytest.mark.parametrize(("service", "port"), SERVICES.items())
+@pytest.mark.parametrize("service", SERVICES)
 async def test_no_5xx_on_any_generated_request(
-    api: httpx.AsyncClient, service: str, port: int
+    api: httpx.AsyncClient, tools: ModuleType, service: str
 ) -> None:
-    base = f"http://127.0.0.1:{port}"
+    base = tools.BY_NAME[service].url
     try:
         schema = httpx.get(f"{base}/openapi.json", timeout=5)
     except httpx.HTTPError:
@@ -47,6 +48,6 @@ async def test_no_5xx_on_any_generated_request(
         text=True,
         timeout=600,
         check=False,
-        cwd=ROOT / "var",
+        cwd=tools.VAR,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -4,10 +4,9 @@ balances (cash and shares conserved across the participants), nothing is lost an
 is applied twice."""
 
 import asyncio
-import subprocess
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -17,26 +16,16 @@ from bourse.common.testing import restart_broker
 from .helpers import Trader, eventually, fresh_symbol, money, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
-ROOT = Path(__file__).resolve().parents[2]
-SUPERVISOR_CONF = ROOT / "var" / "supervisor" / "supervisord.conf"
 CASH, SHARES, ROUNDS = Decimal("100000.00"), Decimal("1000"), 30
 SETTLED = {"filled", "canceled", "rejected", "new", "partially_filled"}
 
 
-def supervisorctl(*args: str) -> str:
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(SUPERVISOR_CONF), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return result.stdout
+def kill(tools: ModuleType, program: str) -> Callable[[], None]:
+    """SIGKILL the program; its supervisor restarts it."""
 
-
-def kill(program: str) -> Callable[[], None]:
     def fault() -> None:
-        supervisorctl("signal", "KILL", program)
+        with tools.supervisor() as proxy:
+            proxy.supervisor.signalProcess(program, "KILL")
 
     return fault
 
@@ -137,9 +126,11 @@ async def test_rabbitmq_restarted_mid_flow(
     "program", ["order", "trader", "exchange-0", "exchange-1", "stock", "user"]
 )
 async def test_a_service_killed_mid_flow(
-    api: httpx.AsyncClient, program: str, wait_ready: Callable[..., Awaitable[None]]
+    api: httpx.AsyncClient,
+    tools: ModuleType,
+    program: str,
+    wait_ready: Callable[..., Awaitable[None]],
 ) -> None:
-    if program not in supervisorctl("status"):
-        pytest.skip(f"{program} is not running under the supervisor")
+    assert program in (tools.process_states() or {}), f"{program} is not running"
     await wait_ready()
-    await flow_with(api, kill(program), wait_ready)
+    await flow_with(api, kill(tools, program), wait_ready)

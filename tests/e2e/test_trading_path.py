@@ -34,7 +34,9 @@ async def seller(api: httpx.AsyncClient, symbol: str) -> Trader:
 async def test_a_new_user_has_an_empty_usd_account(api: httpx.AsyncClient) -> None:
     trader = await signup(api)
     account = await trader.account()
-    assert (account["currency"], money(account["cash"]), account["holdings"]) == ("USD", 0, [])
+    assert account["currency"] == "USD"
+    assert money(account["cash"]) == Decimal(0)
+    assert account["holdings"] == []
     assert account["user_id"] == trader.user_id
 
 
@@ -61,7 +63,7 @@ async def test_a_resting_sell_crossed_by_a_buy_settles_both_sides_exactly(
     assert money((await buyer.holding(symbol))["qty"]) == 10
     assert money(s_account["cash"]) == Decimal("1000.00")
     held = await seller.holding(symbol)
-    assert (money(held["qty"]), money(held["reserved_qty"])) == (40, 0)
+    assert (money(held["qty"]), money(held["reserved_qty"])) == (Decimal(40), Decimal(0))
 
     for trader, order, liquidity in ((buyer, buy, "taker"), (seller, sell, "maker")):
         fills = (await trader.get("/api/v1/fills")).json()["items"]
