@@ -89,12 +89,29 @@ class RiskRejected(Payload):
 
 
 class AccountUpdated(Payload):
+    """The cash of an account after a change. ``amount`` is the signed change of cash for
+    a deposit or withdrawal (None for the others); ``activity_id`` the ledger entry."""
+
     TYPE = "account.updated"
     EXCHANGE = topology.TRADER
     user_id: UUID
     cash: DecimalStr
     reserved_cash: DecimalStr
-    reason: str  # deposit, withdrawal, fill, release, ...
+    reason: str  # deposit, withdrawal, fill, reserve, release, ...
+    amount: DecimalStr | None = None
+    activity_id: UUID | None = None
+
+
+class SecuritiesDeposited(SymbolPayload):
+    """Shares transferred in from another broker (how a seller first comes to hold stock);
+    ``qty`` is the change, ``position_qty`` the holding after it."""
+
+    TYPE = "account.securities_deposited"
+    EXCHANGE = topology.TRADER
+    user_id: UUID
+    deposit_id: UUID
+    qty: DecimalStr
+    position_qty: DecimalStr
 
 
 # -- the exchange (order -> exchange-server -> order) ---------------------------------------
@@ -239,3 +256,78 @@ class OrderChanged(Payload):
 
     def routing_key(self) -> str:
         return f"order.{self.order.status}"
+
+
+# -- automation (auto -> order, auto -> notifications) ---------------------------------------
+
+
+class OrderRequested(Payload):
+    """auto-service asks order-service to place an order for ``user_id`` (a recurring run
+    or a triggered alert), through the normal path: the same validation and risk check.
+    ``client_order_id`` is deterministic, so a repeat never places a second order; a
+    request that fails validation becomes an order ``rejected`` with the reason."""
+
+    TYPE = "auto.order_requested"
+    EXCHANGE = topology.AUTO
+    ROUTE_REQUIRED = True
+    user_id: UUID
+    client_order_id: str
+    symbol: str
+    side: Side
+    type: Literal["market", "limit"] = "market"
+    time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
+    qty: DecimalStr | None = None
+    notional: DecimalStr | None = None
+    limit_price: DecimalStr | None = None
+
+
+class AutoRunFinished(Payload):
+    """A run of a recurring order ended: routed ``auto.run.succeeded`` (its order filled)
+    or ``auto.run.failed`` (rejected, canceled or expired; ``reason`` says why)."""
+
+    TYPE = "auto.run"
+    EXCHANGE = topology.AUTO
+    run_id: UUID
+    recurring_order_id: UUID
+    user_id: UUID
+    symbol: str
+    side: Side
+    outcome: Literal["succeeded", "failed"]
+    scheduled_for: datetime
+    order_id: UUID | None = None
+    client_order_id: str | None = None
+    filled_qty: DecimalStr | None = None
+    filled_avg_price: DecimalStr | None = None
+    reason: str | None = None
+
+    def routing_key(self) -> str:
+        return f"auto.run.{self.outcome}"
+
+
+class AlertTriggered(SymbolPayload):
+    """A price alert fired (once): ``price`` is its level, ``last_price`` the price that
+    fired it; with action ``order`` the order was requested as ``client_order_id``."""
+
+    TYPE = "alert.triggered"
+    EXCHANGE = topology.AUTO
+    alert_id: UUID
+    user_id: UUID
+    condition: Literal["above", "below", "crosses_above", "crosses_below"]
+    price: DecimalStr
+    last_price: DecimalStr
+    action: Literal["notify", "order"]
+    client_order_id: str | None = None
+
+
+# -- portfolio (portfolio -> its own instances' live feeds) -----------------------------------
+
+
+class PortfolioUpdated(Payload):
+    """A user's portfolio changed (committed): every portfolio instance pushes it to that
+    user's open WebSockets. ``symbols`` are the positions that changed (empty for cash)."""
+
+    TYPE = "portfolio.updated"
+    EXCHANGE = topology.PORTFOLIO
+    user_id: UUID
+    reason: Literal["fill", "cash", "securities_deposit"]
+    symbols: list[str] = []

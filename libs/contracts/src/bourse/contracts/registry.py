@@ -20,6 +20,7 @@ _MODELS: tuple[type[Payload], ...] = (
     events.RiskAccepted,
     events.RiskRejected,
     events.AccountUpdated,
+    events.SecuritiesDeposited,
     events.ExchangeCommand,
     events.ExecutionsReported,
     events.TradeExecuted,
@@ -27,6 +28,10 @@ _MODELS: tuple[type[Payload], ...] = (
     events.PriceChanged,
     events.InstrumentChanged,
     events.OrderChanged,
+    events.OrderRequested,
+    events.AutoRunFinished,
+    events.AlertTriggered,
+    events.PortfolioUpdated,
 )
 
 CATALOG: dict[str, EventSpec] = {

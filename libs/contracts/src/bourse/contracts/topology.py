@@ -10,7 +10,8 @@ TRADER: Final = "bourse.trader"
 EXCHANGE: Final = "bourse.exchange"
 MARKET: Final = "bourse.market"
 AUTO: Final = "bourse.auto"
-ALL_EXCHANGES: Final = (USERS, ORDERS, TRADER, EXCHANGE, MARKET, AUTO)
+PORTFOLIO: Final = "bourse.portfolio"
+ALL_EXCHANGES: Final = (USERS, ORDERS, TRADER, EXCHANGE, MARKET, AUTO, PORTFOLIO)
 
 DEAD_LETTER_EXCHANGE: Final = "bourse.dlx"
 

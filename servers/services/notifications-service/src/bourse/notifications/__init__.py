@@ -1,0 +1,1 @@
+"""Bourse notifications-service."""
