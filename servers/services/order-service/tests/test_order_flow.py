@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import aio_pika
@@ -18,6 +19,7 @@ from bourse.common.testing import eventually
 from bourse.contracts.events import (
     EngineEvent,
     ExecutionsReported,
+    OrderRequested,
     RiskAccepted,
     RiskRejected,
 )
@@ -388,3 +390,53 @@ async def test_an_idempotency_key_replays_the_first_answer(
     assert (await app_client.post("/api/v1/orders", json=body, headers=stranger)).json()["id"] != (
         first.json()["id"]
     )
+
+
+async def test_an_order_requested_by_auto_is_placed_once_through_the_normal_path(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, broker: Broker, taps: dict[str, Tap]
+) -> None:
+    user = uuid.uuid4()
+    request = OrderRequested(
+        user_id=user, client_order_id="auto-run-1", symbol="AAPL", side="buy", notional=Decimal(500)
+    )
+    await broker.publish(request)
+    await broker.publish(request.model_copy())  # a retry: a new message, the same order
+
+    async def placed() -> Json | None:
+        response = await app_client.get(
+            "/api/v1/orders/by-client-id/auto-run-1", headers=issuer.headers(user)
+        )
+        return response.json() if response.status_code == 200 else None
+
+    order = await eventually(placed)
+    assert (order["type"], order["notional"], order["status"]) == ("market", "500", "pending_new")
+    published = await _until(taps["orders"], 1)
+    risk = [e for e in published if e["payload"].get("user_id") == str(user)]
+    assert [e["routing_key"] for e in risk] == ["order.risk_requested"]
+    await asyncio.sleep(0.3)
+    listed = await app_client.get("/api/v1/orders", headers=issuer.headers(user))
+    assert [o["id"] for o in listed.json()["items"]] == [order["id"]]
+
+
+async def test_an_invalid_order_requested_by_auto_is_recorded_as_rejected(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, broker: Broker, taps: dict[str, Tap]
+) -> None:
+    user = uuid.uuid4()
+    await broker.publish(
+        OrderRequested(
+            user_id=user, client_order_id="auto-run-2", symbol="NOPE", side="buy", qty=Decimal(1)
+        )
+    )
+
+    async def rejected() -> Json | None:
+        response = await app_client.get(
+            "/api/v1/orders/by-client-id/auto-run-2", headers=issuer.headers(user)
+        )
+        return response.json() if response.status_code == 200 else None
+
+    order = await eventually(rejected)
+    assert (order["status"], order["reject_reason"]) == ("rejected", "unknown_symbol")
+    events = changes(await _until(taps["orders"], 1))
+    mine = [e for e in events if e["payload"]["order"]["id"] == order["id"]]
+    assert [e["routing_key"] for e in mine] == ["order.rejected"]
+    assert mine[0]["payload"]["order"]["client_order_id"] == "auto-run-2"

@@ -11,10 +11,20 @@ from sqlalchemy import select
 from bourse.common.db import Database
 from bourse.common.testing import eventually
 from bourse.contracts import Envelope
-from bourse.contracts.events import Payload, UserRegistered
+from bourse.contracts.events import Payload, SecuritiesDeposited, UserRegistered
 from bourse.messaging.broker import Broker
 from bourse.trader.db import accounts
-from bourse.trader.testing import D, Headers, Outbound, envelope_of, fill, order_changed, risk
+from bourse.trader.testing import (
+    D,
+    Headers,
+    Outbound,
+    deliver,
+    envelope_of,
+    fill,
+    instrument,
+    order_changed,
+    risk,
+)
 
 
 async def publish(broker: Broker, payload: Payload, envelope: Envelope | None = None) -> None:
@@ -85,3 +95,30 @@ async def test_register_reserve_fill_cancel_through_the_broker(
         )
     )
     assert D(update.payload["cash"]) == D("800") and D(update.payload["reserved_cash"]) == 0
+
+
+async def test_deposits_are_announced_with_their_amount_and_position(
+    client: httpx.AsyncClient, app_db: Database, outbound: Outbound, headers_for: Headers
+) -> None:
+    user_id = uuid.uuid4()
+    headers = headers_for(user_id)
+    deposit = await client.post("/api/v1/account/deposits", headers=headers, json={"amount": "250"})
+    assert deposit.status_code == 201, deposit.text
+    cash = await outbound.wait_for(
+        lambda e: e.type == "account.updated" and e.payload["user_id"] == str(user_id)
+    )
+    assert (cash.payload["reason"], cash.payload["amount"]) == ("deposit", "250")
+    assert (cash.payload["cash"], cash.payload["activity_id"]) == ("250", deposit.json()["id"])
+
+    await deliver(app_db, instrument("ACME"))
+    done = await client.post(
+        "/api/v1/account/securities-deposits", headers=headers, json={"symbol": "ACME", "qty": "30"}
+    )
+    assert done.status_code == 201, done.text
+    shares = await outbound.wait_for(
+        lambda e: e.type == "account.securities_deposited" and e.payload["user_id"] == str(user_id)
+    )
+    assert SecuritiesDeposited.model_validate(shares.payload).routing_key() == (
+        "account.securities_deposited.ACME"
+    )
+    assert (shares.payload["qty"], shares.payload["position_qty"]) == ("30", "30")

@@ -1,4 +1,5 @@
-"""What order-service consumes: the risk answers, instruments and prices on one queue;
+"""What order-service consumes: the risk answers, instruments, prices and the orders
+auto-service requests on one queue;
 the exchange's execution reports on another, with a single active consumer so that
 reports are applied in the exchange's order even with several instances running.
 Bindings end in ``#``: symbols may contain dots (BRK.B), which ``*`` would not match."""
@@ -11,11 +12,12 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import (
     ExecutionsReported,
     InstrumentChanged,
+    OrderRequested,
     PriceChanged,
     RiskAccepted,
     RiskRejected,
 )
-from bourse.contracts.topology import EXCHANGE, MARKET, TRADER
+from bourse.contracts.topology import AUTO, EXCHANGE, MARKET, TRADER
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.order import handlers
@@ -35,6 +37,9 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def price(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_price_changed(session, payload)
 
+    async def order_requested(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_order_requested(session, settings, payload)
+
     async def executions(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_executions(session, payload)
 
@@ -45,6 +50,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
             Binding(TRADER, "risk.*"),
             Binding(MARKET, "instrument.changed.#"),
             Binding(MARKET, "market.price.#"),
+            Binding(AUTO, OrderRequested.TYPE),
         ],
     )
     reports = QueueSpec(
@@ -58,6 +64,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 RiskRejected.TYPE: risk_rejected,
                 InstrumentChanged.TYPE: instrument,
                 PriceChanged.TYPE: price,
+                OrderRequested.TYPE: order_requested,
             },
         ),
         Subscription(reports, {ExecutionsReported.TYPE: executions}),

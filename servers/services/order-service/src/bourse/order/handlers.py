@@ -19,6 +19,7 @@ from bourse.contracts.events import (
     ExchangeCommand,
     ExecutionsReported,
     InstrumentChanged,
+    OrderRequested,
     PriceChanged,
     RiskAccepted,
     RiskRejected,
@@ -319,6 +320,62 @@ async def _lock_order(session: AsyncSession, order_id: uuid.UUID) -> Row:
     return (
         await session.execute(select(orders).where(orders.c.id == order_id).with_for_update())
     ).one_or_none()
+
+
+async def on_order_requested(
+    session: AsyncSession, settings: Settings, payload: OrderRequested
+) -> None:
+    """An order asked for by auto-service (a recurring run, a triggered alert): the same
+    path as POST /orders. Its client_order_id makes a repeat a no-op; a request that fails
+    validation (halted or unknown symbol, bad size) is recorded as a rejected order, so
+    the requester learns why from the order's own events."""
+    if await _select_by_client_id(session, payload.user_id, payload.client_order_id):
+        return
+    request = OrderRequest(
+        payload.symbol,
+        payload.side,
+        payload.type,
+        payload.time_in_force,
+        payload.qty,
+        payload.notional,
+        payload.limit_price,
+        None,
+    )
+    try:
+        await _create(session, settings, payload.user_id, request, payload.client_order_id)
+    except Problem as problem:
+        await _record_rejected(session, payload, request, problem.code)
+
+
+async def _record_rejected(
+    session: AsyncSession, payload: OrderRequested, request: OrderRequest, reason: str
+) -> None:
+    now = datetime.now(UTC)
+    row = (
+        await session.execute(
+            insert(orders)
+            .values(
+                id=uuid7(),
+                user_id=payload.user_id,
+                client_order_id=payload.client_order_id,
+                symbol=request.symbol,
+                side=request.side,
+                type=request.type,
+                time_in_force=request.time_in_force,
+                qty=request.qty,
+                notional=request.notional,
+                limit_price=request.limit_price,
+                status="rejected",
+                reject_reason=reason,
+                engine_id=engine_ids.next_value(),
+                reserve_cash=Decimal(0),
+                reserve_qty=Decimal(0),
+                updated_at=now,
+            )
+            .returning(orders)
+        )
+    ).one()
+    await stage(session, order_changed(row))
 
 
 async def on_executions(session: AsyncSession, payload: ExecutionsReported) -> None:

@@ -16,6 +16,8 @@ from bourse.common.db import Database
 from bourse.common.errors import Problem
 from bourse.common.idempotency import claim, remember
 from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.contracts.events import SecuritiesDeposited
+from bourse.messaging.outbox import stage
 from bourse.trader import store
 from bourse.trader.domain import amounts
 from bourse.trader.domain.errors import DomainError
@@ -64,8 +66,10 @@ async def deposit(
     async def apply(session: AsyncSession) -> CashTransfer:
         balance = await store.lock_account(session, user_id)
         balance.deposit(amount)
-        await store.save_balance(session, user_id, balance, "deposit")
         entry, at = await store.add_activity(session, user_id, "deposit", amount=amount)
+        await store.save_balance(
+            session, user_id, balance, "deposit", amount=amount, activity_id=entry
+        )
         return CashTransfer(entry, amount, at)
 
     return await _mutate(db, user_id, idempotency, CashTransfer, apply)
@@ -79,8 +83,10 @@ async def withdraw(
     async def apply(session: AsyncSession) -> CashTransfer:
         balance = await store.lock_account(session, user_id)
         balance.withdraw(amount)
-        await store.save_balance(session, user_id, balance, "withdrawal")
         entry, at = await store.add_activity(session, user_id, "withdrawal", amount=-amount)
+        await store.save_balance(
+            session, user_id, balance, "withdrawal", amount=-amount, activity_id=entry
+        )
         return CashTransfer(entry, amount, at)
 
     return await _mutate(db, user_id, idempotency, CashTransfer, apply)
@@ -93,7 +99,7 @@ async def deposit_securities(
     symbol = symbol.upper()
 
     async def apply(session: AsyncSession) -> SecuritiesTransfer:
-        balance = await store.lock_account(session, user_id)
+        await store.lock_account(session, user_id)  # holdings change under the account lock
         lot = await store.lot_size(session, symbol)
         if lot is None:
             raise DomainError("unknown_symbol", f"{symbol} is not a listed instrument")
@@ -101,10 +107,17 @@ async def deposit_securities(
         position = await store.lock_holding(session, user_id, symbol)
         position.add(shares)
         await store.save_holding(session, user_id, symbol, position)
-        await store.save_balance(session, user_id, balance, "securities_deposit")
         entry, at = await store.add_activity(
             session, user_id, "securities_deposit", symbol=symbol, qty=shares
         )
+        deposited = SecuritiesDeposited(
+            symbol=symbol,
+            user_id=user_id,
+            deposit_id=entry,
+            qty=shares,
+            position_qty=position.qty,
+        )
+        await stage(session, deposited)
         return SecuritiesTransfer(entry, symbol, shares, at)
 
     return await _mutate(db, user_id, idempotency, SecuritiesTransfer, apply)

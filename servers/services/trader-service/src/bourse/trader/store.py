@@ -46,11 +46,25 @@ async def save_account(session: AsyncSession, user_id: UUID, balance: Balance) -
     )
 
 
-async def save_balance(session: AsyncSession, user_id: UUID, balance: Balance, reason: str) -> None:
-    """Save the account's cash and announce it (AccountUpdated, in this transaction)."""
+async def save_balance(
+    session: AsyncSession,
+    user_id: UUID,
+    balance: Balance,
+    reason: str,
+    *,
+    amount: Decimal | None = None,
+    activity_id: UUID | None = None,
+) -> None:
+    """Save the account's cash and announce it (AccountUpdated, in this transaction);
+    ``amount`` is the signed change of a deposit or withdrawal."""
     await save_account(session, user_id, balance)
     updated = AccountUpdated(
-        user_id=user_id, cash=balance.cash, reserved_cash=balance.reserved_cash, reason=reason
+        user_id=user_id,
+        cash=balance.cash,
+        reserved_cash=balance.reserved_cash,
+        reason=reason,
+        amount=amount,
+        activity_id=activity_id,
     )
     await stage(session, updated)
 
