@@ -13,7 +13,7 @@ from alembic import command
 from bourse.common.migrations import alembic_config, upgrade
 from bourse.common.testing import ensure_services, temporary_database
 
-SERVICES = ["user", "trader", "order", "stock"]
+SERVICES = ["user", "trader", "order", "stock", "portfolio", "auto", "notifications"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

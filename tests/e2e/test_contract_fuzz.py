@@ -13,7 +13,7 @@ from .helpers import signup
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["user", "trader", "order", "stock"]
+SERVICES = ["user", "trader", "order", "stock", "portfolio", "auto", "notifications"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from bourse.auth.deps import CurrentUser
+from bourse.common.body import json_body, openapi_body
 from bourse.common.idempotency import request_hash
 from bourse.common.pagination import After, Limit, Page
 from bourse.messaging.runtime import Db
 from bourse.trader import handlers
-from bourse.trader.api.body import json_body, openapi_body
 from bourse.trader.api.schemas import (
     Account,
     Activity,

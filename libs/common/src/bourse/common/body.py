@@ -40,7 +40,21 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     return parse
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with every ``{"$ref": "#/$defs/X"}`` replaced by X (no recursive models)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items() if key != "$defs"}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node
+
+
 def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` documenting a body that :func:`json_body` parses."""
-    schema = model.model_json_schema()
+    """``openapi_extra`` documenting a body that :func:`json_body` parses. Nested models
+    are inlined: a ``#/$defs/...`` reference would not resolve inside the OpenAPI document."""
+    raw = model.model_json_schema()
+    schema = _inline(raw, raw.get("$defs", {}))
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

@@ -1,0 +1,20 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from bourse.common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BOURSE_AUTO_", extra="ignore")
+
+    service_name: str = "auto"
+    port: int = 8006
+    database_url: str = "postgresql+asyncpg://bourse_auto@127.0.0.1:5432/bourse_auto"
+    # How often the scheduler looks for due runs (and expires alerts).
+    scheduler_interval_ms: int = Field(default=1000, ge=10)
+    # Due recurring orders claimed per transaction.
+    scheduler_batch: int = Field(default=100, ge=1, le=10_000)
+
+    @property
+    def scheduler_interval(self) -> float:
+        return self.scheduler_interval_ms / 1000

@@ -1,0 +1,56 @@
+"""What auto-service consumes, on one durable quorum queue ``auto.events`` with inbox
+dedupe (the messaging runtime applies each message once, in the transaction of its
+effects): the final states of orders (a run's outcome) and prices (alerts).
+
+Bindings: ``order.<final status>`` only (the other order events are of no use here), and
+``market.price.#`` ("#": symbols may contain dots)."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.auto.config import Settings
+from bourse.auto.domain.runs import FINAL_STATUSES
+from bourse.auto.handlers import alerts, runs
+from bourse.contracts import Envelope
+from bourse.contracts.events import OrderChanged, PriceChanged
+from bourse.contracts.topology import MARKET, ORDERS
+from bourse.messaging.consumer import Handler
+from bourse.messaging.runtime import Subscription
+from bourse.messaging.topology import Binding, QueueSpec
+
+QUEUE = "auto.events"
+BINDINGS = (
+    *(Binding(ORDERS, f"order.{status}") for status in FINAL_STATUSES),
+    Binding(MARKET, "market.price.#"),
+)
+
+
+async def on_order_changed(session: AsyncSession, _: Envelope, event: OrderChanged) -> None:
+    await runs.on_order_changed(session, event)
+
+
+async def on_price_changed(session: AsyncSession, _: Envelope, event: PriceChanged) -> None:
+    await alerts.on_price_changed(session, event)
+
+
+HANDLERS: dict[str, Handler] = {
+    OrderChanged.TYPE: on_order_changed,
+    PriceChanged.TYPE: on_price_changed,
+}
+
+
+def lane(payload: dict[str, Any]) -> str:
+    """Prices of one symbol in order (a crossing compares consecutive prices); outcomes
+    spread by user."""
+    order = payload.get("order") or {}
+    return str(payload.get("symbol") or order.get("user_id") or "")
+
+
+def subscription(settings: Settings) -> Subscription:
+    return Subscription(
+        QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
+        HANDLERS,
+        workers=4,
+        partition_key=lane,
+    )

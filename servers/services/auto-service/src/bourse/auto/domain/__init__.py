@@ -1,0 +1,2 @@
+"""auto-service's rules: schedules, order specs, alert conditions and run outcomes.
+Plain Python, no I/O."""

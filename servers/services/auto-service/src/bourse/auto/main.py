@@ -1,0 +1,61 @@
+"""create_app() and its lifespan; nothing else."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from bourse.auth.verify import TokenVerifier, jwks_verifier
+from bourse.auto.api import alerts, recurring
+from bourse.auto.clock import Clock, system_clock
+from bourse.auto.config import Settings
+from bourse.auto.consumers import subscription
+from bourse.auto.scheduler import Hook, Scheduler
+from bourse.common.app import create_app as create_service_app
+from bourse.messaging.runtime import ServiceRuntime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: Settings | None = None,
+    verifier: TokenVerifier | None = None,
+    *,
+    clock: Clock = system_clock,
+    relay: bool = True,
+    scheduler: bool = True,
+    before_commit: Hook | None = None,
+) -> FastAPI:
+    """``verifier`` replaces the one that fetches user-service's JWKS; tests also pass a
+    ``clock``, ``relay=False`` (staged events stay in the outbox to be read),
+    ``scheduler=False`` (no background scheduler; ``app.state.scheduler.tick()`` still
+    works) and ``before_commit`` (see :class:`Scheduler`)."""
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings, [subscription(settings)], relay=relay)
+    runs = Scheduler(
+        runtime.db,
+        clock,
+        batch=settings.scheduler_batch,
+        interval=settings.scheduler_interval,
+        before_commit=before_commit,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            if scheduler:
+                runtime.spawn(runs.run_forever, "scheduler")
+            yield
+
+    app = create_service_app(
+        "auto",
+        routers=[recurring.router, alerts.router],
+        lifespan=lifespan,
+        readiness=runtime.readiness,
+    )
+    app.state.settings = settings
+    app.state.verifier = verifier or jwks_verifier(settings)
+    app.state.clock = clock
+    app.state.scheduler = runs
+    return app

@@ -1,0 +1,7 @@
+import sys
+
+from bourse.common.cli import run_service_cli
+from bourse.notifications.config import Settings
+from bourse.notifications.main import MIGRATIONS, create_app
+
+sys.exit(run_service_cli(Settings, create_app, MIGRATIONS))  # type: ignore[arg-type]

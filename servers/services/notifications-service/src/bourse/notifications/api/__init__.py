@@ -1,0 +1,1 @@
+"""HTTP and WebSocket entry points (thin: parse, authorize, call a handler, shape)."""

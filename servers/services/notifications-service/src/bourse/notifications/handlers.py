@@ -1,0 +1,63 @@
+"""Use cases behind the HTTP API, each in one transaction, scoped to the caller: another
+user's notification is a 404 exactly like a missing one."""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from bourse.common.db import Database
+from bourse.common.errors import Problem, not_found
+from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.notifications import store
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next: str | None
+    unread_count: int
+
+
+@dataclass(frozen=True)
+class ReadAll:
+    marked: int
+    unread_count: int
+
+
+async def list_notifications(
+    db: Database, user_id: UUID, *, unread: bool, limit: int, after: str | None
+) -> Page:
+    before = cursor_id(after) if after else None
+    async with db.transaction() as session:
+        rows = await store.page(session, user_id, unread=unread, before=before, limit=limit + 1)
+        count = await store.unread_count(session, user_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(str(rows[-1].id)) if more else None, count)
+
+
+async def mark_read(db: Database, user_id: UUID, notification_id: UUID) -> Any:
+    async with db.transaction() as session:
+        row = await store.mark_read(session, user_id, notification_id)
+    if row is None:
+        raise not_found("notification")
+    return row
+
+
+async def mark_all_read(db: Database, user_id: UUID) -> ReadAll:
+    async with db.transaction() as session:
+        marked = await store.mark_all_read(session, user_id)
+        count = await store.unread_count(session, user_id)
+    return ReadAll(marked, count)
+
+
+async def unread_count(db: Database, user_id: UUID) -> int:
+    async with db.transaction() as session:
+        return await store.unread_count(session, user_id)
+
+
+def cursor_id(cursor: str) -> UUID:
+    try:
+        return UUID(decode_cursor(cursor))
+    except ValueError as exc:
+        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from exc

@@ -1,0 +1,6 @@
+from bourse.common.idempotency import metadata as idempotency_metadata
+from bourse.common.migrations import run_env
+from bourse.messaging.tables import metadata as messaging_metadata
+from bourse.portfolio.db import metadata
+
+run_env([metadata, messaging_metadata, idempotency_metadata])

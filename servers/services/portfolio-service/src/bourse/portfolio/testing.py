@@ -1,0 +1,184 @@
+"""Test and benchmark support (like bourse.common.testing): builders for the events
+portfolio-service consumes, :func:`deliver` to apply one the way the consumer does (inbox
+first, then the handler, one transaction) without the broker, and :func:`serve` to run
+the app under a real uvicorn server (WebSockets need one) on a free port."""
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.dialects.postgresql import insert
+from websockets.asyncio.client import ClientConnection, connect
+
+from bourse.common.db import Database
+from bourse.contracts import Envelope
+from bourse.contracts.events import (
+    AccountUpdated,
+    Fill,
+    OrderChanged,
+    OrderSnapshot,
+    OrderStatus,
+    Payload,
+    PriceChanged,
+    SecuritiesDeposited,
+    Side,
+)
+from bourse.messaging.tables import inbox
+from bourse.portfolio.config import Settings
+from bourse.portfolio.consumers import QUEUE, subscription
+
+D = Decimal
+Frame = dict[str, Any]
+Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
+HANDLERS = subscription(Settings()).handlers
+
+
+def fill(
+    user_id: uuid.UUID,
+    symbol: str,
+    side: Side,
+    qty: str,
+    price: str,
+    *,
+    order_id: uuid.UUID | None = None,
+    fill_id: uuid.UUID | None = None,
+    status: OrderStatus = "filled",
+) -> OrderChanged:
+    """An order changed by one fill; ``status``: the order's state after it."""
+    now = datetime.now(UTC)
+    order = OrderSnapshot(
+        id=order_id or uuid.uuid4(),
+        user_id=user_id,
+        client_order_id=None,
+        symbol=symbol,
+        side=side,
+        type="market",
+        time_in_force="day",
+        qty=D(qty),
+        notional=None,
+        limit_price=None,
+        filled_qty=D(qty),
+        filled_avg_price=D(price),
+        status=status,
+        reject_reason=None,
+        updated_at=now,
+    )
+    executed = Fill(
+        id=fill_id or uuid.uuid4(), qty=D(qty), price=D(price), liquidity="taker", ts=now
+    )
+    return OrderChanged(order=order, fill=executed)
+
+
+def cash(user_id: uuid.UUID, amount: str, reserved: str = "0") -> AccountUpdated:
+    return AccountUpdated(
+        user_id=user_id, cash=D(amount), reserved_cash=D(reserved), reason="deposit"
+    )
+
+
+def price(symbol: str, value: str, ts: datetime | None = None) -> PriceChanged:
+    return PriceChanged(symbol=symbol, price=D(value), ts=ts or datetime.now(UTC))
+
+
+def securities(
+    user_id: uuid.UUID, symbol: str, qty: str, deposit_id: uuid.UUID | None = None
+) -> SecuritiesDeposited:
+    return SecuritiesDeposited(
+        symbol=symbol,
+        user_id=user_id,
+        deposit_id=deposit_id or uuid.uuid4(),
+        qty=D(qty),
+        position_qty=D(qty),
+    )
+
+
+def envelope_of(payload: Payload, **fields: Any) -> Envelope:
+    """``fields``: envelope fields to set (message_id, occurred_at)."""
+    return Envelope(type=payload.TYPE, payload=payload.model_dump(mode="json"), **fields)
+
+
+async def deliver(db: Database, payload: Payload, **fields: Any) -> bool:
+    """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
+    envelope = envelope_of(payload, **fields)
+    # Decoded from the wire, exactly as the consumer gets it.
+    decoded = type(payload).model_validate(Envelope.from_bytes(envelope.to_bytes()).payload)
+    async with db.transaction() as session:
+        first = await session.scalar(
+            insert(inbox)
+            .values(consumer=QUEUE, message_id=envelope.message_id)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.message_id)
+        )
+        if first is None:
+            return False
+        await HANDLERS[envelope.type](session, envelope, decoded)
+    return True
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A running app: its HTTP base URL and its WebSocket feed URL (without the token)."""
+
+    app: FastAPI
+    http_url: str
+    feed_url: str
+
+    @property
+    def db(self) -> Database:
+        db: Database = self.app.state.runtime.db
+        return db
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[Instance]:
+    """Run ``app`` (lifespan included) under uvicorn on 127.0.0.1 and a free port."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(), name="uvicorn")
+    try:
+        while not server.started:
+            if task.done():
+                await task  # raises what made start-up fail
+                raise RuntimeError("the server stopped during start-up")
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield Instance(app, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/portfolio")
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def feed(instance: Instance, token: str | None) -> AsyncIterator[ClientConnection]:
+    """A WebSocket client of ``instance``'s portfolio feed."""
+    url = instance.feed_url if token is None else f"{instance.feed_url}?token={token}"
+    async with connect(url, open_timeout=10) as websocket:
+        yield websocket
+
+
+async def receive(websocket: ClientConnection, timeout: float = 10.0) -> Frame:
+    async with asyncio.timeout(timeout):
+        frame: Frame = json.loads(await websocket.recv())
+    return frame
+
+
+def position_of(frame: Frame, symbol: str) -> Frame | None:
+    return next((p for p in frame["positions"] if p["symbol"] == symbol), None)
+
+
+async def receive_until(
+    websocket: ClientConnection, match: Callable[[Frame], bool], timeout: float = 10.0
+) -> tuple[Frame, list[Frame]]:
+    """The first frame that ``match``es, and the frames received before it."""
+    skipped: list[Frame] = []
+    async with asyncio.timeout(timeout):
+        while not match(frame := await receive(websocket, timeout)):
+            skipped.append(frame)
+    return frame, skipped

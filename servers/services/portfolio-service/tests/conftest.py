@@ -1,0 +1,98 @@
+"""portfolio-service on a real, throwaway PostgreSQL database and RabbitMQ vhost.
+
+* ``ledger``: a migrated database of its own (no app, no relay), for driving the event
+  handlers directly and reading what they staged in the outbox;
+* ``instance``: the whole app (API, WebSocket feed, consumer, relay, fan-out queue)
+  under a real uvicorn server, tokens verified against an in-memory JWKS;
+* ``publisher``: a broker connection to publish what other services would.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bourse.auth.testing import TestIssuer
+from bourse.common.db import Database
+from bourse.common.migrations import upgrade
+from bourse.common.testing import ensure_services, temporary_database, temporary_vhost
+from bourse.messaging.broker import Broker
+from bourse.portfolio.config import Settings
+from bourse.portfolio.main import MIGRATIONS, create_app
+from bourse.portfolio.testing import Headers, Instance, serve
+
+
+@pytest.fixture(scope="session")
+def vhost() -> Iterator[str]:
+    ensure_services()
+    with temporary_vhost("bourse_portfolio_test") as url:
+        yield url
+
+
+async def _migrated(prefix: str) -> AsyncIterator[str]:
+    async with temporary_database(prefix) as url:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def settings(vhost: str) -> AsyncIterator[Settings]:
+    async for url in _migrated("bourse_portfolio_test"):
+        # Slots far apart: the background sampler takes one sample at start-up, no more.
+        yield Settings(database_url=url, amqp_url=vhost, equity_sample_interval_s=86_400)
+
+
+@pytest.fixture(scope="session")
+async def ledger_db() -> AsyncIterator[Database]:
+    ensure_services()
+    async for url in _migrated("bourse_portfolio_ledger"):
+        database = Database(url, pool_size=5)
+        yield database
+        await database.dispose()
+
+
+@pytest.fixture
+async def ledger(ledger_db: Database) -> Database:
+    """The handlers' database with an empty outbox."""
+    async with ledger_db.transaction() as session:
+        await session.execute(text("TRUNCATE outbox"))
+    return ledger_db
+
+
+@pytest.fixture(scope="session")
+def issuer() -> TestIssuer:
+    return TestIssuer()
+
+
+@pytest.fixture(scope="session")
+def headers_for(issuer: TestIssuer) -> Headers:
+    return issuer.headers
+
+
+@pytest.fixture(scope="session")
+async def instance(settings: Settings, issuer: TestIssuer) -> AsyncIterator[Instance]:
+    async with serve(create_app(settings, verifier=issuer.verifier())) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def client(instance: Instance) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=instance.http_url) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def publisher(vhost: str) -> AsyncIterator[Broker]:
+    broker = Broker(vhost, "portfolio-test-publisher")
+    await broker.connect()
+    yield broker
+    await broker.close()
+
+
+@pytest.fixture
+def symbol() -> str:
+    """A fresh symbol (no other test holds it or has priced it)."""
+    return "Z" + uuid.uuid4().hex[:7].upper()
