@@ -33,7 +33,7 @@ import urllib.request
 import xmlrpc.client
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +84,8 @@ GATEWAY_PORT = 8080 + INSTANCE.port_offset
 GATEWAY = f"http://{HOST}:{GATEWAY_PORT}"
 API_BASE = f"{GATEWAY}/api/v1"
 SHARDS = int(os.environ.get("BOURSE_STACK_SHARDS", "2"))
+REPLICAS = int(os.environ.get("BOURSE_STACK_REPLICAS", "2"))
+REPLICA_PORT_STEP = 10  # order: 8003, order-2: 8013
 
 Kind = Literal["service", "exchange"]
 
@@ -100,10 +102,16 @@ class Service:
     kind: Kind = "service"
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+    replica: int = 0  # 0, 1, ...: the second instance of "order" is "order-2"
+    group: str = ""  # the service all its replicas belong to (its nginx upstream)
+
+    @property
+    def service(self) -> str:
+        return self.group or self.name
 
     @property
     def port(self) -> int:
-        return self.base_port + INSTANCE.port_offset
+        return self.base_port + REPLICA_PORT_STEP * self.replica + INSTANCE.port_offset
 
     @property
     def database(self) -> str | None:
@@ -132,6 +140,11 @@ class Service:
         """Has a public API behind nginx (an upstream and /docs/<name>)."""
         return self.kind == "service"
 
+    @property
+    def first(self) -> bool:
+        """The first replica: the one that migrates, declares and serves as the peer URL."""
+        return self.replica == 0
+
     def environment(self) -> dict[str, str]:
         """Its settings in this instance: where it listens, its database, the vhost, and
         where the other services answer (``<PREFIX><OTHER>_URL``, e.g. the stock URL the
@@ -142,11 +155,18 @@ class Service:
             f"{p}PORT": str(self.port),
             f"{p}AMQP_URL": amqp_url(),
             f"{p}JWKS_URL": f"{user.url}/api/v1/auth/jwks",
-            **{f"{p}{s.name.upper()}_URL": s.url for s in SERVICES if s.public and s != self},
+            **{
+                f"{p}{s.name.upper()}_URL": s.url
+                for s in SERVICES
+                if s.public and s.first and s.service != self.service
+            },
             **dict(self.env),
         }
         if self.database:
             env[f"{p}DATABASE_URL"] = database_url(self.database)
+            # 5 (+5 overflow) per process: a replica is CPU-bound long before that many
+            # queries wait, and every replica of every service shares one PostgreSQL.
+            env[f"{p}DATABASE_POOL_SIZE"] = "5"
         if self.kind == "exchange":
             env[f"{p}JOURNAL_DIR"] = str(VAR / "exchange")
         return env
@@ -173,16 +193,29 @@ def _exchange_shard(k: int) -> Service:
     )
 
 
+def _replicas(service: Service) -> list[Service]:
+    """Every HTTP service runs REPLICAS instances behind its nginx upstream, so that one can
+    be drained and restarted while the others serve (scripts/deploy.sh --target local)."""
+    names = [service.name, *(f"{service.name}-{i + 1}" for i in range(1, REPLICAS))]
+    return [replace(service, name=n, replica=i, group=service.name) for i, n in enumerate(names)]
+
+
 SERVICES: tuple[Service, ...] = (
-    Service("user", "user", 8001, "bourse_user"),
-    Service("trader", "trader", 8002, "bourse_trader"),
-    Service(
-        "order", "order", 8003, "bourse_order", env=(("BOURSE_ORDER_EXCHANGE_SHARDS", str(SHARDS)),)
+    *_replicas(Service("user", "user", 8001, "bourse_user")),
+    *_replicas(Service("trader", "trader", 8002, "bourse_trader")),
+    *_replicas(
+        Service(
+            "order",
+            "order",
+            8003,
+            "bourse_order",
+            env=(("BOURSE_ORDER_EXCHANGE_SHARDS", str(SHARDS)),),
+        )
     ),
-    Service("stock", "stock", 8004, "bourse_stock"),
-    Service("portfolio", "portfolio", 8005, "bourse_portfolio"),
-    Service("auto", "auto", 8006, "bourse_auto"),
-    Service("notifications", "notifications", 8007, "bourse_notifications"),
+    *_replicas(Service("stock", "stock", 8004, "bourse_stock")),
+    *_replicas(Service("portfolio", "portfolio", 8005, "bourse_portfolio")),
+    *_replicas(Service("auto", "auto", 8006, "bourse_auto")),
+    *_replicas(Service("notifications", "notifications", 8007, "bourse_notifications")),
     *(_exchange_shard(k) for k in range(SHARDS)),
 )
 BY_NAME: dict[str, Service] = {s.name: s for s in SERVICES}
@@ -236,14 +269,19 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(value, template)
 
 
-def _nginx_upstreams() -> str:
+def _nginx_upstreams(services: Sequence[Service], drained: Iterable[str] = ()) -> str:
+    """One upstream per service with a server per replica. A drained replica is ``down``:
+    nginx sends it nothing new while it restarts; a failed one is skipped for 2 s."""
     blocks = []
-    for s in SERVICES:
-        if not s.public:
-            continue
+    for group in dict.fromkeys(s.service for s in services if s.public):
+        servers = "".join(
+            f"        server {HOST}:{s.port} max_fails=1 fail_timeout=2s"
+            f"{' down' if s.name in drained else ''};\n"
+            for s in services
+            if s.service == group
+        )
         blocks.append(
-            f"    upstream {s.name} {{\n"
-            f"        server {HOST}:{s.port};\n"
+            f"    upstream {group} {{\n{servers}"
             "        keepalive 16;\n"
             "        keepalive_timeout 4s;  # below uvicorn's 5 s keep-alive\n"
             "    }"
@@ -251,11 +289,11 @@ def _nginx_upstreams() -> str:
     return "\n".join(blocks)
 
 
-def _nginx_docs() -> str:
+def _nginx_docs(services: Sequence[Service]) -> str:
     headers = NGINX_VAR / "proxy-headers.conf"
     blocks = []
-    for s in SERVICES:
-        if not s.public:
+    for s in services:
+        if not (s.public and s.first):
             continue
         blocks.append(
             f"        location = /docs/{s.name} {{\n"
@@ -273,7 +311,7 @@ def _nginx_docs() -> str:
             f"            proxy_pass http://{s.name}/openapi.json;\n"
             "        }"
         )
-    index = json.dumps({s.name: f"/docs/{s.name}" for s in SERVICES if s.public})
+    index = json.dumps({s.name: f"/docs/{s.name}" for s in services if s.public and s.first})
     blocks.append(
         "        location = /docs {\n"
         "            default_type application/json;\n"
@@ -283,7 +321,7 @@ def _nginx_docs() -> str:
     return "\n".join(blocks)
 
 
-def nginx_values() -> dict[str, str]:
+def nginx_values(services: Sequence[Service], drained: Iterable[str] = ()) -> dict[str, str]:
     env = os.environ.get
     return {
         "nginx_var": str(NGINX_VAR),
@@ -293,8 +331,8 @@ def nginx_values() -> dict[str, str]:
         "auth_burst": env("BOURSE_EDGE_AUTH_BURST", "40"),
         "api_rate": env("BOURSE_EDGE_API_RATE", "2000r/s"),
         "api_burst": env("BOURSE_EDGE_API_BURST", "4000"),
-        "upstreams": _nginx_upstreams(),
-        "docs": _nginx_docs(),
+        "upstreams": _nginx_upstreams(services, drained),
+        "docs": _nginx_docs(services),
     }
 
 
@@ -350,6 +388,11 @@ def supervisor_programs(services: Sequence[Service]) -> str:
     return "\n".join(programs)
 
 
+def render_nginx(services: Sequence[Service], drained: Iterable[str] = ()) -> None:
+    template = (ROOT / "nginx" / "nginx.conf.template").read_text()
+    NGINX_CONF.write_text(fill(template, nginx_values(services, drained)))
+
+
 def render(services: Sequence[Service]) -> None:
     for directory in (
         LOG_DIR,
@@ -359,10 +402,8 @@ def render(services: Sequence[Service]) -> None:
         VAR / "exchange",
     ):
         directory.mkdir(parents=True, exist_ok=True)
-    nginx_dir = ROOT / "nginx"
-    template = (nginx_dir / "nginx.conf.template").read_text()
-    NGINX_CONF.write_text(fill(template, nginx_values()))
-    shutil.copyfile(nginx_dir / "proxy-headers.conf", NGINX_VAR / "proxy-headers.conf")
+    render_nginx(services)
+    shutil.copyfile(ROOT / "nginx" / "proxy-headers.conf", NGINX_VAR / "proxy-headers.conf")
     template = (ROOT / "infra" / "local" / "supervisord.conf.template").read_text()
     values = {"root": str(ROOT), "var": str(VAR), "programs": supervisor_programs(services)}
     SUPERVISOR_CONF.write_text(fill(template, values))
@@ -598,6 +639,73 @@ def check() -> bool:
     return probe is not None and http_get(probe)[0] == 200
 
 
+# -- rolling restart -------------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    """The child processes of ``pid`` (nginx's workers), from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def reload_nginx(
+    services: Sequence[Service], drained: Iterable[str] = (), timeout: float = 20
+) -> None:
+    """Re-render nginx.conf and reload it; return once the old workers have exited, i.e.
+    every request they were serving is finished (a drained replica gets nothing more)."""
+    render_nginx(services, drained)
+    states = process_states() or {}
+    master = int(states.get("nginx", {}).get("pid") or 0)
+    if not master:
+        raise SystemExit("stack: nginx is not running")
+    old = _children(master)
+    with supervisor() as proxy:
+        proxy.supervisor.signalProcess("nginx", "HUP")
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in old):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"stack: nginx's old workers did not exit in {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def _restart(service: Service, timeout: float) -> None:
+    with supervisor() as proxy:
+        proxy.supervisor.stopProcess(service.name)  # TERM: finishes what is in flight
+        proxy.supervisor.startProcess(service.name)
+    deadline = time.monotonic() + timeout
+    while http_get(service.readyz)[0] != 200:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"stack: {service.name} is not ready {timeout:.0f}s after restart")
+        time.sleep(0.2)
+
+
+def rollout(timeout: float = 120) -> int:
+    """Zero-downtime rolling restart of the running stack (new code goes live): the
+    exchange shards one at a time (their commands wait in the queue meanwhile), then every
+    replica one at a time: drained from nginx first, restarted, ready, back in rotation.
+    A service's other replica serves all the while. nginx reloads itself last."""
+    services = configured()
+    for service in services:
+        started = time.monotonic()
+        if service.public:
+            reload_nginx(services, drained=[service.name])
+        _restart(service, timeout)
+        if service.public:
+            reload_nginx(services)
+        print(f"  restarted {service.name:<16} ({time.monotonic() - started:.1f}s)", flush=True)
+    reload_nginx(services)
+    return 0
+
+
 def configured() -> list[Service]:
     """The services our running supervisord runs (all existing ones when it is down)."""
     states = process_states()
@@ -607,7 +715,7 @@ def configured() -> list[Service]:
 
 
 def urls() -> str:
-    public = [s for s in configured() if s.public]
+    public = [s for s in configured() if s.public and s.first]
     lines = [
         f"  API       {API_BASE}",
         *(f"  docs      {GATEWAY}/docs/{s.name}" for s in public),
@@ -646,6 +754,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_wait.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("check", help="exit 0 when everything is ready right now")
     sub.add_parser("urls", help="where the running stack answers")
+    p_rollout = sub.add_parser("rollout", help="zero-downtime rolling restart, one at a time")
+    p_rollout.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("var", help="this instance's directory of generated files and logs")
     sub.add_parser("vhost", help="create this instance's RabbitMQ vhost when absent")
     p_exec = sub.add_parser("exec", help="run python -m bourse.<module> ARGS as NAME would")
@@ -655,10 +765,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "list":
         services = list(SERVICES) if args.all else existing()
-        if args.migrations:
-            lines = [s.name for s in services if has_migrations(s)]
+        if args.migrations:  # the first replica migrates and declares for all
+            lines = [s.name for s in services if s.first and has_migrations(s)]
         elif args.databases:
-            lines = [s.database for s in services if s.database]
+            lines = [s.database for s in services if s.database and s.first]
         else:
             lines = [s.name for s in services]
         print("\n".join(lines))
@@ -692,6 +802,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "urls":
         print(urls())
         return 0
+    if args.command == "rollout":
+        return rollout(args.timeout)
     if args.command == "var":
         print(VAR)
         return 0

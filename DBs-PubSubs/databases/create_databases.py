@@ -31,7 +31,7 @@ def default_names() -> list[str]:
     stack = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = stack
     spec.loader.exec_module(stack)
-    return [s.database for s in stack.SERVICES if s.database]
+    return list(dict.fromkeys(s.database for s in stack.SERVICES if s.database))
 
 
 async def ensure(names: list[str]) -> None:

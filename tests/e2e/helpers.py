@@ -130,3 +130,41 @@ async def fresh_symbol(api: httpx.AsyncClient) -> str:
 
 def money(value: str | Decimal) -> Decimal:
     return Decimal(value)
+
+
+async def ledgers_balance(
+    traders: list[Trader], symbol: str, cash_each: Decimal, shares_each: Decimal
+) -> bool:
+    """Each trader started with ``cash_each`` and ``shares_each`` of ``symbol``: the totals
+    are conserved, and each trader's ledger equals their fills (so a fill applied twice,
+    which conservation alone would not see, fails here)."""
+    total_cash, total_shares = Decimal(0), Decimal(0)
+    for trader in traders:
+        account = await trader.account()
+        cash, held = money(account["cash"]), money((await trader.holding(symbol))["qty"])
+        if cash < 0 or money(account["reserved_cash"]) < 0:
+            return False
+        expected_cash, expected_shares = cash_each, shares_each
+        for fill in await fills_of(trader, symbol):
+            amount = money(fill["qty"]) * money(fill["price"])
+            sign = 1 if fill["side"] == "buy" else -1
+            expected_cash -= sign * amount
+            expected_shares += sign * money(fill["qty"])
+        if (cash, held) != (expected_cash, expected_shares):
+            return False
+        total_cash, total_shares = total_cash + cash, total_shares + held
+    count = len(traders)
+    return total_cash == cash_each * count and total_shares == shares_each * count
+
+
+async def fills_of(trader: Trader, symbol: str) -> list[dict[str, str]]:
+    fills, after = [], None
+    while True:
+        page = (
+            await trader.get(
+                "/api/v1/fills", params={"limit": 500, **({"after": after} if after else {})}
+            )
+        ).json()
+        fills += [f for f in page["items"] if f["symbol"] == symbol]
+        if not (after := page["next"]):
+            return fills

@@ -13,7 +13,7 @@ import pytest
 
 from bourse.common.testing import restart_broker
 
-from .helpers import Trader, eventually, fresh_symbol, money, signup
+from .helpers import Trader, eventually, fresh_symbol, ledgers_balance, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 CASH, SHARES, ROUNDS = Decimal("100000.00"), Decimal("1000"), 30
@@ -79,41 +79,9 @@ async def flow_with(
 
     await wait_ready()
     await eventually(all_settled, timeout=120, interval=0.5)
-    await eventually(lambda: ledgers_balance(traders, symbol), timeout=60, interval=0.5)
-
-
-async def ledgers_balance(traders: list[Trader], symbol: str) -> bool:
-    """Conserved in total, and each trader's ledger equals their fills (so a fill applied
-    twice, which conservation alone would not see, fails here)."""
-    total_cash, total_shares = Decimal(0), Decimal(0)
-    for trader in traders:
-        account = await trader.account()
-        cash, held = money(account["cash"]), money((await trader.holding(symbol))["qty"])
-        if cash < 0 or money(account["reserved_cash"]) < 0:
-            return False
-        expected_cash, expected_shares = CASH, SHARES
-        for fill in await fills_of(trader, symbol):
-            amount = money(fill["qty"]) * money(fill["price"])
-            sign = 1 if fill["side"] == "buy" else -1
-            expected_cash -= sign * amount
-            expected_shares += sign * money(fill["qty"])
-        if (cash, held) != (expected_cash, expected_shares):
-            return False
-        total_cash, total_shares = total_cash + cash, total_shares + held
-    return total_cash == CASH * len(traders) and total_shares == SHARES * len(traders)
-
-
-async def fills_of(trader: Trader, symbol: str) -> list[dict[str, str]]:
-    fills, after = [], None
-    while True:
-        page = (
-            await trader.get(
-                "/api/v1/fills", params={"limit": 500, **({"after": after} if after else {})}
-            )
-        ).json()
-        fills += [f for f in page["items"] if f["symbol"] == symbol]
-        if not (after := page["next"]):
-            return fills
+    await eventually(
+        lambda: ledgers_balance(traders, symbol, CASH, SHARES), timeout=60, interval=0.5
+    )
 
 
 async def test_rabbitmq_restarted_mid_flow(
