@@ -360,11 +360,16 @@ deploy_local() {
     else
         migrations=("${DEPLOYMENTS[@]}")  # those that have migrations, in a real run
     fi
-    for svc in "${migrations[@]}"; do
-        run "$py" "${stack[@]}" exec "$svc" migrate
-    done
-    for svc in "${migrations[@]}"; do
-        run "$py" "${stack[@]}" exec "$svc" declare
+    # every service at once (each has its own database); all migrate before any declares
+    local action pids pid failed
+    for action in migrate declare; do
+        pids=() failed=0
+        for svc in "${migrations[@]}"; do
+            run "$py" "${stack[@]}" exec "$svc" "$action" &
+            pids+=("$!")
+        done
+        for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+        [ "$failed" -eq 0 ] || die "$action failed for at least one service (see above)"
     done
     run "$py" "${stack[@]}" rollout --timeout "$TIMEOUT"
     run "$py" "${stack[@]}" wait --timeout "$TIMEOUT"

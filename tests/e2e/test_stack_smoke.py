@@ -1,5 +1,6 @@
 """The local stack is up and nginx behaves: readiness, routing, problem+json edge errors."""
 
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
@@ -51,12 +52,18 @@ async def test_body_over_64_kib_is_a_problem_413(api: httpx.AsyncClient) -> None
     _assert_problem(response, 413, "payload_too_large")
 
 
-async def test_service_not_running_is_a_problem_502(
-    api: httpx.AsyncClient, tools: ModuleType
+@pytest.mark.fault
+async def test_a_service_with_every_replica_down_is_a_problem_502(
+    api: httpx.AsyncClient, tools: ModuleType, wait_ready: Callable[..., Awaitable[None]]
 ) -> None:
-    absent = [s for s in tools.SERVICES if s.public and not tools.exists(s)]
-    if not absent:
-        pytest.skip("every service exists: no route without a service to try")
-    paths = {"portfolio": "/api/v1/portfolio", "auto": "/api/v1/auto/alerts"}
-    path = paths.get(absent[0].name, f"/api/v1/{absent[0].name}")
-    _assert_problem(await api.get(path), 502, "service_unavailable")
+    replicas = [s.name for s in tools.SERVICES if s.service == "auto"]
+    with tools.supervisor() as proxy:
+        for name in replicas:
+            proxy.supervisor.stopProcess(name)
+    try:
+        _assert_problem(await api.get("/api/v1/auto/alerts"), 502, "service_unavailable")
+    finally:
+        with tools.supervisor() as proxy:
+            for name in replicas:
+                proxy.supervisor.startProcess(name)
+        await wait_ready()

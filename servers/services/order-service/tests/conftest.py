@@ -34,7 +34,12 @@ def order_vhost() -> Iterator[str]:
 async def order_settings(order_vhost: str) -> AsyncIterator[Settings]:
     async with temporary_database("bourse_order_test") as url:
         await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        yield Settings(database_url=url, amqp_url=order_vhost, stock_url="http://127.0.0.1:9")
+        yield Settings(
+            database_url=url,
+            amqp_url=order_vhost,
+            stock_url="http://127.0.0.1:9",
+            session_closer=False,  # tests close sessions on their own clock
+        )
 
 
 @pytest.fixture(scope="session")

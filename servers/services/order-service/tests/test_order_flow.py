@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,8 @@ from bourse.contracts.events import (
 from bourse.contracts.ids import uuid7
 from bourse.contracts.topology import EXCHANGE, ORDERS
 from bourse.messaging.broker import Broker
+from bourse.order.config import Settings
+from bourse.order.session import SessionCloser
 
 Json = dict[str, Any]
 
@@ -440,3 +443,42 @@ async def test_an_invalid_order_requested_by_auto_is_recorded_as_rejected(
     mine = [e for e in events if e["payload"]["order"]["id"] == order["id"]]
     assert [e["routing_key"] for e in mine] == ["order.rejected"]
     assert mine[0]["payload"]["order"]["client_order_id"] == "auto-run-2"
+
+
+async def test_the_session_close_expires_day_orders_once_across_instances(
+    app_client: httpx.AsyncClient,
+    issuer: TestIssuer,
+    broker: Broker,
+    taps: dict[str, Tap],
+    order_settings: Settings,
+) -> None:
+    user = uuid.uuid4()
+    order = (await place(app_client, issuer, user, time_in_force="day")).json()
+    await broker.publish(RiskAccepted(order_id=order["id"], user_id=user))
+    await _until(taps["commands"], 1)
+    eid = await engine_id(app_client, order["id"])
+    await report(broker, "AAPL", EngineEvent(type="accepted", id=eid), seq=100)
+    assert await eventually(lambda: status_is(app_client, issuer, user, order["id"], "new"))
+
+    db = app_client.app.state.runtime.db  # type: ignore[attr-defined]
+    friday_close = datetime(2026, 11, 20, 21, 0, 5, tzinfo=UTC)  # 16:00:05 in New York
+    first, second = (SessionCloser(db, order_settings, lambda: friday_close) for _ in range(2))
+    assert await first.check() == date(2026, 11, 20)
+    assert await second.check() is None  # another instance: already closed
+    commands = [c["payload"] for c in await _until(taps["commands"], 2)]
+    assert {(c["symbol"], c["op"]) for c in commands} == {
+        ("AAPL", "end_of_day"),
+        ("MSFT", "end_of_day"),
+    }
+    assert await taps["commands"].drain() == []
+
+    await report(
+        broker, "AAPL", EngineEvent(type="cancelled", id=eid, reason="end_of_day", qty=10), seq=101
+    )
+    assert await eventually(lambda: status_is(app_client, issuer, user, order["id"], "expired"))
+    expired = [
+        e
+        for e in changes(await taps["orders"].drain())
+        if e["payload"]["order"]["id"] == order["id"]
+    ]
+    assert [e["routing_key"] for e in expired][-1] == "order.expired"

@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Numeric,
@@ -82,4 +83,14 @@ fills = Table(
     UniqueConstraint("trade_id", "order_id", name="uq_fills_trade_id_order_id"),
     Index("ix_fills_user_id_id", "user_id", "id"),
     Index("ix_fills_order_id", "order_id"),
+)
+
+
+# One row per trading day whose session has closed: claimed once (its primary key) by
+# whichever instance sees the close first, in the transaction that expires the day orders.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("trading_date", Date, primary_key=True),
+    Column("closed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,5 +1,7 @@
 """create_app() and its lifespan; nothing else."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ from bourse.order.api.routes import router
 from bourse.order.config import Settings
 from bourse.order.db import instruments
 from bourse.order.handlers import upsert_instruments
+from bourse.order.session import SessionCloser
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -32,7 +35,15 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         app.state.verifier = verifier or jwks_verifier(settings)
         async with runtime.lifespan(app):
             await _bootstrap_instruments(runtime, settings)
-            yield
+            closer = SessionCloser(runtime.db, settings)
+            task = asyncio.create_task(closer.run()) if settings.session_closer else None
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = create_service_app(
         "order", routers=[router], lifespan=lifespan, readiness=runtime.readiness
