@@ -40,7 +40,11 @@ SECONDS ?= 20
 bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS
 	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS)
 
-.PHONY: up down ps logs
+CLIENTS ?= 1000
+bench-portfolio: bootstrap ## 1,000 WebSocket clients on portfolio-service, price ticks: p99 delay, memory/conn
+	$(UV) run python servers/services/portfolio-service/bench_ws.py --clients $(CLIENTS) --seconds $(SECONDS)
+
+.PHONY: up down ps logs bench-portfolio
 
 up: ## run the whole stack behind nginx on http://127.0.0.1:8080 (installs what is missing)
 	@scripts/up.sh

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.stack import cpu_seconds
 from tests.e2e.helpers import Trader, fresh_symbol, signup
 
 Json = dict[str, Any]
@@ -171,11 +172,21 @@ async def main() -> None:
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30, limits=limits) as api:
         symbol = await fresh_symbol(api)
         pairs = await prepare(api, args.users, symbol)
+        await asyncio.sleep(3)  # the set-up's events (accounts, deposits) settle first
+        before = cpu_seconds()
         placed, errors, elapsed = await load(
             pairs, symbol, args.rate, args.seconds, args.concurrency
         )
         orders = await settle(placed, args.settle_timeout)
-    print(json.dumps(report(orders, len(placed), errors, elapsed, args.rate)))
+        after = cpu_seconds()
+    result = report(orders, len(placed), errors, elapsed, args.rate)
+    # CPU of each part of the stack per order placed, load phase only (idle work included)
+    per_order = {k: (after[k] - before.get(k, 0.0)) * 1000 / max(len(placed), 1) for k in after}
+    result["cpu_ms_per_order"] = {
+        k: round(v, 2) for k, v in sorted(per_order.items(), key=lambda item: -item[1])
+    }
+    result["cpu_ms_per_order_total"] = round(sum(per_order.values()), 1)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -639,6 +639,42 @@ def check() -> bool:
     return probe is not None and http_get(probe)[0] == 200
 
 
+# -- CPU accounting (benchmarks) ---------------------------------------------------------
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of ``pid``."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def _pids_running(fragment: str) -> list[int]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if fragment in cmdline.read_bytes().decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+    return found
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by each service (its replicas and children together), the
+    exchange shards, nginx, RabbitMQ and PostgreSQL: where a benchmark's time goes."""
+    used: dict[str, float] = {}
+    for name, info in (process_states() or {}).items():
+        pid = int(info.get("pid") or 0)
+        if not pid:
+            continue
+        group = BY_NAME[name].service if name in BY_NAME else name
+        group = "exchange" if group.startswith("exchange") else group
+        used[group] = used.get(group, 0.0) + sum(map(_cpu_of, {pid, *_children(pid)}))
+    for label, fragment in (("rabbitmq", "beam.smp"), ("postgres", "postgres")):
+        used[label] = sum(map(_cpu_of, _pids_running(fragment)))
+    return used
+
+
 # -- rolling restart -------------------------------------------------------------------------
 
 

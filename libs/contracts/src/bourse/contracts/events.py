@@ -97,9 +97,14 @@ class AccountUpdated(Payload):
     user_id: UUID
     cash: DecimalStr
     reserved_cash: DecimalStr
-    reason: str  # deposit, withdrawal, fill, reserve, release, ...
+    reason: str  # deposit, withdrawal, fill, reservation, release
     amount: DecimalStr | None = None
     activity_id: UUID | None = None
+
+    def routing_key(self) -> str:
+        """``account.updated.<reason>``: a subscriber binds only the changes it needs (a
+        reservation or a release moves reserved cash, never cash)."""
+        return f"{self.TYPE}.{self.reason}"
 
 
 class SecuritiesDeposited(SymbolPayload):

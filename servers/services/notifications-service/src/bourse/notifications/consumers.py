@@ -32,7 +32,7 @@ BINDINGS = (
     Binding(AUTO, "auto.run.succeeded"),
     Binding(AUTO, "auto.run.failed"),
     Binding(AUTO, "alert.triggered.#"),  # "#": symbols may contain dots
-    Binding(TRADER, "account.updated"),
+    Binding(TRADER, "account.updated.deposit"),  # the only account change users are told of
     Binding(USERS, "user.registered"),
 )
 

@@ -27,7 +27,8 @@ FILL_STATES = ("partially_filled", "filled", "pending_cancel")
 # "#", not "*": symbols may contain dots (BRK.B -> market.price.BRK.B).
 BINDINGS = (
     *(Binding(ORDERS, f"order.{state}") for state in FILL_STATES),
-    Binding(TRADER, "account.updated"),
+    # cash moves on these; a reservation or a release only moves reserved cash
+    *(Binding(TRADER, f"account.updated.{reason}") for reason in ("deposit", "withdrawal", "fill")),
     Binding(TRADER, "account.securities_deposited.#"),
     Binding(MARKET, "market.price.#"),
 )
