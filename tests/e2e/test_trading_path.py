@@ -88,6 +88,28 @@ async def test_a_cancelled_resting_order_releases_its_reservation(
     assert money((await buyer.account())["buying_power"]) == Decimal("10000.00")
 
 
+async def test_a_replaced_order_moves_its_reservation_to_the_new_order(
+    symbol: str, buyer: Trader
+) -> None:
+    old = await buyer.order(symbol=symbol, side="buy", qty="5", limit_price="40.00")
+    await buyer.wait_status(old["id"], "new")
+    response = await buyer.api.patch(
+        f"/api/v1/orders/{old['id']}", json={"qty": "8", "limit_price": "41.00"}, headers=buyer.auth
+    )
+    assert response.status_code == 202, response.text
+    new = response.json()
+    assert (new["replaces"], new["qty"], new["limit_price"]) == (old["id"], "8", "41")
+    assert (await buyer.wait_status(old["id"], "replaced"))["replaced_by"] == new["id"]
+    await buyer.wait_status(new["id"], "new")
+
+    async def moved() -> bool:  # 5 x 40 released, 8 x 41 reserved: never both
+        return money((await buyer.account())["reserved_cash"]) == Decimal("328.00")
+
+    await eventually(moved)
+    open_orders = (await buyer.get("/api/v1/orders", params={"symbol": symbol})).json()["items"]
+    assert [o["id"] for o in open_orders] == [new["id"]]
+
+
 async def test_an_order_larger_than_the_cash_is_rejected(symbol: str, buyer: Trader) -> None:
     order = await buyer.order(symbol=symbol, side="buy", qty="1000", limit_price="99.00")
     rejected = await buyer.wait_status(order["id"], "rejected")

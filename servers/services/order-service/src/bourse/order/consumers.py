@@ -29,7 +29,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         await handlers.on_risk_accepted(session, settings, payload)
 
     async def risk_rejected(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_risk_rejected(session, payload)
+        await handlers.on_risk_rejected(session, settings, payload)
 
     async def instrument(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_instrument_changed(session, payload)
@@ -41,7 +41,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         await handlers.on_order_requested(session, settings, payload)
 
     async def executions(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_executions(session, payload)
+        await handlers.on_executions(session, settings, payload)
 
     prefix = settings.queue_prefix
     events = QueueSpec(

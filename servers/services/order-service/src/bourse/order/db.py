@@ -59,6 +59,13 @@ orders = Table(
     Column("reserve_qty", QTY, nullable=False),
     Column("sent_to_exchange", Boolean, nullable=False, server_default="false"),
     Column("cancel_requested", Boolean, nullable=False, server_default="false"),
+    # A replace (PATCH): the old order points at its replacement; the replacement is held
+    # (no risk request yet) until the old one is final, then shrinks by the fills the old
+    # one got since the replace (replace_base_filled: its filled qty at that moment).
+    Column("replaces", Uuid()),
+    Column("replaced_by", Uuid()),
+    Column("replace_base_filled", QTY),
+    Column("held", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("filled_at", DateTime(timezone=True)),

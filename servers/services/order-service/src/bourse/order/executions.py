@@ -42,6 +42,8 @@ class Working:
         self.dirty = False
 
     def sync(self, now: datetime) -> None:
+        if self.state.status == "canceled" and self.values["replaced_by"] is not None:
+            self.state.status = "replaced"  # taken off the book for its replacement
         self.values.update(
             status=self.state.status,
             filled_qty=self.state.filled_qty,
@@ -50,7 +52,10 @@ class Working:
         )
         if self.state.status == "filled" and self.values["filled_at"] is None:
             self.values["filled_at"] = now
-        if self.state.status in ("canceled", "expired") and self.values["canceled_at"] is None:
+        if (
+            self.state.status in ("canceled", "expired", "replaced")
+            and not self.values["canceled_at"]
+        ):
             self.values["canceled_at"] = now
         self.dirty = True
 

@@ -30,7 +30,7 @@ from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import engine_ids, instruments, orders
 from bourse.order.domain.instrument import Instrument
-from bourse.order.domain.lifecycle import OPEN
+from bourse.order.domain.lifecycle import OPEN, TERMINAL
 from bourse.order.domain.placement import OrderRequest, place
 from bourse.order.executions import apply_report
 from bourse.order.snapshots import order_changed
@@ -195,7 +195,7 @@ async def cancel_order(
             raise not_found("order")
         if row.status not in OPEN:
             raise Problem(422, "order_not_open", f"the order is already {row.status}")
-        return await _request_cancel(session, settings, row)
+        return await request_cancel(session, settings, row)
 
     return await db.run(work)
 
@@ -210,12 +210,12 @@ async def cancel_all(db: Database, settings: Settings, user_id: uuid.UUID) -> li
                 .with_for_update()
             )
         ).all()
-        return [await _request_cancel(session, settings, row) for row in rows]
+        return [await request_cancel(session, settings, row) for row in rows]
 
     return await db.run(work)
 
 
-async def _request_cancel(session: AsyncSession, settings: Settings, row: Row) -> Row:
+async def request_cancel(session: AsyncSession, settings: Settings, row: Row) -> Row:
     """Mark the order pending_cancel; the exchange (or the risk answer) finishes it."""
     if row.cancel_requested:
         return row
@@ -250,7 +250,7 @@ async def on_risk_accepted(
     if row is None or row.sent_to_exchange or row.status not in OPEN:
         return
     if row.cancel_requested:  # cancelled while the risk check ran: never reaches the book
-        await _finish(session, row, "canceled", reason=None)
+        await _finish(session, settings, row, "canceled", reason=None)
         return
     instrument = await load_instrument(session, row.symbol)
     request = OrderRequest(
@@ -297,13 +297,19 @@ def _for_replay(instrument: Instrument) -> Instrument:
     )
 
 
-async def on_risk_rejected(session: AsyncSession, payload: RiskRejected) -> None:
+async def on_risk_rejected(
+    session: AsyncSession, settings: Settings, payload: RiskRejected
+) -> None:
     row = await _lock_order(session, payload.order_id)
     if row is not None and row.status in OPEN and not row.sent_to_exchange:
-        await _finish(session, row, "rejected", reason=payload.reason)
+        await _finish(session, settings, row, "rejected", reason=payload.reason)
 
 
-async def _finish(session: AsyncSession, row: Row, status: str, reason: str | None) -> None:
+async def _finish(
+    session: AsyncSession, settings: Settings, row: Row, status: str, reason: str | None
+) -> None:
+    if status == "canceled" and row.replaced_by is not None:
+        status = "replaced"
     now = datetime.now(UTC)
     values: dict[str, Any] = {"status": status, "reject_reason": reason, "updated_at": now}
     if status == "canceled":
@@ -314,6 +320,54 @@ async def _finish(session: AsyncSession, row: Row, status: str, reason: str | No
         )
     ).one()
     await stage(session, order_changed(updated))
+    await _release_replacement(session, settings, updated)
+
+
+async def _release_replacement(session: AsyncSession, settings: Settings, old: Row) -> None:
+    """``old`` is final: if a replace was waiting for it, the replacement goes on now,
+    shrunk by what ``old`` filled since the replace (its own risk check follows), or
+    ends when nothing is left to trade or its owner cancelled it meanwhile."""
+    if old.replaced_by is None:
+        return
+    new = await _lock_order(session, old.replaced_by)
+    if new is None or not new.held:
+        return
+    qty = new.qty - (old.filled_qty - new.replace_base_filled)
+    if new.cancel_requested:
+        await _finish(session, settings, new, "canceled", reason=None)
+        return
+    if qty <= 0:
+        await _finish(session, settings, new, "rejected", reason="qty_already_filled")
+        return
+    request = OrderRequest(
+        new.symbol, new.side, new.type, new.time_in_force, qty, None, new.limit_price,
+        new.stop_price,
+    )  # fmt: skip
+    placement = place(
+        request, _for_replay(await load_instrument(session, new.symbol)), settings.collar
+    )
+    await session.execute(
+        update(orders)
+        .where(orders.c.id == new.id)
+        .values(
+            qty=qty,
+            held=False,
+            reserve_cash=placement.reserve_cash,
+            reserve_qty=placement.reserve_qty,
+            updated_at=datetime.now(UTC),
+        )
+    )
+    await stage(
+        session,
+        RiskRequested(
+            order_id=new.id,
+            user_id=new.user_id,
+            symbol=new.symbol,
+            side=new.side,
+            reserve_cash=placement.reserve_cash,
+            reserve_qty=placement.reserve_qty,
+        ),
+    )
 
 
 async def _lock_order(session: AsyncSession, order_id: uuid.UUID) -> Row:
@@ -378,10 +432,18 @@ async def _record_rejected(
     await stage(session, order_changed(row))
 
 
-async def on_executions(session: AsyncSession, payload: ExecutionsReported) -> None:
+async def on_executions(
+    session: AsyncSession, settings: Settings, payload: ExecutionsReported
+) -> None:
     instrument = await load_instrument(session, payload.symbol)
-    for event in await apply_report(session, instrument, payload):
+    changes = await apply_report(session, instrument, payload)
+    for event in changes:
         await stage(session, event)
+    final = [e.order.id for e in changes if e.order.status in TERMINAL]
+    if final:  # a replace waits for these? (replaced, or filled / rejected meanwhile)
+        query = select(orders).where(orders.c.id.in_(final), orders.c.replaced_by.is_not(None))
+        for row in (await session.execute(query)).all():
+            await _release_replacement(session, settings, row)
 
 
 async def on_instrument_changed(session: AsyncSession, payload: InstrumentChanged) -> None:

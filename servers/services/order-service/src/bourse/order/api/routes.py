@@ -14,8 +14,15 @@ from bourse.common.errors import Problem
 from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
 from bourse.messaging.runtime import Db
-from bourse.order import handlers
-from bourse.order.api.schemas import FillOut, FillPage, Order, OrderCreate, OrderPage
+from bourse.order import handlers, replace
+from bourse.order.api.schemas import (
+    FillOut,
+    FillPage,
+    Order,
+    OrderCreate,
+    OrderPage,
+    OrderReplace,
+)
 from bourse.order.config import Settings
 from bourse.order.db import fills, orders
 from bourse.order.domain.lifecycle import OPEN, avg_price
@@ -58,6 +65,8 @@ def to_order(row: Any) -> Order:
         updated_at=row.updated_at,
         filled_at=row.filled_at,
         canceled_at=row.canceled_at,
+        replaces=row.replaces,
+        replaced_by=row.replaced_by,
     )
 
 
@@ -149,6 +158,18 @@ async def by_client_id(client_order_id: str, user: CurrentUser, db: Db) -> Order
 @router.get("/orders/{order_id}", response_model=Order, responses=PROBLEMS)
 async def get_order(order_id: uuid.UUID, user: CurrentUser, db: Db) -> Order:
     return to_order(await handlers.get_order(db, user.user_id, order_id))
+
+
+@router.patch("/orders/{order_id}", status_code=202, response_model=Order, responses=PROBLEMS)
+async def replace_order(
+    order_id: uuid.UUID, body: OrderReplace, user: CurrentUser, db: Db, settings: Config
+) -> Order:
+    """Replace a resting order: the answer is the new order (``replaces`` the old one,
+    which ends ``replaced`` once the exchange has taken it off the book)."""
+    new = await replace.replace_order(
+        db, settings, user.user_id, order_id, body.qty, body.limit_price
+    )
+    return to_order(new)
 
 
 @router.delete("/orders/{order_id}", status_code=202, response_model=Order, responses=PROBLEMS)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from bourse.contracts.money import DecimalStr
 
@@ -36,6 +36,20 @@ class OrderCreate(BaseModel):
     client_order_id: ClientOrderId | None = None
 
 
+class OrderReplace(BaseModel):
+    """PATCH /orders/{id}: the new order's quantity and/or limit price."""
+
+    model_config = ConfigDict(extra="forbid")
+    qty: Amount | None = None
+    limit_price: Amount | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "OrderReplace":
+        if self.qty is None and self.limit_price is None:
+            raise ValueError("give qty, limit_price or both")
+        return self
+
+
 class Order(BaseModel):
     id: UUID
     client_order_id: str | None
@@ -55,6 +69,8 @@ class Order(BaseModel):
     updated_at: datetime
     filled_at: datetime | None
     canceled_at: datetime | None
+    replaces: UUID | None = None  # the order this one replaced (PATCH)
+    replaced_by: UUID | None = None
 
 
 class FillOut(BaseModel):
