@@ -27,6 +27,7 @@ class Broker:
         self.connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
+        self._unrouted: set[tuple[str, str]] = set()  # logged once each
 
     async def connect(self, attempts: int = 30) -> None:
         """Connect (retrying while the broker is still starting) and declare exchanges."""
@@ -102,7 +103,9 @@ class Broker:
             if route_required(message_type):
                 raise
             MESSAGES_UNROUTABLE.labels(self.service, message_type).inc()
-            log.info("no queue bound for %s %s: not delivered", exchange, routing_key)
+            if (exchange, routing_key) not in self._unrouted:  # said once; the metric counts
+                self._unrouted.add((exchange, routing_key))
+                log.info("no queue bound for %s %s: not delivered", exchange, routing_key)
             return
         MESSAGES_PUBLISHED.labels(self.service, message_type).inc()
 
