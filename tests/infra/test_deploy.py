@@ -135,11 +135,26 @@ def test_plan_applies_waits_smokes_and_can_roll_back(
 
 
 def test_a_dirty_tree_needs_allow_dirty(tmp_path: Path) -> None:
-    if not expected_tag().endswith("-dirty"):
-        pytest.skip("the working tree is clean")
-    done = deploy("--target", "k8s", "--registry", REGISTRY, "--dry-run", fakes=tmp_path)
-    assert done.returncode == 1
-    assert "--allow-dirty" in done.stderr
+    """With uncommitted changes (a git that reports one), the tool refuses unless told."""
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    real_git = shutil.which("git")
+    assert real_git is not None
+    fake_git = fakes / "git"
+    fake_git.write_text(
+        "#!/bin/sh\n"
+        'case " $* " in *" status "*) echo " M servers/changed.py"; exit 0 ;; esac\n'
+        f'exec "{real_git}" "$@"\n'
+    )
+    fake_git.chmod(0o755)
+    refused = deploy("--target", "k8s", "--registry", REGISTRY, "--dry-run", fakes=fakes)
+    assert refused.returncode == 1
+    assert "--allow-dirty" in refused.stderr
+    args = ("--target", "k8s", "--registry", REGISTRY, "--allow-dirty", "--dry-run")
+    allowed = deploy(*args, fakes=fakes)
+    assert allowed.returncode == 0, allowed.stderr
+    sha = git("rev-parse", "--short=12", "HEAD").strip()
+    assert f"{REGISTRY}/bourse-order-service:{sha}-dirty" in allowed.stdout
 
 
 def test_an_explicit_tag_and_namespace(tmp_path: Path) -> None:
