@@ -44,7 +44,10 @@ CLIENTS ?= 1000
 bench-portfolio: bootstrap ## 1,000 WebSocket clients on portfolio-service, price ticks: p99 delay, memory/conn
 	$(UV) run python servers/services/portfolio-service/bench_ws.py --clients $(CLIENTS) --seconds $(SECONDS)
 
-.PHONY: up down ps logs bench-portfolio
+bench-feed: ## (needs make up) trade -> /ws/portfolio update through nginx, CLIENTS sockets
+	$(UV) run python scripts/bench_portfolio_feed.py --clients $(CLIENTS) --seconds $(SECONDS)
+
+.PHONY: up down ps logs bench-portfolio bench-feed
 
 up: ## run the whole stack behind nginx on http://127.0.0.1:8080 (installs what is missing)
 	@scripts/up.sh
