@@ -13,6 +13,7 @@
 import asyncio
 import contextlib
 import logging
+import time
 
 import asyncpg
 from sqlalchemy import delete, func, select, text
@@ -25,6 +26,7 @@ from bourse.messaging.tables import OUTBOX_CHANNEL, inbox, outbox
 
 log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 0x0B0B5E  # per database: every service has its own
+PRUNE_INTERVAL = 600.0  # seconds between inbox prunes
 INBOX_RETENTION = "7 days"
 
 
@@ -45,7 +47,8 @@ class OutboxRelay:
         self.sweep_interval = sweep_interval
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
-        self._sweeps = 0
+        self._next_gauge = 0.0  # monotonic times of the next housekeeping tasks
+        self._next_prune = 0.0
 
     async def run(self) -> None:
         """Publish forever; errors (broker or database down) are retried with backoff."""
@@ -109,9 +112,15 @@ class OutboxRelay:
             return int(await session.scalar(select(func.count()).select_from(outbox)) or 0)
 
     async def _housekeeping(self) -> None:
-        self._sweeps += 1
-        OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
-        if self._sweeps % 600 == 1:  # about every ten minutes
+        """The backlog gauge once per sweep interval and the inbox pruned every ten minutes,
+        by the clock: the relay wakes at every commit that stages a message, and a query
+        per wake-up would cost every busy service a transaction per publish."""
+        now = time.monotonic()
+        if now >= self._next_gauge:
+            self._next_gauge = now + self.sweep_interval
+            OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_INTERVAL
             async with self.db.transaction() as session:
                 await session.execute(
                     delete(inbox).where(
