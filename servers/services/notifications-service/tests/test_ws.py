@@ -176,3 +176,15 @@ async def test_a_catch_up_sends_what_no_notify_announced_once(
         assert (await receive(ws))["notification"]["type"] == "order.canceled"
         app_b.state.hub.on_reconnected(lost_at)  # a second catch-up repeats nothing
         await nothing_more(ws)
+
+
+async def test_the_feed_ends_with_4401_when_its_token_expires(
+    address: str, issuer: TestIssuer
+) -> None:
+    # Valid for the verifier's 5 s of leeway past its exp: the socket lives that long.
+    token = issuer.token(uuid.uuid4(), ttl=0)
+    async with connect(f"ws://{address}/ws/notifications?token={token}", proxy=None) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "ready"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 15)
+    assert (ws.close_code, ws.close_reason) == (4401, "access token expired")

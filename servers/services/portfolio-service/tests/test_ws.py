@@ -133,3 +133,15 @@ async def test_a_portfolio_that_cannot_be_loaded_closes_with_1011(
         with pytest.raises(ConnectionClosed) as closed:
             await receive(ws)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+
+
+async def test_the_feed_ends_with_4401_when_its_token_expires(
+    instance: Instance, issuer: TestIssuer
+) -> None:
+    # Valid for the verifier's 5 s of leeway past its exp: the socket lives that long.
+    async with feed(instance, issuer.token(uuid.uuid4(), ttl=0)) as ws:
+        assert (await receive(ws))["type"] == "snapshot"
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws, timeout=15)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "access token expired")

@@ -78,7 +78,11 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidTokenError(str(exc)) from exc
         roles = claims.get("roles", [])
-        return Principal(user_id, frozenset(r for r in roles if isinstance(r, str)))
+        return Principal(
+            user_id,
+            frozenset(r for r in roles if isinstance(r, str)),
+            valid_until=float(claims["exp"]) + self.leeway,
+        )
 
     async def _key(self, kid: str) -> Any:
         if kid in self._keys:

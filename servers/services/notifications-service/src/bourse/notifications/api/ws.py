@@ -41,21 +41,27 @@ async def notifications_feed(websocket: WebSocket, token: str = "") -> None:
     with hub.subscribe(user.user_id) as subscriber:
         count = await handlers.unread_count(websocket.app.state.runtime.db, user.user_id)
         await websocket.send_json({"type": "ready", "unread_count": count})
-        await _serve(websocket, subscriber)
+        await _serve(websocket, subscriber, user.seconds_left())
 
 
-async def _serve(websocket: WebSocket, subscriber: Subscriber) -> None:
-    """Push until the client leaves, or close it when it has fallen too far behind."""
+async def _serve(websocket: WebSocket, subscriber: Subscriber, token_left: float) -> None:
+    """Push until the client leaves, or close it when it has fallen too far behind or its
+    access token has expired (4401: reconnect with a fresh token)."""
     pushing = asyncio.create_task(_push(websocket, subscriber))
     listening = asyncio.create_task(_listen(websocket))
+    expiring = asyncio.create_task(asyncio.sleep(token_left))
+    tasks = {pushing, listening, expiring}
     try:
-        done, _ = await asyncio.wait({pushing, listening}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (pushing, listening):
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
-    if listening not in done and subscriber.overflowed:
+    if expiring in done:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(UNAUTHORIZED, "access token expired")
+    elif listening not in done and subscriber.overflowed:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(TRY_AGAIN_LATER, "too slow: resync with the list API")
 

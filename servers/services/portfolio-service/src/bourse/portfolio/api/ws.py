@@ -36,7 +36,8 @@ async def portfolio_feed(websocket: WebSocket, token: str | None = None) -> None
     reader = asyncio.create_task(_read_until_closed(websocket, connection))
     try:
         await _join(websocket, hub, principal, connection)
-        await connection.run()
+        if await _serve_until_expiry(connection, principal):
+            await websocket.close(code=UNAUTHORIZED, reason="access token expired")
     except TimeoutError:
         log.info("portfolio client of %s too slow: disconnected", principal.user_id)
     except WebSocketDisconnect:
@@ -58,6 +59,23 @@ async def _join(
         connection.close()
         with contextlib.suppress(Exception):  # the client may be gone already
             await websocket.close(code=INTERNAL_ERROR, reason="portfolio unavailable")
+
+
+async def _serve_until_expiry(connection: Connection, principal: Principal) -> bool:
+    """Send frames until the connection ends; True when it ended because the access
+    token expired (the client reconnects with a fresh one)."""
+    sending = asyncio.create_task(connection.run())
+    expiring = asyncio.create_task(asyncio.sleep(principal.seconds_left()))
+    try:
+        done, _ = await asyncio.wait({sending, expiring}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        expiring.cancel()
+    if sending in done:
+        sending.result()  # a slow client's TimeoutError goes up
+        return False
+    connection.close()
+    await asyncio.gather(sending, return_exceptions=True)
+    return True
 
 
 async def _authenticate(verifier: TokenVerifier, token: str | None) -> Principal | None:
