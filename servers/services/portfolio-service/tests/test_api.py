@@ -8,11 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from bourse.auth.testing import TestIssuer
 from bourse.common.db import Database
 from bourse.portfolio.db import equity_samples
+from bourse.portfolio.sampler import thin_history
 from bourse.portfolio.testing import Headers, Instance, cash, deliver, fill, price
 
 Json = dict[str, Any]
@@ -156,3 +158,46 @@ async def test_operations_answer(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert {"/api/v1/portfolio", "/api/v1/portfolio/history"} <= set(paths)
     assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_old_history_keeps_what_the_coarser_timeframes_show(instance: Instance) -> None:
+    user, other = uuid.uuid4(), uuid.uuid4()
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    week_old, year_old = now - timedelta(days=10), now - timedelta(days=400)
+    recent = now - timedelta(days=2)
+    samples = {
+        user: [
+            *(week_old.replace(hour=14, minute=m) for m in (0, 20, 40)),
+            week_old.replace(hour=15, minute=10),
+            *(recent.replace(hour=10, minute=m) for m in (0, 30)),
+            *(year_old.replace(hour=h) for h in (1, 13, 23)),
+        ],
+        other: [week_old.replace(hour=14, minute=50)],
+    }
+    for who, buckets in samples.items():
+        for bucket in buckets:
+            await sample(instance.db, who, bucket, "100")
+
+    removed = await instance.db.run(lambda session: thin_history(session, now))
+
+    kept = {
+        who: [b for b in buckets if b in await buckets_of(instance, who)]
+        for who, buckets in samples.items()
+    }
+    assert kept[user] == [
+        week_old.replace(hour=14, minute=40),  # the last of its hour
+        week_old.replace(hour=15, minute=10),
+        *(recent.replace(hour=10, minute=m) for m in (0, 30)),  # within the week: all
+        year_old.replace(hour=23),  # the last of its day
+    ]
+    assert kept[other] == samples[other]  # another user's hour is its own
+    assert removed >= 4  # other tests' old samples are thinned too
+    assert await instance.db.run(lambda session: thin_history(session, now)) == 0
+
+
+async def buckets_of(instance: Instance, user: uuid.UUID) -> set[datetime]:
+    async with instance.db.transaction() as session:
+        rows = await session.execute(
+            select(equity_samples.c.bucket).where(equity_samples.c.user_id == user)
+        )
+        return set(rows.scalars())

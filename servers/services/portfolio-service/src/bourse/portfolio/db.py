@@ -1,6 +1,6 @@
 """portfolio-service tables. Money and quantities are NUMERIC (Decimal), times UTC."""
 
-from sqlalchemy import Column, DateTime, Numeric, String, Table, Uuid, func, text
+from sqlalchemy import Column, DateTime, Index, Numeric, String, Table, Uuid, func, text
 
 from bourse.common.db import new_metadata
 
@@ -84,4 +84,5 @@ equity_samples = Table(
     Column("cash", Numeric, nullable=False),
     Column("market_value", Numeric, nullable=False),
     Column("equity", Numeric, nullable=False),
+    Index("ix_equity_samples_bucket", "bucket"),  # thinning old history by age
 )
