@@ -7,9 +7,11 @@ right after it), then fills and order rows are written in bulk. The consumer's i
 makes a redelivered report a no-op; fills are also unique by (trade, order).
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -60,9 +62,17 @@ class Working:
         self.dirty = True
 
 
+@dataclass(frozen=True)
+class Applied:
+    changes: list[OrderChanged]  # in engine order
+    # (replacement id, the old order's final filled qty) for every order that ended while
+    # a replace was waiting for it
+    released: list[tuple[UUID, Decimal]]
+
+
 async def apply_report(
     session: AsyncSession, instrument: Instrument, report: ExecutionsReported
-) -> list[OrderChanged]:
+) -> Applied:
     working = await _lock(session, report.events)
     now = datetime.now(UTC)
     changes: list[OrderChanged] = []
@@ -85,7 +95,13 @@ async def apply_report(
             order.sync(now)
             changes.append(order_changed(order.values))
     await _write(session, working, new_fills)
-    return changes
+    released = [
+        (order.values["replaced_by"], order.state.filled_qty)
+        for order in working.values()
+        if order.dirty and order.values["replaced_by"] is not None
+        and order.state.status in lifecycle.TERMINAL
+    ]  # fmt: skip
+    return Applied(changes, released)
 
 
 def _apply(order: Working, event: EngineEvent) -> bool:

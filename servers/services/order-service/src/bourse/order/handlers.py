@@ -30,8 +30,8 @@ from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import engine_ids, instruments, orders
 from bourse.order.domain.instrument import Instrument
-from bourse.order.domain.lifecycle import OPEN, TERMINAL
-from bourse.order.domain.placement import OrderRequest, place
+from bourse.order.domain.lifecycle import OPEN
+from bourse.order.domain.placement import OrderRequest, Placement, place
 from bourse.order.executions import apply_report
 from bourse.order.snapshots import order_changed
 
@@ -99,14 +99,28 @@ async def _create(
             return existing, False
     instrument = await load_instrument(session, request.symbol)
     placement = place(request, instrument, settings.collar)
-    order_id = uuid7()
-    row = (
+    row = await insert_order(
+        session, user_id, request, placement, status="pending_new", client_order_id=client_order_id
+    )
+    await request_risk(session, row, placement)
+    return row, True
+
+
+async def insert_order(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    request: OrderRequest,
+    placement: Placement | None,
+    **state: Any,
+) -> Row:
+    """A new order row for ``request`` reserving what ``placement`` says (nothing when
+    None); ``state`` sets the rest: status, client_order_id, replace links."""
+    return (
         await session.execute(
             insert(orders)
             .values(
-                id=order_id,
+                id=uuid7(),
                 user_id=user_id,
-                client_order_id=client_order_id,
                 symbol=request.symbol,
                 side=request.side,
                 type=request.type,
@@ -115,26 +129,29 @@ async def _create(
                 notional=request.notional,
                 limit_price=request.limit_price,
                 stop_price=request.stop_price,
-                status="pending_new",
                 engine_id=engine_ids.next_value(),
-                reserve_cash=placement.reserve_cash,
-                reserve_qty=placement.reserve_qty,
+                reserve_cash=placement.reserve_cash if placement else Decimal(0),
+                reserve_qty=placement.reserve_qty if placement else Decimal(0),
+                **state,
             )
             .returning(orders)
         )
     ).one()
+
+
+async def request_risk(session: AsyncSession, order: Row, placement: Placement) -> None:
+    """Ask trader-service to reserve what ``order`` needs (the saga's first step)."""
     await stage(
         session,
         RiskRequested(
-            order_id=order_id,
-            user_id=user_id,
-            symbol=request.symbol,
-            side=request.side,
+            order_id=order.id,
+            user_id=order.user_id,
+            symbol=order.symbol,
+            side=order.side,
             reserve_cash=placement.reserve_cash,
             reserve_qty=placement.reserve_qty,
         ),
     )
-    return row, True
 
 
 async def load_instrument(session: AsyncSession, symbol: str) -> Instrument:
@@ -320,19 +337,21 @@ async def _finish(
         )
     ).one()
     await stage(session, order_changed(updated))
-    await _release_replacement(session, settings, updated)
+    if updated.replaced_by is not None:
+        await _release_replacement(session, settings, updated.replaced_by, updated.filled_qty)
 
 
-async def _release_replacement(session: AsyncSession, settings: Settings, old: Row) -> None:
-    """``old`` is final: if a replace was waiting for it, the replacement goes on now,
-    shrunk by what ``old`` filled since the replace (its own risk check follows), or
-    ends when nothing is left to trade or its owner cancelled it meanwhile."""
-    if old.replaced_by is None:
-        return
-    new = await _lock_order(session, old.replaced_by)
+async def _release_replacement(
+    session: AsyncSession, settings: Settings, replacement: uuid.UUID, old_filled: Decimal
+) -> None:
+    """The order ``replacement`` waits for is final, having filled ``old_filled``: the
+    replacement goes on now, shrunk by what the old order filled since the replace (its
+    own risk check follows), or ends when nothing is left to trade or its owner
+    cancelled it meanwhile."""
+    new = await _lock_order(session, replacement)
     if new is None or not new.held:
         return
-    qty = new.qty - (old.filled_qty - new.replace_base_filled)
+    qty = new.qty - (old_filled - new.replace_base_filled)
     if new.cancel_requested:
         await _finish(session, settings, new, "canceled", reason=None)
         return
@@ -357,17 +376,7 @@ async def _release_replacement(session: AsyncSession, settings: Settings, old: R
             updated_at=datetime.now(UTC),
         )
     )
-    await stage(
-        session,
-        RiskRequested(
-            order_id=new.id,
-            user_id=new.user_id,
-            symbol=new.symbol,
-            side=new.side,
-            reserve_cash=placement.reserve_cash,
-            reserve_qty=placement.reserve_qty,
-        ),
-    )
+    await request_risk(session, new, placement)
 
 
 async def _lock_order(session: AsyncSession, order_id: uuid.UUID) -> Row:
@@ -383,8 +392,6 @@ async def on_order_requested(
     path as POST /orders. Its client_order_id makes a repeat a no-op; a request that fails
     validation (halted or unknown symbol, bad size) is recorded as a rejected order, so
     the requester learns why from the order's own events."""
-    if await _select_by_client_id(session, payload.user_id, payload.client_order_id):
-        return
     request = OrderRequest(
         payload.symbol,
         payload.side,
@@ -398,52 +405,27 @@ async def on_order_requested(
     try:
         await _create(session, settings, payload.user_id, request, payload.client_order_id)
     except Problem as problem:
-        await _record_rejected(session, payload, request, problem.code)
-
-
-async def _record_rejected(
-    session: AsyncSession, payload: OrderRequested, request: OrderRequest, reason: str
-) -> None:
-    now = datetime.now(UTC)
-    row = (
-        await session.execute(
-            insert(orders)
-            .values(
-                id=uuid7(),
-                user_id=payload.user_id,
-                client_order_id=payload.client_order_id,
-                symbol=request.symbol,
-                side=request.side,
-                type=request.type,
-                time_in_force=request.time_in_force,
-                qty=request.qty,
-                notional=request.notional,
-                limit_price=request.limit_price,
-                status="rejected",
-                reject_reason=reason,
-                engine_id=engine_ids.next_value(),
-                reserve_cash=Decimal(0),
-                reserve_qty=Decimal(0),
-                updated_at=now,
-            )
-            .returning(orders)
+        rejected = await insert_order(
+            session,
+            payload.user_id,
+            request,
+            None,
+            status="rejected",
+            reject_reason=problem.code,
+            client_order_id=payload.client_order_id,
         )
-    ).one()
-    await stage(session, order_changed(row))
+        await stage(session, order_changed(rejected))
 
 
 async def on_executions(
     session: AsyncSession, settings: Settings, payload: ExecutionsReported
 ) -> None:
     instrument = await load_instrument(session, payload.symbol)
-    changes = await apply_report(session, instrument, payload)
-    for event in changes:
+    applied = await apply_report(session, instrument, payload)
+    for event in applied.changes:
         await stage(session, event)
-    final = [e.order.id for e in changes if e.order.status in TERMINAL]
-    if final:  # a replace waits for these? (replaced, or filled / rejected meanwhile)
-        query = select(orders).where(orders.c.id.in_(final), orders.c.replaced_by.is_not(None))
-        for row in (await session.execute(query)).all():
-            await _release_replacement(session, settings, row)
+    for replacement, old_filled in applied.released:
+        await _release_replacement(session, settings, replacement, old_filled)
 
 
 async def on_instrument_changed(session: AsyncSession, payload: InstrumentChanged) -> None:

@@ -35,8 +35,9 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         app.state.verifier = verifier or jwks_verifier(settings)
         async with runtime.lifespan(app):
             await _bootstrap_instruments(runtime, settings)
-            closer = SessionCloser(runtime.db, settings)
-            task = asyncio.create_task(closer.run()) if settings.session_closer else None
+            task = None
+            if settings.session_closer:
+                task = asyncio.create_task(SessionCloser(runtime.db, settings).run())
             try:
                 yield
             finally:

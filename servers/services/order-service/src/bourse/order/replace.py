@@ -12,16 +12,14 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
 from bourse.common.errors import Problem, not_found
-from bourse.contracts.ids import uuid7
 from bourse.order.config import Settings
-from bourse.order.db import engine_ids, orders
+from bourse.order.db import orders
 from bourse.order.domain.placement import OrderRequest, place
-from bourse.order.handlers import Row, load_instrument, request_cancel
+from bourse.order.handlers import Row, insert_order, load_instrument, request_cancel
 
 REPLACEABLE = frozenset({"new", "partially_filled"})  # resting on the book
 
@@ -75,30 +73,16 @@ async def _replacement(
         old.stop_price,
     )
     placement = place(request, await load_instrument(session, old.symbol), settings.collar)
-    new = (
-        await session.execute(
-            insert(orders)
-            .values(
-                id=uuid7(),
-                user_id=old.user_id,
-                symbol=old.symbol,
-                side=old.side,
-                type=old.type,
-                time_in_force=old.time_in_force,
-                qty=request.qty,
-                limit_price=request.limit_price,
-                stop_price=old.stop_price,
-                status="pending_new",
-                engine_id=engine_ids.next_value(),
-                reserve_cash=placement.reserve_cash,
-                reserve_qty=placement.reserve_qty,
-                replaces=old.id,
-                replace_base_filled=old.filled_qty,
-                held=True,
-            )
-            .returning(orders)
-        )
-    ).one()
+    new = await insert_order(
+        session,
+        old.user_id,
+        request,
+        placement,
+        status="pending_new",
+        replaces=old.id,
+        replace_base_filled=old.filled_qty,
+        held=True,
+    )
     marked = (
         await session.execute(
             update(orders).where(orders.c.id == old.id).values(replaced_by=new.id).returning(orders)
