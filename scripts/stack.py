@@ -663,13 +663,14 @@ def cpu_seconds() -> dict[str, float]:
     """CPU seconds used so far by each service (its replicas and children together), the
     exchange shards, nginx, RabbitMQ and PostgreSQL: where a benchmark's time goes."""
     used: dict[str, float] = {}
+    parents = _parents()
     for name, info in (process_states() or {}).items():
         pid = int(info.get("pid") or 0)
         if not pid:
             continue
         group = BY_NAME[name].service if name in BY_NAME else name
         group = "exchange" if group.startswith("exchange") else group
-        used[group] = used.get(group, 0.0) + sum(map(_cpu_of, {pid, *_children(pid)}))
+        used[group] = used.get(group, 0.0) + sum(map(_cpu_of, {pid, *_children(pid, parents)}))
     for label, fragment in (("rabbitmq", "beam.smp"), ("postgres", "postgres")):
         used[label] = sum(map(_cpu_of, _pids_running(fragment)))
     return used
@@ -678,15 +679,19 @@ def cpu_seconds() -> dict[str, float]:
 # -- rolling restart -------------------------------------------------------------------------
 
 
-def _children(pid: int) -> set[int]:
-    """The child processes of ``pid`` (nginx's workers), from /proc."""
-    found = set()
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process, from /proc (one scan)."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.add(int(stat.parent.name))
+            found[int(stat.parent.name)] = int(fields[1])
     return found
+
+
+def _children(pid: int, parents: Mapping[int, int] | None = None) -> set[int]:
+    """The child processes of ``pid`` (nginx's workers)."""
+    return {child for child, parent in (parents or _parents()).items() if parent == pid}
 
 
 def _alive(pid: int) -> bool:

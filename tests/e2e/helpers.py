@@ -157,14 +157,17 @@ async def ledgers_balance(
     return total_cash == cash_each * count and total_shares == shares_each * count
 
 
-async def fills_of(trader: Trader, symbol: str) -> list[dict[str, str]]:
-    fills, after = [], None
+async def fills_of(trader: Trader, symbol: str) -> list[Json]:
+    return [f for f in await all_pages(trader, "/api/v1/fills") if f["symbol"] == symbol]
+
+
+async def all_pages(trader: Trader, path: str, **params: Any) -> list[Json]:
+    """Every item of a list endpoint, following its ``next`` cursor."""
+    items: list[Json] = []
+    after = None
     while True:
-        page = (
-            await trader.get(
-                "/api/v1/fills", params={"limit": 500, **({"after": after} if after else {})}
-            )
-        ).json()
-        fills += [f for f in page["items"] if f["symbol"] == symbol]
+        query = {"limit": 500, **params, **({"after": after} if after else {})}
+        page = (await trader.get(path, params=query)).json()
+        items += page["items"]
         if not (after := page["next"]):
-            return fills
+            return items

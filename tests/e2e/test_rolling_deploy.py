@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .helpers import Trader, eventually, fresh_symbol, ledgers_balance, signup
+from .helpers import Trader, all_pages, eventually, fresh_symbol, ledgers_balance, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,21 +79,6 @@ async def trade(load: Load, trader: Trader, symbol: str, side: str, worker: int)
         await asyncio.sleep(0.2)
 
 
-async def orders_of(trader: Trader, symbol: str) -> list[dict[str, Any]]:
-    found, after = [], None
-    while True:
-        params = {
-            "status": "all",
-            "symbol": symbol,
-            "limit": 500,
-            **({"after": after} if after else {}),
-        }
-        page = (await trader.get("/api/v1/orders", params=params)).json()
-        found += page["items"]
-        if not (after := page["next"]):
-            return found
-
-
 async def deploy() -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         str(ROOT / "scripts" / "deploy.sh"),
@@ -141,7 +126,8 @@ async def test_a_rolling_deploy_under_load_fails_no_request_and_loses_no_order(
 
     await eventually(one_order_each_settled, timeout=120, interval=0.5)
     for trader in traders:
-        keys = [o["client_order_id"] for o in await orders_of(trader, symbol)]
+        placed = await all_pages(trader, "/api/v1/orders", status="all", symbol=symbol)
+        keys = [o["client_order_id"] for o in placed]
         assert len(keys) == len(set(keys)) == sum(1 for t, _ in load.orders if t is trader)
     await eventually(
         lambda: ledgers_balance(traders, symbol, CASH, SHARES), timeout=60, interval=0.5
