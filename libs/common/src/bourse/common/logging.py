@@ -1,7 +1,10 @@
-"""Structured JSON logs, one object per line, carrying the correlation id."""
+"""Structured JSON logs, one object per line, carrying the correlation id. Access
+tokens never reach them: uvicorn logs each WebSocket's path with its query string
+(``/ws/portfolio?token=...``), so every message is redacted."""
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +12,12 @@ from typing import Any
 from bourse.common import context
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
+_TOKEN = re.compile(r"(token=)[^&\s\"']+")
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every ``token=`` parameter replaced."""
+    return _TOKEN.sub(r"\1[redacted]", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         if (cid := context.correlation_id.get()) is not None:
             out["correlation_id"] = cid

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
 from bourse.messaging.runtime import ServiceRuntime
-from bourse.notifications import redact
 from bourse.notifications.api import routes, webhook, ws
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import subscription
@@ -23,7 +22,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
     """The service; ``verifier`` replaces the one that fetches user-service's JWKS."""
     settings = settings or Settings()
-    redact.install()
     runtime = ServiceRuntime(settings, subscriptions=[subscription(settings)])
 
     @asynccontextmanager
