@@ -30,7 +30,7 @@ from bourse.messaging.consumer import Consumer
 from bourse.messaging.outbox import stage
 from bourse.messaging.relay import OutboxRelay
 from bourse.messaging.tables import OUTBOX_NOTIFY_DDL, metadata
-from bourse.messaging.topology import Binding, QueueSpec
+from bourse.messaging.topology import Binding, QueueSpec, declare_queue
 
 test_metadata = MetaData()
 effects = Table(
@@ -131,6 +131,33 @@ async def test_staged_events_are_applied_exactly_once(db: Database, broker: Brok
     async with running(relay.run, consumer.run):
         assert await eventually(lambda: _equals(applied(db), 50))
     assert await relay.backlog() == 0
+
+
+async def test_one_relay_leads_and_another_takes_over_when_it_dies(
+    db: Database, broker: Broker
+) -> None:
+    consumer = await consumer_for(broker, db, spec())
+    first = OutboxRelay(db, broker, "msg-test", sweep_interval=0.1)
+    second = OutboxRelay(db, broker, "msg-test", sweep_interval=0.1)
+    async with running(consumer.run):
+        first_task = asyncio.create_task(first.run())
+        assert await eventually(lambda: _true(first.is_leader))
+        async with running(second.run):
+            async with db.transaction() as session:
+                await stage(session, *(registered() for _ in range(20)))
+            assert await eventually(lambda: _equals(applied(db), 20))
+            assert not second.is_leader
+            first_task.cancel()  # the leader dies: the server frees its lock
+            await asyncio.gather(first_task, return_exceptions=True)
+            assert await eventually(lambda: _true(second.is_leader))
+            async with db.transaction() as session:
+                await stage(session, *(registered() for _ in range(20)))
+            assert await eventually(lambda: _equals(applied(db), 40))
+    assert await second.backlog() == 0
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def test_a_rolled_back_transaction_publishes_nothing(db: Database, broker: Broker) -> None:
@@ -305,3 +332,27 @@ async def test_lanes_keep_the_order_of_each_key_and_apply_every_message_once(
     async with running(consumer.run):
         assert await eventually(lambda: _equals(applied(db), 120), timeout=30)
     assert seen == {user: list(range(20)) for user in users}
+
+
+async def test_a_retired_binding_is_removed_when_the_queue_is_declared_again(
+    broker: Broker,
+) -> None:
+    old = spec()
+    new = QueueSpec(old.name, [], delivery_limit=old.delivery_limit, retired=old.bindings)
+    channel = await broker.channel()
+    try:
+        queue = await declare_queue(channel, old)
+        await broker.publish(registered())
+        assert await eventually(lambda: _got_one(queue))
+        await declare_queue(channel, new)
+        await broker.publish(registered())
+        await asyncio.sleep(0.5)
+        assert not await _got_one(queue)  # no longer routed here
+    finally:
+        await channel.queue_delete(old.name)
+        await channel.queue_delete(old.dead_letter_queue)
+        await channel.close()
+
+
+async def _got_one(queue: Any) -> bool:
+    return await queue.get(no_ack=True, fail=False) is not None

@@ -219,16 +219,8 @@ class Consumer:
                 backoff = min(backoff * 2, 2.0)
 
     async def _apply(self, session: AsyncSession, deliveries: list[Delivery]) -> None:
-        for delivery in deliveries:
+        for delivery in await self._first_deliveries(session, deliveries):
             envelope = delivery.envelope
-            first_time = await session.scalar(
-                insert(inbox)
-                .values(consumer=self.name, message_id=envelope.message_id)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.message_id)
-            )
-            if first_time is None:
-                continue  # applied before: a redelivery
             handler = self.handlers.get(envelope.type)
             if handler is None:
                 log.debug("%s ignores %s", self.name, envelope.type)
@@ -240,6 +232,25 @@ class Consumer:
             finally:
                 context.correlation_id.reset(cid)
                 context.causation_id.reset(cause)
+
+    async def _first_deliveries(
+        self, session: AsyncSession, deliveries: list[Delivery]
+    ) -> list[Delivery]:
+        """Records the batch in the inbox with one statement; returns, in order, the
+        deliveries seen for the first time (a redelivery, or a second copy inside the
+        batch, is left out)."""
+        rows = [{"consumer": self.name, "message_id": d.envelope.message_id} for d in deliveries]
+        fresh = set(
+            await session.scalars(
+                insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
+            )
+        )
+        first: list[Delivery] = []
+        for delivery in deliveries:
+            if delivery.envelope.message_id in fresh:
+                fresh.discard(delivery.envelope.message_id)
+                first.append(delivery)
+        return first
 
 
 async def _settle(outcome: Awaitable[None]) -> None:

@@ -3,11 +3,15 @@
 * Order: rows go out in id (UUIDv7) order, batch after batch; a transaction-scoped advisory
   lock lets one relay of a service publish at a time, so running several instances never
   reorders events.
-* At least once: rows are deleted only after every confirm of their batch arrived, in the
-  same transaction; a crash or a broker outage leaves them to be published again, and
-  consumers drop the duplicates by ``message_id`` (inbox).
+* At least once: a batch is deleted in a transaction that commits only after every
+  confirm of the batch arrived; a crash or a broker outage leaves its rows to be published
+  again, and consumers drop the duplicates by ``message_id`` (inbox).
 * Latency: a trigger NOTIFYs at commit and wakes the relay; a periodic sweep covers a
   missed notification or a relay that started late.
+* Cost: of several instances, only the leader (holder of a session advisory lock on its
+  LISTEN connection) listens and publishes; the others only try to take over once per
+  sweep interval. Otherwise every commit would wake every instance for a transaction that
+  all but one lose.
 """
 
 import asyncio
@@ -26,6 +30,7 @@ from bourse.messaging.tables import OUTBOX_CHANNEL, inbox, outbox
 
 log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 0x0B0B5E  # per database: every service has its own
+LEADER_LOCK_KEY = 0x0B0B5F  # a session lock; must differ from the transaction lock above
 PRUNE_INTERVAL = 600.0  # seconds between inbox prunes
 INBOX_RETENTION = "7 days"
 
@@ -47,6 +52,7 @@ class OutboxRelay:
         self.sweep_interval = sweep_interval
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._leader = False
         self._next_gauge = 0.0  # monotonic times of the next housekeeping tasks
         self._next_prune = 0.0
 
@@ -55,7 +61,9 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
-                await self._ensure_listener()
+                if not await self._lead():
+                    await asyncio.sleep(self.sweep_interval)
+                    continue
                 self._wake.clear()
                 if await self.publish_batch() >= self.batch_size:
                     continue
@@ -80,9 +88,12 @@ class OutboxRelay:
             )
             if not leader:
                 return 0
-            rows = (
-                await session.execute(select(outbox).order_by(outbox.c.id).limit(self.batch_size))
-            ).all()
+            # taken out in the same statement; a failed publish rolls the delete back
+            oldest = select(outbox.c.id).order_by(outbox.c.id).limit(self.batch_size)
+            taken = await session.execute(
+                delete(outbox).where(outbox.c.id.in_(oldest.scalar_subquery())).returning(outbox)
+            )
+            rows = sorted(taken.all(), key=lambda row: row.id)
             if not rows:
                 return 0
             await asyncio.gather(
@@ -98,7 +109,6 @@ class OutboxRelay:
                     for row in rows
                 )
             )
-            await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
         return len(rows)
 
     async def drain(self, timeout: float = 10.0) -> None:
@@ -128,14 +138,27 @@ class OutboxRelay:
                     )
                 )
 
-    async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        url = make_url(self.db.engine.url).set(drivername="postgresql")
-        self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
-        await self._listener.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    async def _lead(self) -> bool:
+        """Whether this instance is the leader, becoming it if the post is free. The lock
+        lives as long as this connection: if the leader dies, the server frees it."""
+        if self._listener is None or self._listener.is_closed():
+            await self._close_listener()
+            url = make_url(self.db.engine.url).set(drivername="postgresql")
+            self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+        if not self._leader:
+            lock = "SELECT pg_try_advisory_lock($1)"
+            if not await self._listener.fetchval(lock, LEADER_LOCK_KEY):
+                return False
+            await self._listener.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            self._leader = True
+        return True
 
     async def _close_listener(self) -> None:
+        self._leader = False
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()

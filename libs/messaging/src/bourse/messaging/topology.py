@@ -28,6 +28,9 @@ class QueueSpec:
     delivery_limit: int = DEFAULT_DELIVERY_LIMIT
     single_active_consumer: bool = False  # strict order across instances (exchange shards)
     extra_arguments: dict[str, Any] = field(default_factory=dict)
+    # bindings of earlier releases, removed on declare: a binding is never dropped by
+    # merely no longer declaring it, and a stale one keeps delivering what nobody handles
+    retired: Sequence[Binding] = ()
 
     @property
     def dead_letter_queue(self) -> str:
@@ -60,6 +63,8 @@ async def declare_queue(channel: AbstractChannel, spec: QueueSpec) -> AbstractQu
     queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments())
     for binding in spec.bindings:
         await queue.bind(binding.exchange, routing_key=binding.routing_key)
+    for binding in spec.retired:  # unbinding what is not bound is a no-op
+        await queue.unbind(binding.exchange, routing_key=binding.routing_key)
     return queue
 
 

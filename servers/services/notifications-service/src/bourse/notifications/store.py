@@ -43,24 +43,26 @@ async def add(session: AsyncSession, user_id: UUID, draft: Draft) -> UUID | None
     )
     if inserted is None:
         return None
-    await _queue_webhook(session, user_id, new_id)
-    message = json.dumps({"id": str(new_id), "user_id": str(user_id)})
+    queued = await _queue_webhook(session, user_id, new_id)
+    message = json.dumps({"id": str(new_id), "user_id": str(user_id), "webhook": queued})
     await session.execute(text("SELECT pg_notify(:c, :m)"), {"c": CHANNEL, "m": message})
     NOTIFICATIONS_CREATED.labels(draft.type).inc()
     return new_id
 
 
-async def _queue_webhook(session: AsyncSession, user_id: UUID, notification_id: UUID) -> None:
+async def _queue_webhook(session: AsyncSession, user_id: UUID, notification_id: UUID) -> bool:
+    """Queues the delivery if the user has a webhook; whether one was queued."""
     has_webhook = await session.scalar(
         select(webhooks.c.user_id).where(webhooks.c.user_id == user_id)
     )
     if has_webhook is None:
-        return
+        return False
     await session.execute(
         insert(webhook_deliveries).values(
             id=uuid7(), user_id=user_id, notification_id=notification_id
         )
     )
+    return True
 
 
 async def page(

@@ -38,6 +38,9 @@ from bourse.trader.domain.reservations import (
 
 log = logging.getLogger(__name__)
 TERMINAL = frozenset({"filled", "canceled", "rejected", "expired", "replaced"})
+# OrderChanged statuses that can carry a fill or end the order; pending_new and new carry
+# neither, and receiving them would cost a delivery and a transaction per order for nothing
+SETTLED_STATUSES = ("partially_filled", "pending_cancel", *sorted(TERMINAL))
 Reason = Literal["reservation", "fill", "release"]
 
 
@@ -47,9 +50,10 @@ def subscription(settings: Settings) -> Subscription:
         bindings=(
             Binding(USERS, "user.registered"),
             Binding(ORDERS, "order.risk_requested"),
-            Binding(ORDERS, "order.*"),  # OrderChanged: order.<status>
+            *(Binding(ORDERS, f"order.{status}") for status in SETTLED_STATUSES),
             Binding(MARKET, "instrument.changed.#"),  # "#": symbols may contain dots
         ),
+        retired=(Binding(ORDERS, "order.*"),),
     )
     return Subscription(
         queue,

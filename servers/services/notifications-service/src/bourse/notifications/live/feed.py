@@ -32,6 +32,7 @@ class Stored:
 
     id: UUID
     user_id: UUID
+    webhook: bool = False  # a webhook delivery was queued with it
 
 
 OnStored = Callable[[Stored], None]
@@ -41,7 +42,7 @@ OnReconnected = Callable[[datetime], None]  # when the previous connection was l
 def parse(payload: str) -> Stored | None:
     try:
         fields = json.loads(payload)
-        return Stored(UUID(fields["id"]), UUID(fields["user_id"]))
+        return Stored(UUID(fields["id"]), UUID(fields["user_id"]), fields.get("webhook") is True)
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a malformed %s payload: %r", CHANNEL, payload[:200])
         return None

@@ -12,6 +12,7 @@ import httpx
 from bourse.common.db import Database
 from bourse.notifications.config import Settings
 from bourse.notifications.domain import webhooks as rules
+from bourse.notifications.live.feed import Stored
 from bourse.notifications.metrics import WEBHOOK_ATTEMPTS
 from bourse.notifications.webhooks import sender, store
 from bourse.notifications.webhooks.store import Attempt, Outcome
@@ -26,8 +27,11 @@ class WebhookWorker:
         self.client = client
         self._wake = asyncio.Event()
 
-    def wake(self, *_: Any) -> None:
-        self._wake.set()
+    def wake(self, stored: Stored) -> None:
+        """A notification was stored; only one that queued a delivery is work for us
+        (waking for every other would cost a claiming transaction per notification)."""
+        if stored.webhook:
+            self._wake.set()
 
     async def run(self) -> None:
         poll = self.settings.webhook_poll_interval_ms / 1000
