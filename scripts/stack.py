@@ -164,9 +164,12 @@ class Service:
         }
         if self.database:
             env[f"{p}DATABASE_URL"] = database_url(self.database)
-            # 5 (+5 overflow) per process: a replica is CPU-bound long before that many
-            # queries wait, and every replica of every service shares one PostgreSQL.
-            env[f"{p}DATABASE_POOL_SIZE"] = "5"
+            # 10 (+10 overflow) per process. A request or a consumer lane holds its
+            # connection across every await of its transaction, so in-flight work, not
+            # CPU, sets how many are busy; past the pool size, each extra checkout opens a
+            # connection and closes it again (a backend started per request). Every
+            # replica of every service shares one PostgreSQL (max_connections 500).
+            env[f"{p}DATABASE_POOL_SIZE"] = "10"
         if self.kind == "exchange":
             env[f"{p}JOURNAL_DIR"] = str(VAR / "exchange")
         return env

@@ -123,7 +123,7 @@ def _log_crash(task: asyncio.Task[Any]) -> None:
         log.critical("background task %s crashed", task.get_name(), exc_info=task.exception())
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     """The running service's database (a FastAPI dependency)."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime.db

@@ -20,7 +20,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock()
 

@@ -11,7 +11,7 @@ from bourse.stock.handlers import unknown_symbol
 _SYMBOL = re.compile(SYMBOL_PATTERN)
 
 
-def _symbol(symbol: Annotated[str, Path()]) -> str:
+async def _symbol(symbol: Annotated[str, Path()]) -> str:
     """Upper-cased; a string that cannot be a symbol is unknown (never sent to the DB)."""
     symbol = symbol.upper()
     if _SYMBOL.fullmatch(symbol) is None:

@@ -19,12 +19,12 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _keys(request: Request) -> KeyRing:
+async def _keys(request: Request) -> KeyRing:
     keys: KeyRing = request.app.state.keys
     return keys
 
