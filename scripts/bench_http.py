@@ -32,17 +32,8 @@ async def resting_order(base_url: str) -> tuple[str, str]:
         symbol = await fresh_symbol(api)
         trader = await signup(api)
         await trader.deposit("1000.00")
-        body = {
-            "symbol": symbol,
-            "side": "buy",
-            "type": "limit",
-            "time_in_force": "gtc",
-            "qty": "1",
-            "limit_price": "1.00",
-        }
-        response = await trader.post("/api/v1/orders", body)
-        response.raise_for_status()
-        return str(response.json()["id"]), trader.token
+        order = await trader.order(symbol=symbol, side="buy", qty="1", limit_price="1.00")
+        return str(order["id"]), trader.token
 
 
 def ensure_wrk() -> str:

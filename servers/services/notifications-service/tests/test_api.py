@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from bourse.common.db import Database
-from bourse.notifications.testing import Headers, deliver, envelope_of, order
+from bourse.messaging.testing import envelope_of
+from bourse.notifications.testing import Headers, deliver, order
 
 Json = dict[str, Any]
 

@@ -12,6 +12,7 @@ from bourse.common.db import Database
 from bourse.common.testing import eventually
 from bourse.contracts.events import Payload
 from bourse.messaging.broker import Broker
+from bourse.messaging.testing import envelope_of
 from bourse.notifications.db import notifications
 from bourse.notifications.testing import (
     Headers,
@@ -19,7 +20,6 @@ from bourse.notifications.testing import (
     alert,
     auto_run,
     deliver,
-    envelope_of,
     order,
     registered,
 )

@@ -17,12 +17,13 @@ from sqlalchemy import select
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
 from bourse.common.testing import eventually, temporary_database
+from bourse.messaging.testing import envelope_of
 from bourse.notifications import store as inbox
 from bourse.notifications.db import webhook_deliveries
 from bourse.notifications.domain import webhooks as rules
 from bourse.notifications.domain.messages import Draft
 from bourse.notifications.main import MIGRATIONS
-from bourse.notifications.testing import Headers, Receiver, deliver, envelope_of, order, serve
+from bourse.notifications.testing import Headers, Receiver, deliver, order, serve
 from bourse.notifications.webhooks import store
 
 Json = dict[str, Any]

@@ -21,8 +21,9 @@ from bourse.common.db import Database
 from bourse.common.testing import eventually
 from bourse.contracts.ids import uuid7
 from bourse.messaging.broker import Broker
+from bourse.messaging.testing import envelope_of
 from bourse.notifications.db import notifications
-from bourse.notifications.testing import alert, deliver, envelope_of, order
+from bourse.notifications.testing import alert, deliver, order
 
 Json = dict[str, Any]
 

@@ -9,7 +9,8 @@ import httpx
 
 from bourse.common.testing import eventually
 from bourse.messaging.broker import Broker
-from bourse.portfolio.testing import Headers, cash, envelope_of, fill, price, securities
+from bourse.messaging.testing import envelope_of
+from bourse.portfolio.testing import Headers, cash, fill, price, securities
 
 Json = dict[str, Any]
 

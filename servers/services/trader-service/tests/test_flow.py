@@ -13,13 +13,13 @@ from bourse.common.testing import eventually
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload, SecuritiesDeposited, UserRegistered
 from bourse.messaging.broker import Broker
+from bourse.messaging.testing import envelope_of
 from bourse.trader.db import accounts
 from bourse.trader.testing import (
     D,
     Headers,
     Outbound,
     deliver,
-    envelope_of,
     fill,
     instrument,
     order_changed,

@@ -33,9 +33,10 @@ import asyncio
 import json
 import logging
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from pydantic import ValidationError
@@ -239,11 +240,8 @@ class Consumer:
         """Records the batch in the inbox with one statement; returns, in order, the
         deliveries seen for the first time (a redelivery, or a second copy inside the
         batch, is left out)."""
-        rows = [{"consumer": self.name, "message_id": d.envelope.message_id} for d in deliveries]
-        fresh = set(
-            await session.scalars(
-                insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
-            )
+        fresh = await record_in_inbox(
+            session, self.name, [d.envelope.message_id for d in deliveries]
         )
         first: list[Delivery] = []
         for delivery in deliveries:
@@ -251,6 +249,19 @@ class Consumer:
                 fresh.discard(delivery.envelope.message_id)
                 first.append(delivery)
         return first
+
+
+async def record_in_inbox(
+    session: AsyncSession, consumer: str, message_ids: Sequence[UUID]
+) -> set[UUID]:
+    """Records ``message_ids`` as seen by ``consumer`` with one statement; returns those
+    it had not seen before."""
+    rows = [{"consumer": consumer, "message_id": message_id} for message_id in message_ids]
+    return set(
+        await session.scalars(
+            insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
+        )
+    )
 
 
 async def _settle(outcome: Awaitable[None]) -> None:

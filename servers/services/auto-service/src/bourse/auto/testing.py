@@ -7,10 +7,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 
 from bourse.auto.consumers import HANDLERS, QUEUE
 from bourse.common.db import Database
@@ -23,7 +21,8 @@ from bourse.contracts.events import (
     PriceChanged,
     Side,
 )
-from bourse.messaging.tables import inbox, outbox
+from bourse.messaging.tables import outbox
+from bourse.messaging.testing import apply_as_consumer, envelope_of
 
 T0 = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)  # the tests' "now": a Monday
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
@@ -49,22 +48,7 @@ class ManualClock:
 
 async def deliver(db: Database, payload: Payload, message_id: uuid.UUID | None = None) -> bool:
     """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
-    fields: dict[str, Any] = {"type": payload.TYPE, "payload": payload.model_dump(mode="json")}
-    if message_id is not None:
-        fields["message_id"] = message_id
-    envelope = Envelope.from_bytes(Envelope(**fields).to_bytes())  # as decoded off the wire
-    decoded = type(payload).model_validate(envelope.payload)
-    async with db.transaction() as session:
-        first = await session.scalar(
-            insert(inbox)
-            .values(consumer=QUEUE, message_id=envelope.message_id)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.message_id)
-        )
-        if first is None:
-            return False
-        await HANDLERS[envelope.type](session, envelope, decoded)
-    return True
+    return await apply_as_consumer(db, QUEUE, HANDLERS, envelope_of(payload, message_id))
 
 
 def order_changed(

@@ -17,14 +17,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import uvicorn
-from sqlalchemy.dialects.postgresql import insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bourse.common.db import Database
-from bourse.contracts import Envelope, payload_model
+from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
     AlertTriggered,
@@ -33,10 +32,9 @@ from bourse.contracts.events import (
     OrderChanged,
     OrderSnapshot,
     OrderStatus,
-    Payload,
     UserRegistered,
 )
-from bourse.messaging.tables import inbox
+from bourse.messaging.testing import apply_as_consumer
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import subscription
 
@@ -45,30 +43,10 @@ Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorizatio
 HANDLERS = subscription(Settings()).handlers
 
 
-def envelope_of(payload: Payload, message_id: uuid.UUID | None = None) -> Envelope:
-    fields: dict[str, Any] = {"type": payload.TYPE, "payload": payload.model_dump(mode="json")}
-    if message_id is not None:
-        fields["message_id"] = message_id
-    return Envelope(**fields)
-
-
 async def deliver(db: Database, consumer: str, envelope: Envelope) -> bool:
     """Apply ``envelope`` as the consumer named ``consumer`` would; False when the inbox
     says it was applied before."""
-    envelope = Envelope.from_bytes(envelope.to_bytes())  # as it comes off the wire
-    handler = HANDLERS[envelope.type]
-    payload = payload_model(envelope.type).model_validate(envelope.payload)
-    async with db.transaction() as session:
-        first = await session.scalar(
-            insert(inbox)
-            .values(consumer=consumer, message_id=envelope.message_id)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.message_id)
-        )
-        if first is None:
-            return False
-        await handler(session, envelope, payload)
-    return True
+    return await apply_as_consumer(db, consumer, HANDLERS, envelope)
 
 
 def order(

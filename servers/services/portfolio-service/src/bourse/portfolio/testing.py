@@ -15,11 +15,9 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.dialects.postgresql import insert
 from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.common.db import Database
-from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
     Fill,
@@ -31,7 +29,7 @@ from bourse.contracts.events import (
     SecuritiesDeposited,
     Side,
 )
-from bourse.messaging.tables import inbox
+from bourse.messaging.testing import apply_as_consumer, envelope_of
 from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import QUEUE, subscription
 
@@ -99,27 +97,9 @@ def securities(
     )
 
 
-def envelope_of(payload: Payload, **fields: Any) -> Envelope:
-    """``fields``: envelope fields to set (message_id, occurred_at)."""
-    return Envelope(type=payload.TYPE, payload=payload.model_dump(mode="json"), **fields)
-
-
 async def deliver(db: Database, payload: Payload, **fields: Any) -> bool:
     """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
-    envelope = envelope_of(payload, **fields)
-    # Decoded from the wire, exactly as the consumer gets it.
-    decoded = type(payload).model_validate(Envelope.from_bytes(envelope.to_bytes()).payload)
-    async with db.transaction() as session:
-        first = await session.scalar(
-            insert(inbox)
-            .values(consumer=QUEUE, message_id=envelope.message_id)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.message_id)
-        )
-        if first is None:
-            return False
-        await HANDLERS[envelope.type](session, envelope, decoded)
-    return True
+    return await apply_as_consumer(db, QUEUE, HANDLERS, envelope_of(payload, **fields))
 
 
 @dataclass(frozen=True)

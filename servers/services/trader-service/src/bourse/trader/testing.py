@@ -12,7 +12,6 @@ from typing import Any
 
 from aio_pika.abc import AbstractQueue
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from bourse.common.db import Database
 from bourse.contracts import Envelope
@@ -26,7 +25,8 @@ from bourse.contracts.events import (
     RiskRequested,
     Side,
 )
-from bourse.messaging.tables import inbox, outbox
+from bourse.messaging.tables import outbox
+from bourse.messaging.testing import apply_as_consumer, envelope_of
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
 from bourse.trader.db import accounts, holdings, reservations
@@ -38,29 +38,9 @@ HANDLERS = subscription(Settings()).handlers
 CONSUMER = "trader.events"
 
 
-def envelope_of(payload: Payload, message_id: uuid.UUID | None = None) -> Envelope:
-    fields: dict[str, Any] = {"type": payload.TYPE, "payload": payload.model_dump(mode="json")}
-    if message_id is not None:
-        fields["message_id"] = message_id
-    return Envelope(**fields)
-
-
 async def deliver(db: Database, payload: Payload, message_id: uuid.UUID | None = None) -> bool:
     """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
-    envelope = envelope_of(payload, message_id)
-    # Decoded from the wire, exactly as the consumer gets it.
-    decoded = type(payload).model_validate(Envelope.from_bytes(envelope.to_bytes()).payload)
-    async with db.transaction() as session:
-        first = await session.scalar(
-            insert(inbox)
-            .values(consumer=CONSUMER, message_id=envelope.message_id)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.message_id)
-        )
-        if first is None:
-            return False
-        await HANDLERS[envelope.type](session, envelope, decoded)
-    return True
+    return await apply_as_consumer(db, CONSUMER, HANDLERS, envelope_of(payload, message_id))
 
 
 def risk(
