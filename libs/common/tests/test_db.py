@@ -1,16 +1,19 @@
 """Pooled connections: one the server closed is replaced before a transaction gets it;
-one idle past the threshold is pinged first; a busy one is used without a ping."""
+one idle past the threshold is pinged first; a busy one is used without a ping. And a
+row locked, or created first when missing, by two transactions at once."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common import db as db_module
-from bourse.common.db import Database
+from bourse.common.db import Database, lock_or_create
 from bourse.common.testing import PG_ADMIN_DSN, ensure_services, temporary_database
 
 
@@ -68,3 +71,42 @@ async def test_a_connection_idle_past_the_threshold_is_pinged(
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)
     assert await backend_pid(database) == first  # alive: kept after its ping
     assert len(pings) == 1
+
+
+async def test_lock_or_create_creates_once_when_two_transactions_race(
+    database: Database,
+) -> None:
+    """Both transactions first find no row; one creates it, the other's insert waits for
+    that commit and does nothing; both end up holding the one row, one after the other."""
+    database = Database(str(database.engine.url.render_as_string(hide_password=False)), 2)
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE counters (key text PRIMARY KEY, n int)"))
+    both_looked = asyncio.Barrier(2)
+
+    async def bump(session: AsyncSession) -> int:
+        looked = False
+
+        async def lock() -> Any:
+            nonlocal looked
+            row = (
+                await session.execute(text("SELECT n FROM counters WHERE key = 'k' FOR UPDATE"))
+            ).one_or_none()
+            if not looked:
+                looked = True
+                await both_looked.wait()  # neither has created it yet
+            return row
+
+        async def create() -> None:
+            await session.execute(
+                text("INSERT INTO counters VALUES ('k', 0) ON CONFLICT DO NOTHING")
+            )
+
+        row = await lock_or_create(lock, create)
+        await session.execute(text("UPDATE counters SET n = n + 1 WHERE key = 'k'"))
+        return int(row.n)
+
+    seen = await asyncio.gather(database.run(bump), database.run(bump))
+    async with database.transaction() as session:
+        assert await session.scalar(text("SELECT n FROM counters")) == 2
+    assert sorted(seen) == [0, 1]  # serialized by the lock: the second saw the first's bump
+    await database.dispose()

@@ -93,6 +93,22 @@ class Database:
         await self.engine.dispose()
 
 
+async def lock_or_create(
+    lock: Callable[[], Awaitable[T | None]], create: Callable[[], Awaitable[None]]
+) -> T:
+    """The row ``lock`` selects FOR UPDATE, created first by ``create`` (an INSERT ... ON
+    CONFLICT DO NOTHING) when missing. The row nearly always exists, so it is locked first:
+    one statement, not an insert attempt before every lock. Two transactions creating it
+    at once are safe: the conflicting insert waits for the first, then does nothing."""
+    row = await lock()
+    if row is None:
+        await create()
+        row = await lock()
+    if row is None:
+        raise AssertionError("a row created in this transaction vanished")
+    return row
+
+
 def _validate_on_checkout(engine: AsyncEngine) -> None:
     """Hand out only live connections, at the cost of a ping only after idleness.
 

@@ -40,7 +40,9 @@ from uuid import UUID
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -256,12 +258,24 @@ async def record_in_inbox(
 ) -> set[UUID]:
     """Records ``message_ids`` as seen by ``consumer`` with one statement; returns those
     it had not seen before."""
-    rows = [{"consumer": consumer, "message_id": message_id} for message_id in message_ids]
-    return set(
-        await session.scalars(
-            insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
-        )
+    found = await session.scalars(_RECORD, {"consumer": consumer, "ids": list(message_ids)})
+    return set(found)
+
+
+# One statement whatever the batch size: a multi-row VALUES would be compiled anew for
+# every distinct count of rows.
+_RECORD = (
+    insert(inbox)
+    .from_select(
+        ["consumer", "message_id"],
+        select(
+            bindparam("consumer", type_=String),
+            func.unnest(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+        ),
     )
+    .on_conflict_do_nothing()
+    .returning(inbox.c.message_id)
+)
 
 
 async def _settle(outcome: Awaitable[None]) -> None:

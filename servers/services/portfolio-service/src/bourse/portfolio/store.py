@@ -5,10 +5,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Executable, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bourse.common.db import lock_or_create
 from bourse.portfolio.db import accounts, fills, positions, prices, securities_deposits
 from bourse.portfolio.domain.positions import ZERO, Position
 
@@ -19,17 +20,21 @@ SEEDED = datetime(1970, 1, 1, tzinfo=UTC)
 
 async def lock_position(session: AsyncSession, user_id: UUID, symbol: str) -> Position:
     """The position (created flat when missing), locked for this transaction."""
-    await session.execute(
-        insert(positions).values(user_id=user_id, symbol=symbol).on_conflict_do_nothing()
+    flat = insert(positions).values(user_id=user_id, symbol=symbol).on_conflict_do_nothing()
+    row = await lock_or_create(
+        lambda: _locked_position(session, user_id, symbol), lambda: _execute(session, flat)
     )
-    row = (
+    return Position(row.qty, row.cost, row.realized_pl)
+
+
+async def _locked_position(session: AsyncSession, user_id: UUID, symbol: str) -> Any:
+    return (
         await session.execute(
             select(positions.c.qty, positions.c.cost, positions.c.realized_pl)
             .where(positions.c.user_id == user_id, positions.c.symbol == symbol)
             .with_for_update()
         )
-    ).one()
-    return Position(row.qty, row.cost, row.realized_pl)
+    ).one_or_none()
 
 
 async def save_position(
@@ -71,18 +76,14 @@ async def set_cash(
 ) -> Decimal | None:
     """Store the account's cash unless a newer state is stored already. Returns the cash
     before (0 for a new account), or None when this state was older and ignored."""
-    await session.execute(
+    new_account = (
         insert(accounts)
         .values(user_id=user_id, cash=ZERO, reserved_cash=ZERO, as_of=SEEDED)
         .on_conflict_do_nothing()
     )
-    row = (
-        await session.execute(
-            select(accounts.c.cash, accounts.c.as_of)
-            .where(accounts.c.user_id == user_id)
-            .with_for_update()
-        )
-    ).one()
+    row = await lock_or_create(
+        lambda: _locked_account(session, user_id), lambda: _execute(session, new_account)
+    )
     if row.as_of > as_of:
         return None
     await session.execute(
@@ -92,6 +93,20 @@ async def set_cash(
     )
     previous: Decimal = row.cash
     return previous
+
+
+async def _execute(session: AsyncSession, statement: Executable) -> None:
+    await session.execute(statement)
+
+
+async def _locked_account(session: AsyncSession, user_id: UUID) -> Any:
+    return (
+        await session.execute(
+            select(accounts.c.cash, accounts.c.as_of)
+            .where(accounts.c.user_id == user_id)
+            .with_for_update()
+        )
+    ).one_or_none()
 
 
 async def set_price(session: AsyncSession, symbol: str, price: Decimal, ts: datetime) -> None:

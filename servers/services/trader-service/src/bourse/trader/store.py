@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bourse.common.db import lock_or_create
 from bourse.contracts.events import AccountUpdated
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
@@ -27,15 +28,15 @@ async def open_account(session: AsyncSession, user_id: UUID) -> None:
 
 async def lock_account(session: AsyncSession, user_id: UUID) -> Balance:
     """The account, locked for this transaction (opened on demand)."""
-    await open_account(session, user_id)
-    row = (
-        await session.execute(
-            select(accounts.c.cash, accounts.c.reserved_cash)
-            .where(accounts.c.user_id == user_id)
-            .with_for_update()
-        )
-    ).one()
+    row = await lock_or_create(
+        lambda: _account(session, user_id, lock=True), lambda: open_account(session, user_id)
+    )
     return Balance(row.cash, row.reserved_cash)
+
+
+async def _account(session: AsyncSession, user_id: UUID, *, lock: bool) -> Any:
+    query = select(accounts.c.cash, accounts.c.reserved_cash).where(accounts.c.user_id == user_id)
+    return (await session.execute(query.with_for_update() if lock else query)).one_or_none()
 
 
 async def save_account(session: AsyncSession, user_id: UUID, balance: Balance) -> None:
@@ -177,12 +178,9 @@ async def upsert_instrument(
 
 async def read_account(session: AsyncSession, user_id: UUID) -> tuple[Balance, list[Any]]:
     """The account (opened on demand) and its non-empty holdings, by symbol."""
-    await open_account(session, user_id)
-    row = (
-        await session.execute(
-            select(accounts.c.cash, accounts.c.reserved_cash).where(accounts.c.user_id == user_id)
-        )
-    ).one()
+    row = await lock_or_create(
+        lambda: _account(session, user_id, lock=False), lambda: open_account(session, user_id)
+    )
     rows = await session.execute(
         select(holdings.c.symbol, holdings.c.qty, holdings.c.reserved_qty)
         .where(holdings.c.user_id == user_id, holdings.c.qty > 0)
