@@ -242,6 +242,36 @@ async def test_one_bad_message_does_not_block_its_batch(db: Database, broker: Br
         assert await eventually(lambda: _equals(dlq_count(broker, queue), 1))
 
 
+async def test_messages_no_handler_wants_are_acked_without_a_transaction(
+    db: Database, broker: Broker
+) -> None:
+    queue = spec()
+    consumer = Consumer(
+        broker, db, queue, {UserRegistered.TYPE: record}, wants=lambda _, p: p.email < "8"
+    )
+    await consumer.start()
+    wanted = [registered() for _ in range(20)]
+    for payload in wanted:
+        await broker.publish(payload)
+    kept = sum(payload.email < "8" for payload in wanted)  # hex: about half
+    async with running(consumer.run):
+        assert await eventually(lambda: _equals(applied(db), kept))
+        await consumer.wait_idle()
+    assert await inbox_rows(db) == kept  # the others never reached the database
+    await consumer.stop()  # anything left unacked goes back to the queue now
+    channel = await broker.channel()
+    try:
+        declared = await channel.declare_queue(queue.name, passive=True)
+        assert not await _got_one(declared)  # and were acked: none comes back
+    finally:
+        await channel.close()
+
+
+async def inbox_rows(db: Database) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(text("SELECT count(*) FROM inbox")) or 0)
+
+
 @pytest.mark.fault
 async def test_a_broker_restart_mid_flow_loses_nothing_and_applies_nothing_twice(
     db: Database, broker: Broker

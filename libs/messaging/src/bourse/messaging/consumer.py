@@ -11,6 +11,8 @@ in ONE database transaction:
 
 Failures:
 
+* a message no handler wants (a type without handler, or refused by ``wants``) is acked
+  at once, without a transaction: applying it would change nothing;
 * a body that is not an envelope of a known type is rejected without requeue: straight to
   the queue's dead-letter queue (retrying cannot fix it);
 * a handler that raises: the batch is rolled back and its messages are applied one by one,
@@ -59,6 +61,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 PartitionKey = Callable[[dict[str, Any]], str]  # the envelope's payload -> key
+# Whether a decoded message is of use to this service. One that is not is acked without
+# a transaction: applying it would change nothing, so there is nothing to record either.
+Wants = Callable[[Envelope, Any], bool]
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class Consumer:
         prefetch: int = 200,
         workers: int = 1,
         partition_key: PartitionKey | None = None,
+        wants: Wants | None = None,
     ) -> None:
         self.broker = broker
         self.db = db
@@ -112,6 +118,7 @@ class Consumer:
         self.max_batch = max_batch
         self.prefetch = prefetch
         self.partition_key = partition_key
+        self.wants = wants
         lanes = workers if partition_key is not None else 1
         self._lanes: list[asyncio.Queue[AbstractIncomingMessage]] = [
             asyncio.Queue() for _ in range(max(lanes, 1))
@@ -172,11 +179,17 @@ class Consumer:
         deliveries = []
         for message in messages:
             try:
-                deliveries.append(Delivery(message, *decode(message)))
+                delivery = Delivery(message, *decode(message))
             except PoisonMessageError as exc:
                 log.error("poison message on %s dead-lettered: %s", self.spec.name, exc)
                 MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "poison").inc()
                 await _settle(message.reject(requeue=False))
+                continue
+            if self._wanted(delivery):
+                deliveries.append(delivery)
+            else:
+                MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "skipped").inc()
+                await _settle(message.ack())
         if not deliveries:
             return
         if len(deliveries) == 1:
@@ -191,6 +204,11 @@ class Consumer:
         for delivery in deliveries:
             await _settle(delivery.message.ack())
         MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "ok").inc(len(deliveries))
+
+    def _wanted(self, delivery: Delivery) -> bool:
+        if delivery.envelope.type not in self.handlers:
+            return False
+        return self.wants is None or self.wants(delivery.envelope, delivery.payload)
 
     async def _apply_alone(self, delivery: Delivery) -> None:
         try:
@@ -224,10 +242,7 @@ class Consumer:
     async def _apply(self, session: AsyncSession, deliveries: list[Delivery]) -> None:
         for delivery in await self._first_deliveries(session, deliveries):
             envelope = delivery.envelope
-            handler = self.handlers.get(envelope.type)
-            if handler is None:
-                log.debug("%s ignores %s", self.name, envelope.type)
-                continue
+            handler = self.handlers[envelope.type]  # unhandled types were skipped
             cid = context.correlation_id.set(envelope.correlation_id)
             cause = context.causation_id.set(str(envelope.message_id))
             try:

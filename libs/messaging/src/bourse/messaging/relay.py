@@ -20,7 +20,7 @@ import logging
 import time
 
 import asyncpg
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import BigInteger, bindparam, delete, func, select, text
 from sqlalchemy.engine import make_url
 
 from bourse.common.db import Database
@@ -33,6 +33,19 @@ RELAY_LOCK_KEY = 0x0B0B5E  # per database: every service has its own
 LEADER_LOCK_KEY = 0x0B0B5F  # a session lock; must differ from the transaction lock above
 PRUNE_INTERVAL = 600.0  # seconds between inbox prunes
 INBOX_RETENTION = "7 days"
+
+
+# Built once: the relay runs them at every wake-up.
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("key", type_=BigInteger)))
+_TAKE_OLDEST = (
+    delete(outbox)
+    .where(
+        outbox.c.id.in_(
+            select(outbox.c.id).order_by(outbox.c.id).limit(bindparam("n")).scalar_subquery()
+        )
+    )
+    .returning(outbox)
+)
 
 
 class OutboxRelay:
@@ -83,16 +96,10 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish the oldest staged rows; returns how many went out."""
         async with self.db.transaction() as session:
-            leader = await session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
-            )
-            if not leader:
+            if not await session.scalar(_TRY_LOCK, {"key": RELAY_LOCK_KEY}):
                 return 0
             # taken out in the same statement; a failed publish rolls the delete back
-            oldest = select(outbox.c.id).order_by(outbox.c.id).limit(self.batch_size)
-            taken = await session.execute(
-                delete(outbox).where(outbox.c.id.in_(oldest.scalar_subquery())).returning(outbox)
-            )
+            taken = await session.execute(_TAKE_OLDEST, {"n": self.batch_size})
             rows = sorted(taken.all(), key=lambda row: row.id)
             if not rows:
                 return 0

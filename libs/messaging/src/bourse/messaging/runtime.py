@@ -14,7 +14,7 @@ from bourse.common.db import Database
 from bourse.common.health import ReadinessCheck
 from bourse.common.settings import ServiceSettings
 from bourse.messaging.broker import Broker
-from bourse.messaging.consumer import Consumer, Handler, PartitionKey
+from bourse.messaging.consumer import Consumer, Handler, PartitionKey, Wants
 from bourse.messaging.relay import OutboxRelay
 from bourse.messaging.topology import QueueSpec, declare_queue
 
@@ -34,6 +34,7 @@ class Subscription:
     max_batch: int = 100
     workers: int = 1  # concurrent lanes, split by partition_key (order kept per key)
     partition_key: PartitionKey | None = None
+    wants: Wants | None = None  # messages of no use are acked without a transaction
 
 
 @dataclass
@@ -84,6 +85,7 @@ class ServiceRuntime:
                 prefetch=self.settings.consumer_prefetch,
                 workers=sub.workers,
                 partition_key=sub.partition_key,
+                wants=sub.wants,
             )
             await consumer.start()
             self.consumers.append(consumer)

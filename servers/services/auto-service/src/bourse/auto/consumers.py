@@ -40,6 +40,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def wants(_: Envelope, payload: Any) -> bool:
+    """Prices, and the outcomes of the orders runs placed: every other order's final state
+    is acked without opening a transaction (most orders are not runs)."""
+    return not isinstance(payload, OrderChanged) or runs.is_run_order(payload)
+
+
 def lane(payload: dict[str, Any]) -> str:
     """Prices of one symbol in order (a crossing compares consecutive prices); outcomes
     spread by user."""
@@ -53,4 +59,5 @@ def subscription(settings: Settings) -> Subscription:
         HANDLERS,
         workers=4,
         partition_key=lane,
+        wants=wants,
     )

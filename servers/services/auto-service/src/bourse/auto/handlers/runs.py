@@ -144,13 +144,18 @@ async def place_due(session: AsyncSession, now: datetime, limit: int) -> Batch:
     return Batch(len(claimed), placed)
 
 
+def is_run_order(event: OrderChanged) -> bool:
+    """Whether the order was placed by a run (its client_order_id says so)."""
+    return (event.order.client_order_id or "").startswith(RUN_PREFIX)
+
+
 async def on_order_changed(session: AsyncSession, event: OrderChanged) -> None:
     """The order of a run reached a final state: record the outcome once and announce it
     (auto.run.succeeded / auto.run.failed). Orders that are not runs are ignored."""
     order = event.order
     cid = order.client_order_id
     result = run_result(order.status, order.reject_reason)
-    if result is None or cid is None or not cid.startswith(RUN_PREFIX):
+    if result is None or cid is None or not is_run_order(event):
         return
     run = (
         await session.execute(
