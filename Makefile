@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= uv
 OPS ?= 1000000
 
-.PHONY: help bootstrap lint typecheck test test-fast bench bench-b bench-e2e bench-http profile-e2e
+.PHONY: help bootstrap lint typecheck test test-fast bench bench-b bench-e2e bench-http profile-e2e bench-sql
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ RATE ?= 1000
 SECONDS ?= 20
 bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS
 	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS)
+
+bench-sql: bootstrap ## CPU of one transaction: SQLAlchemy session / Core / asyncpg (needs PostgreSQL)
+	$(UV) run python scripts/bench_sql.py
 
 PROFILE_RATE ?= 20
 profile-e2e: ## (needs make up) bench-e2e's load with every service sampled: CPU by layer, SQL per order
