@@ -59,7 +59,7 @@ NO_STATEMENTS = (
     "not counted: ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements' and"
     " restart PostgreSQL to count them"
 )
-NO_CALLER = "(none: the driver's I/O callbacks)"
+NO_CALLER = "(no caller on the stack: inside SQLAlchemy's greenlet, or driver I/O)"
 FRAME = re.compile(r"^(?P<function>.*) \((?P<path>.*?)(?::\d+)?\)$")
 
 
