@@ -122,7 +122,7 @@ def start_sampling(pids: dict[str, int], seconds: float, out: Path) -> list[Any]
                 "--output", str(out / f"{name}.txt"),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         for name, pid in pids.items()
     ]  # fmt: skip
@@ -175,9 +175,19 @@ async def main() -> None:
             samplers = start_sampling(pids, args.seconds, Path(tmp))
             placed, _, _ = await load(pairs, symbol, args.rate, args.seconds, 256)
             for sampler in samplers:
-                sampler.wait()
+                _, err = await asyncio.to_thread(sampler.communicate)
+                if sampler.returncode:
+                    sys.exit(f"py-spy failed (root, or ptrace_scope 0, is needed): {err!r}")
             orders = await settle(placed, 120)
             results = {name: analyse(Path(tmp) / f"{name}.txt") for name in pids}
+    report = summary(results)
+    report["orders"] = len(placed)
+    report["filled"] = sum(o["status"] == "filled" for o in orders)
+    report["sql_statements_per_order"] = await statements_per_order(len(placed))
+    print(json.dumps(report, indent=1))
+
+
+def summary(results: dict[str, tuple[Counter[str], Counter[str]]]) -> dict[str, Any]:
     layers_all: Counter[str] = Counter()
     callers_all: Counter[str] = Counter()
     per_service = {}
@@ -185,19 +195,11 @@ async def main() -> None:
         layers_all += by_layer
         callers_all += callers
         per_service[name] = {"samples": sum(by_layer.values()), "layers_pct": shares(by_layer)}
-    print(
-        json.dumps(
-            {
-                "orders": len(placed),
-                "filled": sum(o["status"] == "filled" for o in orders),
-                "layers_pct_all_services": shares(layers_all),
-                "db_time_by_caller_pct": shares(callers_all, top=15),
-                "services": per_service,
-                "sql_statements_per_order": await statements_per_order(len(placed)),
-            },
-            indent=1,
-        )
-    )
+    return {
+        "layers_pct_all_services": shares(layers_all),
+        "db_time_by_caller_pct": shares(callers_all, top=15),
+        "services": per_service,
+    }
 
 
 if __name__ == "__main__":

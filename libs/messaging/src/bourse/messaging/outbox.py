@@ -11,7 +11,7 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 from bourse.messaging.tables import outbox
 
-_INSERT = insert(outbox)  # built once: a statement built per call costs more than it sends
+_INSERT = insert(outbox)  # built once, not per call: every staged event runs it
 
 
 def envelope_for(payload: Payload) -> Envelope:
