@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts.stack import cpu_seconds
-from tests.e2e.helpers import Trader, fresh_symbol, signup
+from tests.e2e.helpers import Trader, all_pages, fresh_symbol, signup
 
 Json = dict[str, Any]
 
@@ -106,14 +106,7 @@ async def settle(placed: list[tuple[Trader, str]], timeout: float) -> list[Json]
 
 
 async def _orders(trader: Trader, ids: set[str]) -> list[Json]:
-    out, after = [], None
-    while True:
-        params = {"status": "all", "limit": "500", **({"after": after} if after else {})}
-        page = (await trader.get("/api/v1/orders", params=params)).json()
-        out += [o for o in page["items"] if o["id"] in ids]
-        after = page["next"]
-        if not after:
-            return out
+    return [o for o in await all_pages(trader, "/api/v1/orders", status="all") if o["id"] in ids]
 
 
 def percentile(values: list[float], fraction: float) -> float:
