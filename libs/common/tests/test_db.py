@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common import db as db_module
-from bourse.common.db import Database, lock_or_create
+from bourse.common.db import Database, fetch_or_create
 from bourse.common.testing import PG_ADMIN_DSN, ensure_services, temporary_database
 
 
@@ -73,7 +73,7 @@ async def test_a_connection_idle_past_the_threshold_is_pinged(
     assert len(pings) == 1
 
 
-async def test_lock_or_create_creates_once_when_two_transactions_race(
+async def test_fetch_or_create_creates_once_when_two_transactions_race(
     database: Database,
 ) -> None:
     """Both transactions first find no row; one creates it, the other's insert waits for
@@ -101,7 +101,7 @@ async def test_lock_or_create_creates_once_when_two_transactions_race(
                 text("INSERT INTO counters VALUES ('k', 0) ON CONFLICT DO NOTHING")
             )
 
-        row = await lock_or_create(lock, create)
+        row = await fetch_or_create(lock, create)
         await session.execute(text("UPDATE counters SET n = n + 1 WHERE key = 'k'"))
         return int(row.n)
 

@@ -93,17 +93,18 @@ class Database:
         await self.engine.dispose()
 
 
-async def lock_or_create(
-    lock: Callable[[], Awaitable[T | None]], create: Callable[[], Awaitable[None]]
+async def fetch_or_create(
+    fetch: Callable[[], Awaitable[T | None]], create: Callable[[], Awaitable[object]]
 ) -> T:
-    """The row ``lock`` selects FOR UPDATE, created first by ``create`` (an INSERT ... ON
-    CONFLICT DO NOTHING) when missing. The row nearly always exists, so it is locked first:
-    one statement, not an insert attempt before every lock. Two transactions creating it
-    at once are safe: the conflicting insert waits for the first, then does nothing."""
-    row = await lock()
+    """The row ``fetch`` selects (usually FOR UPDATE), created first by ``create`` (an
+    INSERT ... ON CONFLICT DO NOTHING) when missing. The row nearly always exists, so it
+    is fetched first: one statement, not an insert attempt before every read. Two
+    transactions creating it at once are safe: the conflicting insert waits for the
+    first, then does nothing, and the second fetch sees the row."""
+    row = await fetch()
     if row is None:
         await create()
-        row = await lock()
+        row = await fetch()
     if row is None:
         raise AssertionError("a row created in this transaction vanished")
     return row

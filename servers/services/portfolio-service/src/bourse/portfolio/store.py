@@ -5,11 +5,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Executable, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bourse.common.db import lock_or_create
+from bourse.common.db import fetch_or_create
 from bourse.portfolio.db import accounts, fills, positions, prices, securities_deposits
 from bourse.portfolio.domain.positions import ZERO, Position
 
@@ -21,8 +21,8 @@ SEEDED = datetime(1970, 1, 1, tzinfo=UTC)
 async def lock_position(session: AsyncSession, user_id: UUID, symbol: str) -> Position:
     """The position (created flat when missing), locked for this transaction."""
     flat = insert(positions).values(user_id=user_id, symbol=symbol).on_conflict_do_nothing()
-    row = await lock_or_create(
-        lambda: _locked_position(session, user_id, symbol), lambda: _execute(session, flat)
+    row = await fetch_or_create(
+        lambda: _locked_position(session, user_id, symbol), lambda: session.execute(flat)
     )
     return Position(row.qty, row.cost, row.realized_pl)
 
@@ -81,8 +81,8 @@ async def set_cash(
         .values(user_id=user_id, cash=ZERO, reserved_cash=ZERO, as_of=SEEDED)
         .on_conflict_do_nothing()
     )
-    row = await lock_or_create(
-        lambda: _locked_account(session, user_id), lambda: _execute(session, new_account)
+    row = await fetch_or_create(
+        lambda: _locked_account(session, user_id), lambda: session.execute(new_account)
     )
     if row.as_of > as_of:
         return None
@@ -93,10 +93,6 @@ async def set_cash(
     )
     previous: Decimal = row.cash
     return previous
-
-
-async def _execute(session: AsyncSession, statement: Executable) -> None:
-    await session.execute(statement)
 
 
 async def _locked_account(session: AsyncSession, user_id: UUID) -> Any:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bourse.common.db import lock_or_create
+from bourse.common.db import fetch_or_create
 from bourse.contracts.events import AccountUpdated
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
@@ -28,7 +28,7 @@ async def open_account(session: AsyncSession, user_id: UUID) -> None:
 
 async def lock_account(session: AsyncSession, user_id: UUID) -> Balance:
     """The account, locked for this transaction (opened on demand)."""
-    row = await lock_or_create(
+    row = await fetch_or_create(
         lambda: _account(session, user_id, lock=True), lambda: open_account(session, user_id)
     )
     return Balance(row.cash, row.reserved_cash)
@@ -178,7 +178,7 @@ async def upsert_instrument(
 
 async def read_account(session: AsyncSession, user_id: UUID) -> tuple[Balance, list[Any]]:
     """The account (opened on demand) and its non-empty holdings, by symbol."""
-    row = await lock_or_create(
+    row = await fetch_or_create(
         lambda: _account(session, user_id, lock=False), lambda: open_account(session, user_id)
     )
     rows = await session.execute(
