@@ -1,5 +1,7 @@
-"""Test helpers: apply one message exactly as a service's consumer would, without a broker
-(the broker path itself is tested in this library's own tests)."""
+"""Test helpers: apply one message as a service's consumer would (inbox, then handler, in
+one transaction), without a broker (the broker path itself is tested in this library's
+own tests). A subscription's ``wants`` filter is not applied: the handler sees every
+message, so its own checks stay tested."""
 
 from collections.abc import Mapping
 from typing import Any
