@@ -4,23 +4,19 @@ once, through duplicates, poison, failing handlers and a broker restart."""
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
 from bourse.common.testing import (
-    ensure_services,
     eventually,
     restart_broker,
-    temporary_database,
-    temporary_vhost,
 )
 from bourse.contracts import Envelope
 from bourse.contracts.events import UserRegistered
@@ -29,51 +25,9 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.consumer import Consumer
 from bourse.messaging.outbox import stage
 from bourse.messaging.relay import OutboxRelay
-from bourse.messaging.tables import OUTBOX_NOTIFY_DDL, metadata
 from bourse.messaging.topology import Binding, QueueSpec, declare_queue
 
-test_metadata = MetaData()
-effects = Table(
-    "effects",
-    test_metadata,
-    Column("message_id", UUID(as_uuid=True), primary_key=True),  # a second apply would fail
-    Column("attempt", Integer, nullable=False),
-)
-
-
-@pytest.fixture(scope="session")
-def amqp_url() -> Iterator[str]:
-    ensure_services()
-    with temporary_vhost("bourse_msg_test") as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-async def db() -> AsyncIterator[Database]:
-    ensure_services()
-    async with temporary_database("bourse_msg_test") as url:
-        database = Database(url, pool_size=5)
-        async with database.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-            await conn.run_sync(test_metadata.create_all)
-            for statement in OUTBOX_NOTIFY_DDL:
-                await conn.execute(text(statement))
-        yield database
-        await database.dispose()
-
-
-@pytest.fixture
-async def broker(amqp_url: str) -> AsyncIterator[Broker]:
-    broker = Broker(amqp_url, "msg-test")
-    await broker.connect()
-    yield broker
-    await broker.close()
-
-
-@pytest.fixture(autouse=True)
-async def clean_tables(db: Database) -> None:
-    async with db.transaction() as session:
-        await session.execute(text("TRUNCATE outbox, inbox, effects"))
+from messaging_support import applied, effects
 
 
 def spec(limit: int = 5) -> QueueSpec:
@@ -88,11 +42,6 @@ def registered() -> UserRegistered:
 
 async def record(session: AsyncSession, envelope: Envelope, _payload: Any) -> None:
     await session.execute(insert(effects).values(message_id=envelope.message_id, attempt=1))
-
-
-async def applied(db: Database) -> int:
-    async with db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
 
 
 @contextlib.asynccontextmanager

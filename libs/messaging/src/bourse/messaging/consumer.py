@@ -1,11 +1,14 @@
 """Idempotent, ordered consumers: manual ack after commit, inbox dedupe, bounded retries.
 
 Deliveries are queued in arrival order and applied by one worker, a batch at a time,
-in ONE database transaction:
+in ONE database transaction (a :class:`~bourse.messaging.uow.UnitOfWork`):
 
-1. each message's ``(consumer, message_id)`` goes into the inbox; a message already there
-   was applied before (a redelivery): its handler is skipped;
-2. the handler's effects (and any events it stages in the outbox) commit together;
+1. the batch's ``(consumer, message_id)`` pairs go into the inbox with one statement; a
+   message already there was applied before (a redelivery): it is left out;
+2. the rest is cut into runs of consecutive messages of one type, and each run goes to
+   its type's batch handler at once, in message order (a handler written for one message
+   at a time is called once per message of the run); their effects and the events they
+   stage in the outbox (one insert for the batch) commit together;
 3. only then are the messages acked. A crash before the ack redelivers them: the inbox
    makes the second delivery a no-op.
 
@@ -15,8 +18,9 @@ Failures:
   at once, without a transaction: applying it would change nothing;
 * a body that is not an envelope of a known type is rejected without requeue: straight to
   the queue's dead-letter queue (retrying cannot fix it);
-* a handler that raises: the batch is rolled back and its messages are applied one by one,
-  so that only the failing message is nacked; the quorum queue counts its deliveries and
+* a handler that raises: the batch is rolled back and applied again in one transaction,
+  each message alone inside a savepoint, so that only the failing message is rolled back
+  and nacked while the rest commits; the quorum queue counts its deliveries and
   dead-letters it after ``delivery_limit`` attempts (never an endless loop);
 * the database or its connection failing is not the message's fault: the batch is kept
   (unacked) and retried with backoff until the database answers, so an outage never
@@ -32,12 +36,14 @@ transactions. Without a key there is one lane: strict order for the whole queue.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import groupby
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
@@ -56,14 +62,19 @@ from bourse.contracts.events import Payload
 from bourse.messaging.broker import Broker
 from bourse.messaging.tables import inbox
 from bourse.messaging.topology import QueueSpec, declare_queue
+from bourse.messaging.uow import Event, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+# A handler of one message at a time, on the transaction's session.
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+# A batch-native handler: a run of consecutive messages of its type, in message order.
+BatchHandler = Callable[[UnitOfWork, Sequence[Event[Any]]], Awaitable[None]]
 PartitionKey = Callable[[dict[str, Any]], str]  # the envelope's payload -> key
 # Whether a decoded message is of use to this service. One that is not is acked without
 # a transaction: applying it would change nothing, so there is nothing to record either.
 Wants = Callable[[Envelope, Any], bool]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,56 @@ class Delivery:
     envelope: Envelope
     payload: Payload
 
+    @property
+    def event(self) -> Event[Any]:
+        return Event(self.envelope, self.payload)
+
 
 class PoisonMessageError(Exception):
     """The body cannot be decoded into a known message."""
+
+
+def one_at_a_time(handler: Handler) -> BatchHandler:
+    """``handler`` as a batch handler: called for each message of the run in turn, with
+    the message as the context's correlation and causation."""
+
+    async def apply(uow: UnitOfWork, events: Sequence[Event[Any]]) -> None:
+        for event in events:
+            with caused_by(event.envelope):
+                await handler(uow.session, event.envelope, event.payload)
+
+    return apply
+
+
+@contextlib.contextmanager
+def caused_by(envelope: Envelope) -> Iterator[None]:
+    """The context's correlation and causation are ``envelope``'s while it is open."""
+    cid = context.correlation_id.set(envelope.correlation_id)
+    cause = context.causation_id.set(str(envelope.message_id))
+    try:
+        yield
+    finally:
+        context.correlation_id.reset(cid)
+        context.causation_id.reset(cause)
+
+
+def batch_handlers(
+    handlers: Mapping[str, Handler], batch: Mapping[str, BatchHandler]
+) -> dict[str, BatchHandler]:
+    """Every type's batch handler: the batch-native ones, and the others adapted."""
+    overlap = handlers.keys() & batch.keys()
+    if overlap:
+        raise ValueError(f"two handlers for {sorted(overlap)}")
+    return {**{t: one_at_a_time(h) for t, h in handlers.items()}, **batch}
+
+
+async def apply_batch(
+    uow: UnitOfWork, handlers: Mapping[str, BatchHandler], events: Sequence[Event[Any]]
+) -> None:
+    """Apply ``events`` in order: each run of one type to its handler, then the outbox."""
+    for kind, run in groupby(events, key=lambda event: event.envelope.type):
+        await handlers[kind](uow, list(run))
+    await uow.flush()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -103,6 +161,7 @@ class Consumer:
         spec: QueueSpec,
         handlers: Mapping[str, Handler],
         *,
+        batch: Mapping[str, BatchHandler] | None = None,
         name: str | None = None,
         max_batch: int = 100,
         prefetch: int = 200,
@@ -113,7 +172,7 @@ class Consumer:
         self.broker = broker
         self.db = db
         self.spec = spec
-        self.handlers = dict(handlers)
+        self.handlers = batch_handlers(handlers, batch or {})
         self.name = name or spec.name  # the inbox's consumer key
         self.max_batch = max_batch
         self.prefetch = prefetch
@@ -192,29 +251,44 @@ class Consumer:
                 await _settle(message.ack())
         if not deliveries:
             return
-        if len(deliveries) == 1:
-            await self._apply_alone(deliveries[0])
-            return
         try:
-            await self._apply_with_backoff(deliveries)
+            await self._apply_with_backoff(lambda session: self._apply(session, deliveries))
         except Exception:
-            for delivery in deliveries:
-                await self._apply_alone(delivery)
+            log.exception("batch of %d on %s failed", len(deliveries), self.spec.name)
+            if len(deliveries) == 1:
+                await self._nack(deliveries)
+            else:
+                await self._apply_isolated(deliveries)
             return
-        for delivery in deliveries:
-            await _settle(delivery.message.ack())
-        MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "ok").inc(len(deliveries))
+        await self._acked(deliveries)
 
     def _wanted(self, delivery: Delivery) -> bool:
         if delivery.envelope.type not in self.handlers:
             return False
         return self.wants is None or self.wants(delivery.envelope, delivery.payload)
 
-    async def _apply_alone(self, delivery: Delivery) -> None:
+    async def _acked(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            await _settle(delivery.message.ack())
+        MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "ok").inc(len(deliveries))
+
+    async def _apply_isolated(self, deliveries: list[Delivery]) -> None:
+        """After a failed batch: one transaction again, each message in a savepoint of its
+        own; what fails is rolled back alone and nacked, the rest commits and is acked."""
         try:
-            await self._apply_with_backoff([delivery])
-        except Exception:
-            log.exception(
+            failed = await self._apply_with_backoff(
+                lambda session: self._apply_each(session, deliveries)
+            )
+        except Exception:  # not a message's fault (say, the commit failed): all come back
+            log.exception("batch of %d on %s failed again", len(deliveries), self.spec.name)
+            failed = deliveries
+        await self._nack(failed)
+        failed_ids = {id(delivery) for delivery in failed}
+        await self._acked([delivery for delivery in deliveries if id(delivery) not in failed_ids])
+
+    async def _nack(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            log.error(
                 "handler failed for %s %s (delivery %s); nacked",
                 delivery.envelope.type,
                 delivery.envelope.message_id,
@@ -222,16 +296,12 @@ class Consumer:
             )
             MESSAGES_FAILED.labels(self.broker.service, self.spec.name).inc()
             await _settle(delivery.message.nack(requeue=True))
-            return
-        await _settle(delivery.message.ack())
-        MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "ok").inc()
 
-    async def _apply_with_backoff(self, deliveries: list[Delivery]) -> None:
+    async def _apply_with_backoff(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         backoff = 0.05
         while True:
             try:
-                await self.db.run(lambda session: self._apply(session, deliveries))
-                return
+                return await self.db.run(work)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
@@ -240,16 +310,30 @@ class Consumer:
                 backoff = min(backoff * 2, 2.0)
 
     async def _apply(self, session: AsyncSession, deliveries: list[Delivery]) -> None:
-        for delivery in await self._first_deliveries(session, deliveries):
-            envelope = delivery.envelope
-            handler = self.handlers[envelope.type]  # unhandled types were skipped
-            cid = context.correlation_id.set(envelope.correlation_id)
-            cause = context.causation_id.set(str(envelope.message_id))
+        fresh = await self._first_deliveries(session, deliveries)
+        await apply_batch(UnitOfWork(session), self.handlers, [d.event for d in fresh])
+
+    async def _apply_each(
+        self, session: AsyncSession, deliveries: list[Delivery]
+    ) -> list[Delivery]:
+        """Apply each delivery in a savepoint; returns those that failed."""
+        uow = UnitOfWork(session)
+        failed = []
+        for delivery in deliveries:
+            mark = uow.staged
             try:
-                await handler(session, envelope, delivery.payload)
-            finally:
-                context.correlation_id.reset(cid)
-                context.causation_id.reset(cause)
+                async with session.begin_nested():
+                    if await self._first_deliveries(session, [delivery]):
+                        await apply_batch(uow, self.handlers, [delivery.event])
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning(
+                    "%s %s failed: %r", delivery.envelope.type, delivery.envelope.message_id, exc
+                )
+                uow.discard_since(mark)
+                failed.append(delivery)
+        return failed
 
     async def _first_deliveries(
         self, session: AsyncSession, deliveries: list[Delivery]
@@ -260,12 +344,14 @@ class Consumer:
         fresh = await record_in_inbox(
             session, self.name, [d.envelope.message_id for d in deliveries]
         )
-        first: list[Delivery] = []
-        for delivery in deliveries:
-            if delivery.envelope.message_id in fresh:
-                fresh.discard(delivery.envelope.message_id)
-                first.append(delivery)
-        return first
+        return list(_firsts(deliveries, fresh))
+
+
+def _firsts(deliveries: Sequence[Delivery], fresh: set[UUID]) -> Iterator[Delivery]:
+    for delivery in deliveries:
+        if delivery.envelope.message_id in fresh:
+            fresh.discard(delivery.envelope.message_id)
+            yield delivery
 
 
 async def record_in_inbox(

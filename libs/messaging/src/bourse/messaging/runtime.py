@@ -14,7 +14,7 @@ from bourse.common.db import Database
 from bourse.common.health import ReadinessCheck
 from bourse.common.settings import ServiceSettings
 from bourse.messaging.broker import Broker
-from bourse.messaging.consumer import Consumer, Handler, PartitionKey, Wants
+from bourse.messaging.consumer import BatchHandler, Consumer, Handler, PartitionKey, Wants
 from bourse.messaging.relay import OutboxRelay
 from bourse.messaging.topology import QueueSpec, declare_queue
 
@@ -27,10 +27,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Subscription:
-    """A work queue and the handlers (by message type) that consume it."""
+    """A work queue and the handlers (by message type) that consume it: ``handlers`` take
+    one message at a time, ``batch`` handlers a run of messages of their type at once."""
 
     queue: QueueSpec
     handlers: Mapping[str, Handler]
+    batch: Mapping[str, BatchHandler] = field(default_factory=dict)
     max_batch: int = 100
     workers: int = 1  # concurrent lanes, split by partition_key (order kept per key)
     partition_key: PartitionKey | None = None
@@ -81,6 +83,7 @@ class ServiceRuntime:
                 self.db,
                 sub.queue,
                 sub.handlers,
+                batch=sub.batch,
                 max_batch=sub.max_batch,
                 prefetch=self.settings.consumer_prefetch,
                 workers=sub.workers,

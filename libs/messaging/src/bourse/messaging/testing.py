@@ -3,14 +3,15 @@ one transaction), without a broker (the broker path itself is tested in this lib
 own tests). A subscription's ``wants`` filter is not applied: the handler sees every
 message, so its own checks stay tested."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from bourse.common.db import Database
 from bourse.contracts import Envelope, payload_model
 from bourse.contracts.events import Payload
-from bourse.messaging.consumer import Handler, record_in_inbox
+from bourse.messaging.consumer import BatchHandler, Handler, apply_batch, record_in_inbox
+from bourse.messaging.uow import Event, UnitOfWork
 
 
 def envelope_of(payload: Payload, message_id: UUID | None = None, **fields: Any) -> Envelope:
@@ -32,3 +33,29 @@ async def apply_as_consumer(
             return False
         await handlers[envelope.type](session, envelope, payload)
     return True
+
+
+async def apply_batch_as_consumer(
+    db: Database,
+    consumer: str,
+    handlers: Mapping[str, BatchHandler],
+    envelopes: Sequence[Envelope],
+) -> list[UUID]:
+    """Decode ``envelopes`` off the wire and apply them as ONE consumer batch (inbox, then
+    each run of one type to its batch handler, then the outbox), in one transaction;
+    returns the message ids that were new to the inbox."""
+    events = [_decoded(envelope) for envelope in envelopes]
+    async with db.transaction() as session:
+        fresh = await record_in_inbox(session, consumer, [e.message_id for e in events])
+        first = []
+        for event in events:  # a second copy inside the batch is left out too
+            if event.message_id in fresh:
+                fresh.discard(event.message_id)
+                first.append(event)
+        await apply_batch(UnitOfWork(session), handlers, first)
+    return [event.message_id for event in first]
+
+
+def _decoded(envelope: Envelope) -> Event[Any]:
+    envelope = Envelope.from_bytes(envelope.to_bytes())
+    return Event(envelope, payload_model(envelope.type).model_validate(envelope.payload))

@@ -1,0 +1,114 @@
+"""The unit of work of a batch-native consumer (ARCHITECTURE §4a).
+
+One :class:`UnitOfWork` is one consumer transaction. It offers the SQLAlchemy session for
+cold paths and, for the hot path, the asyncpg connection *of the same transaction*
+(statements run on it are prepared once per connection by asyncpg's cache). Events a
+handler stages are kept in memory and written to the outbox with ONE statement when the
+work is flushed, however many there are; their ids are UUIDv7 taken at staging time, so
+the relay publishes them in the order they were staged.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.contracts import Envelope
+from bourse.contracts.events import Payload
+
+P = TypeVar("P", bound=Payload)
+
+# unnest of parallel arrays: one statement (and one plan) whatever the number of rows, and
+# the statement-level NOTIFY trigger fires once.
+_OUTBOX_INSERT = """
+INSERT INTO outbox (id, exchange, routing_key, message_type, body)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Event(Generic[P]):
+    """One consumed event: its envelope and its decoded payload."""
+
+    envelope: Envelope
+    payload: P
+
+    @property
+    def message_id(self) -> UUID:
+        return self.envelope.message_id
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._pg: asyncpg.Connection | None = None
+        self._staged: list[tuple[UUID, str, str, str, bytes]] = []
+
+    async def pg(self) -> asyncpg.Connection:
+        """The asyncpg connection the session's transaction runs on."""
+        if self._pg is None:
+            connection = await self.session.connection()
+            raw = await connection.get_raw_connection()
+            await _begun(raw.dbapi_connection)
+            self._pg = raw.driver_connection
+        return self._pg
+
+    def stage(self, *payloads: Payload, cause: Event[Any] | None = None) -> list[UUID]:
+        """Queue events for the outbox, caused by ``cause`` (its correlation id carried on);
+        they are written by :meth:`flush` and published only if the transaction commits."""
+        correlation = cause.envelope.correlation_id if cause else None
+        causation = str(cause.message_id) if cause else None
+        ids = []
+        for payload in payloads:
+            envelope = Envelope(
+                type=payload.TYPE,
+                version=payload.VERSION,
+                correlation_id=correlation,
+                causation_id=causation,
+                payload=payload.model_dump(mode="json"),
+            )
+            self._staged.append(
+                (
+                    envelope.message_id,
+                    payload.EXCHANGE,
+                    payload.routing_key(),
+                    payload.TYPE,
+                    envelope.to_bytes(),
+                )
+            )
+            ids.append(envelope.message_id)
+        return ids
+
+    @property
+    def staged(self) -> int:
+        """How many events are staged and not yet flushed."""
+        return len(self._staged)
+
+    def discard_since(self, mark: int) -> None:
+        """Forget the events staged after ``mark`` (a :attr:`staged` count): their work was
+        rolled back."""
+        del self._staged[mark:]
+
+    async def flush(self) -> None:
+        """Write the staged events to the outbox with one statement."""
+        if not self._staged:
+            return
+        columns = _columns(self._staged)
+        self._staged = []
+        pg = await self.pg()
+        await pg.execute(_OUTBOX_INSERT, *columns)
+
+
+async def _begun(adapted: Any) -> None:
+    """SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a
+    statement sent on the driver's connection before that would run outside the
+    transaction (and commit on its own). Start the transaction now if it has not begun."""
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]

@@ -1,0 +1,21 @@
+"""What the messaging tests share: a table of effects that a second apply would break,
+and small queries on it (imported by the test modules; conftest.py puts this folder on
+the import path)."""
+
+from sqlalchemy import Column, Integer, MetaData, Table, func, select
+from sqlalchemy.dialects.postgresql import UUID
+
+from bourse.common.db import Database
+
+test_metadata = MetaData()
+effects = Table(
+    "effects",
+    test_metadata,
+    Column("message_id", UUID(as_uuid=True), primary_key=True),  # a second apply would fail
+    Column("attempt", Integer, nullable=False),
+)
+
+
+async def applied(db: Database) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
