@@ -5,10 +5,12 @@ in ONE database transaction (a :class:`~bourse.messaging.uow.UnitOfWork`):
 
 1. the batch's ``(consumer, message_id)`` pairs go into the inbox with one statement; a
    message already there was applied before (a redelivery): it is left out;
-2. the rest is cut into runs of consecutive messages of one type, and each run goes to
-   its type's batch handler at once, in message order (a handler written for one message
-   at a time is called once per message of the run); their effects and the events they
-   stage in the outbox (one insert for the batch) commit together;
+2. the rest is cut into runs of consecutive messages that go to one batch handler (one
+   handler may take several types, so that, say, risk requests and fills of one account
+   are applied together), and each run goes to its handler at once, in message order (a
+   handler written for one message at a time is called once per message of the run);
+   their effects and the events they stage in the outbox (one insert for the batch)
+   commit together;
 3. only then are the messages acked. A crash before the ack redelivers them: the inbox
    makes the second delivery a no-op.
 
@@ -68,7 +70,7 @@ log = logging.getLogger(__name__)
 
 # A handler of one message at a time, on the transaction's session.
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
-# A batch-native handler: a run of consecutive messages of its type, in message order.
+# A batch-native handler: a run of consecutive messages of its types, in message order.
 BatchHandler = Callable[[UnitOfWork, Sequence[Event[Any]]], Awaitable[None]]
 PartitionKey = Callable[[dict[str, Any]], str]  # the envelope's payload -> key
 # Whether a decoded message is of use to this service. One that is not is acked without
@@ -129,9 +131,10 @@ def batch_handlers(
 async def apply_batch(
     uow: UnitOfWork, handlers: Mapping[str, BatchHandler], events: Sequence[Event[Any]]
 ) -> None:
-    """Apply ``events`` in order: each run of one type to its handler, then the outbox."""
-    for kind, run in groupby(events, key=lambda event: event.envelope.type):
-        await handlers[kind](uow, list(run))
+    """Apply ``events`` in order: each run of consecutive events that go to one handler
+    (a batch handler may take several types) to that handler at once; then the outbox."""
+    for handler, run in groupby(events, key=lambda event: handlers[event.envelope.type]):
+        await handler(uow, list(run))
     await uow.flush()
 
 

@@ -25,8 +25,9 @@ from bourse.contracts.events import (
     RiskRequested,
     Side,
 )
+from bourse.messaging.consumer import batch_handlers
 from bourse.messaging.tables import outbox
-from bourse.messaging.testing import apply_as_consumer, envelope_of
+from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
 from bourse.trader.db import accounts, holdings, reservations
@@ -34,13 +35,19 @@ from bourse.trader.db import accounts, holdings, reservations
 D = Decimal
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
 SYMBOL = "ACME"
-HANDLERS = subscription(Settings()).handlers
+_SUBSCRIPTION = subscription(Settings())
+HANDLERS = batch_handlers(_SUBSCRIPTION.handlers, _SUBSCRIPTION.batch)
 CONSUMER = "trader.events"
 
 
 async def deliver(db: Database, payload: Payload, message_id: uuid.UUID | None = None) -> bool:
     """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
-    return await apply_as_consumer(db, CONSUMER, HANDLERS, envelope_of(payload, message_id))
+    return bool(await deliver_batch(db, [envelope_of(payload, message_id)]))
+
+
+async def deliver_batch(db: Database, envelopes: list[Envelope]) -> list[uuid.UUID]:
+    """Apply ``envelopes`` as one consumer batch; returns the ids new to the inbox."""
+    return await apply_batch_as_consumer(db, CONSUMER, HANDLERS, envelopes)
 
 
 def risk(

@@ -10,7 +10,6 @@ from bourse.common.body import json_body, openapi_body
 from bourse.common.idempotency import request_hash
 from bourse.common.pagination import After, Limit, Page
 from bourse.messaging.runtime import Db
-from bourse.trader import handlers
 from bourse.trader.api.schemas import (
     Account,
     Activity,
@@ -20,6 +19,7 @@ from bourse.trader.api.schemas import (
     SecuritiesDepositRequest,
     SecuritiesTransfer,
 )
+from bourse.trader.handlers import http
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -34,16 +34,16 @@ AmountBody = Annotated[AmountRequest, Depends(json_body(AmountRequest))]
 SecuritiesBody = Annotated[SecuritiesDepositRequest, Depends(json_body(SecuritiesDepositRequest))]
 
 
-def _idempotency(request: Request, key: str | None, body: BaseModel) -> handlers.Idempotency | None:
+def _idempotency(request: Request, key: str | None, body: BaseModel) -> http.Idempotency | None:
     if key is None:
         return None
     fingerprint = request_hash(request.method, request.url.path, body.model_dump(mode="json"))
-    return handlers.Idempotency(key, fingerprint)
+    return http.Idempotency(key, fingerprint)
 
 
 @router.get("", response_model=Account, responses=PROBLEMS)
 async def account(user: CurrentUser, db: Db) -> Account:
-    balance, holdings = await handlers.get_account(db, user.user_id)
+    balance, holdings = await http.get_account(db, user.user_id)
     return Account(
         user_id=user.user_id,
         cash=balance.cash,
@@ -72,7 +72,7 @@ async def deposit(
     user: CurrentUser, db: Db, body: AmountBody, request: Request, key: IdempotencyKey = None
 ) -> CashTransfer:
     idempotency = _idempotency(request, key, body)
-    done = await handlers.deposit(db, user.user_id, body.amount, idempotency)
+    done = await http.deposit(db, user.user_id, body.amount, idempotency)
     return CashTransfer(id=done.id, amount=done.amount, created_at=done.created_at)
 
 
@@ -87,7 +87,7 @@ async def withdraw(
     user: CurrentUser, db: Db, body: AmountBody, request: Request, key: IdempotencyKey = None
 ) -> CashTransfer:
     idempotency = _idempotency(request, key, body)
-    done = await handlers.withdraw(db, user.user_id, body.amount, idempotency)
+    done = await http.withdraw(db, user.user_id, body.amount, idempotency)
     return CashTransfer(id=done.id, amount=done.amount, created_at=done.created_at)
 
 
@@ -102,7 +102,7 @@ async def deposit_securities(
     user: CurrentUser, db: Db, body: SecuritiesBody, request: Request, key: IdempotencyKey = None
 ) -> SecuritiesTransfer:
     idempotency = _idempotency(request, key, body)
-    done = await handlers.deposit_securities(db, user.user_id, body.symbol, body.qty, idempotency)
+    done = await http.deposit_securities(db, user.user_id, body.symbol, body.qty, idempotency)
     return SecuritiesTransfer(
         id=done.id, symbol=done.symbol, qty=done.qty, created_at=done.created_at
     )
@@ -112,6 +112,6 @@ async def deposit_securities(
 async def activities(
     user: CurrentUser, db: Db, limit: Limit = 50, after: After = None
 ) -> Page[Activity]:
-    page = await handlers.list_activities(db, user.user_id, limit, after)
+    page = await http.list_activities(db, user.user_id, limit, after)
     items = [Activity.model_validate(row, from_attributes=True) for row in page.items]
     return Page[Activity](items=items, next=page.next)
