@@ -13,10 +13,10 @@ from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.messaging.tables import outbox
 from bourse.portfolio.db import equity_samples, positions, prices
+from bourse.portfolio.domain.books import SEEDED
 from bourse.portfolio.domain.positions import Position
 from bourse.portfolio.queries import load_book
 from bourse.portfolio.sampler import sample_equity, sample_forever
-from bourse.portfolio.store import SEEDED
 from bourse.portfolio.testing import cash, deliver, fill, price, securities
 
 D = Decimal

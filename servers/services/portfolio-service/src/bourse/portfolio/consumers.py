@@ -1,13 +1,10 @@
 """The work queue ``portfolio.events``: state changes (positions, cash, last prices),
-consumed by one instance each (competing consumers). The messaging runtime decodes each
-message, dedupes it through the inbox and calls the handler in the consumer's
-transaction. The live feeds have their own per-instance queues (:mod:`live.feed`)."""
+consumed by one instance each (competing consumers): what it is bound to and which
+handler takes each message type (handlers/events.py). The live feeds have their own
+per-instance queues (:mod:`live.feed`)."""
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
     OrderChanged,
@@ -17,8 +14,8 @@ from bourse.contracts.events import (
 from bourse.contracts.topology import MARKET, ORDERS, TRADER
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
-from bourse.portfolio import handlers
 from bourse.portfolio.config import Settings
+from bourse.portfolio.handlers import events
 
 QUEUE = "portfolio.events"
 # The states a fill can leave an order in: a fill that wins the race against a cancel
@@ -37,11 +34,11 @@ BINDINGS = (
 def subscription(settings: Settings) -> Subscription:
     return Subscription(
         QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
-        {
-            OrderChanged.TYPE: on_order_changed,
-            AccountUpdated.TYPE: on_account_updated,
-            SecuritiesDeposited.TYPE: on_securities_deposited,
-            PriceChanged.TYPE: on_price_changed,
+        {SecuritiesDeposited.TYPE: events.on_securities_deposited},
+        batch={
+            OrderChanged.TYPE: events.on_portfolio_events,
+            AccountUpdated.TYPE: events.on_portfolio_events,
+            PriceChanged.TYPE: events.on_portfolio_events,
         },
         workers=4,
         partition_key=lane_key,
@@ -53,24 +50,3 @@ def lane_key(payload: dict[str, Any]) -> str:
     price has no user: its symbol keeps one symbol's prices in order."""
     order = payload.get("order") or {}
     return str(payload.get("user_id") or order.get("user_id") or payload.get("symbol") or "")
-
-
-async def on_order_changed(session: AsyncSession, _: Envelope, event: OrderChanged) -> None:
-    if event.fill is not None:
-        await handlers.apply_fill(session, event.order, event.fill)
-
-
-async def on_account_updated(
-    session: AsyncSession, envelope: Envelope, event: AccountUpdated
-) -> None:
-    await handlers.update_cash(session, event, envelope.occurred_at)
-
-
-async def on_securities_deposited(
-    session: AsyncSession, _: Envelope, event: SecuritiesDeposited
-) -> None:
-    await handlers.deposit_securities(session, event)
-
-
-async def on_price_changed(session: AsyncSession, _: Envelope, event: PriceChanged) -> None:
-    await handlers.record_price(session, event)

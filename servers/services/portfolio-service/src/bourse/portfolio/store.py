@@ -1,21 +1,21 @@
-"""Reading and writing positions, cash and prices inside the caller's transaction."""
+"""All of portfolio-service's SQL, inside the caller's transaction. The consumer's
+batches (the hot path) run on asyncpg with one statement per table for the whole batch
+(:func:`lock_books`, :func:`save_books`); the rest uses SQLAlchemy Core."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import fetch_or_create
 from bourse.portfolio.db import accounts, fills, positions, prices, securities_deposits
+from bourse.portfolio.domain.books import SEEDED, Cash, PortfolioBooks, PositionKey, Price
 from bourse.portfolio.domain.positions import ZERO, Position
-
-# The time given to a price taken from a fill, and to an account not yet heard of: older
-# than any real event (not datetime.min: asyncpg stores that as -infinity).
-SEEDED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def lock_position(session: AsyncSession, user_id: UUID, symbol: str) -> Position:
@@ -129,3 +129,144 @@ async def last_price(session: AsyncSession, symbol: str) -> Decimal | None:
         select(prices.c.price).where(prices.c.symbol == symbol)
     )
     return price
+
+
+# ---------------------------------------------------------------- the consumer's batches
+
+_RECORD_FILLS = """
+INSERT INTO fills (id, order_id, user_id, symbol, side, qty, price, ts)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
+                     $6::numeric[], $7::numeric[], $8::timestamptz[])
+ON CONFLICT DO NOTHING RETURNING id
+"""
+_LOCK_POSITIONS = """
+SELECT p.user_id, p.symbol, p.qty, p.cost, p.realized_pl
+FROM positions p JOIN unnest($1::uuid[], $2::text[]) AS k(user_id, symbol)
+  ON p.user_id = k.user_id AND p.symbol = k.symbol
+ORDER BY p.user_id, p.symbol FOR UPDATE OF p
+"""
+_OPEN_POSITIONS = """
+INSERT INTO positions (user_id, symbol) SELECT * FROM unnest($1::uuid[], $2::text[])
+ON CONFLICT DO NOTHING
+"""
+_LOCK_ACCOUNTS = """
+SELECT user_id, cash, reserved_cash, as_of FROM accounts
+WHERE user_id = ANY($1::uuid[]) ORDER BY user_id FOR UPDATE
+"""
+_OPEN_ACCOUNTS = """
+INSERT INTO accounts (user_id, cash, reserved_cash, as_of)
+SELECT unnest($1::uuid[]), 0, 0, $2::timestamptz ON CONFLICT DO NOTHING
+"""
+_PRICES = "SELECT symbol, price, ts FROM prices WHERE symbol = ANY($1::text[])"
+_SAVE_POSITIONS = """
+UPDATE positions p SET qty = u.qty, cost = u.cost, realized_pl = u.realized_pl,
+                       updated_at = now()
+FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[])
+     AS u(user_id, symbol, qty, cost, realized_pl)
+WHERE p.user_id = u.user_id AND p.symbol = u.symbol
+"""
+_SAVE_ACCOUNTS = """
+UPDATE accounts a SET cash = u.cash, reserved_cash = u.reserved_cash, as_of = u.as_of,
+                      updated_at = now()
+FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::timestamptz[])
+     AS u(user_id, cash, reserved_cash, as_of)
+WHERE a.user_id = u.user_id
+"""
+# Prices are not locked: another instance may store a later one meanwhile, so the write
+# keeps the newest trade's price, and a price seeded from a fill never replaces any.
+_SAVE_PRICES = """
+INSERT INTO prices (symbol, price, ts)
+SELECT * FROM unnest($1::text[], $2::numeric[], $3::timestamptz[])
+ON CONFLICT (symbol) DO UPDATE SET price = EXCLUDED.price, ts = EXCLUDED.ts
+WHERE prices.ts <= EXCLUDED.ts AND EXCLUDED.ts > $4::timestamptz
+"""
+
+
+async def record_fills(pg: asyncpg.Connection, fills_: list[tuple[Any, ...]]) -> set[UUID]:
+    """Remember fills (id, order, user, symbol, side, qty, price, ts); returns the ids
+    that were not recorded before."""
+    if not fills_:
+        return set()
+    rows = await pg.fetch(_RECORD_FILLS, *_columns(fills_, 8))
+    return {row[0] for row in rows}
+
+
+async def lock_books(
+    pg: asyncpg.Connection,
+    new_fills: set[UUID],
+    positions_: set[PositionKey],
+    users: set[UUID],
+    symbols: set[str],
+) -> PortfolioBooks:
+    """Lock the positions and accounts a batch changes (creating the missing ones), in
+    key order, and read the prices of its symbols."""
+    rows = await pg.fetch(_PRICES, sorted(symbols))
+    return PortfolioBooks(
+        positions=await _lock_positions(pg, sorted(positions_)),
+        accounts=await _lock_accounts(pg, sorted(users)),
+        prices={row[0]: Price(row[1], row[2]) for row in rows},
+        new_fills=new_fills,
+    )
+
+
+async def _lock_positions(
+    pg: asyncpg.Connection, keys: list[PositionKey]
+) -> dict[PositionKey, Position]:
+    if not keys:
+        return {}
+    columns = _columns(keys, 2)
+    found = {
+        (r[0], r[1]): Position(r[2], r[3], r[4]) for r in await pg.fetch(_LOCK_POSITIONS, *columns)
+    }
+    missing = [key for key in keys if key not in found]
+    if missing:
+        await pg.execute(_OPEN_POSITIONS, *_columns(missing, 2))
+        rows = await pg.fetch(_LOCK_POSITIONS, *_columns(missing, 2))
+        found |= {(r[0], r[1]): Position(r[2], r[3], r[4]) for r in rows}
+    return found
+
+
+async def _lock_accounts(pg: asyncpg.Connection, users: list[UUID]) -> dict[UUID, Cash]:
+    if not users:
+        return {}
+    found = {r[0]: Cash(r[1], r[2], r[3]) for r in await pg.fetch(_LOCK_ACCOUNTS, users)}
+    missing = [user for user in users if user not in found]
+    if missing:
+        await pg.execute(_OPEN_ACCOUNTS, missing, SEEDED)
+        rows = await pg.fetch(_LOCK_ACCOUNTS, missing)
+        found |= {r[0]: Cash(r[1], r[2], r[3]) for r in rows}
+    return found
+
+
+async def save_books(pg: asyncpg.Connection, books: PortfolioBooks) -> None:
+    """Write back what the batch changed: one statement per table."""
+    if books.changed_positions:
+        keys = sorted(books.changed_positions)
+        held = [books.positions[key] for key in keys]
+        await pg.execute(
+            _SAVE_POSITIONS,
+            *_columns(keys, 2),
+            [p.qty for p in held],
+            [p.cost for p in held],
+            [p.realized_pl for p in held],
+        )
+    if books.changed_accounts:
+        users = sorted(books.changed_accounts)
+        cash = [books.accounts[user] for user in users]
+        await pg.execute(
+            _SAVE_ACCOUNTS,
+            users,
+            [c.cash for c in cash],
+            [c.reserved_cash for c in cash],
+            [c.as_of for c in cash],
+        )
+    if books.changed_prices:
+        symbols = sorted(books.changed_prices)
+        known = [books.prices[symbol] for symbol in symbols]
+        await pg.execute(
+            _SAVE_PRICES, symbols, [p.price for p in known], [p.ts for p in known], SEEDED
+        )
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]

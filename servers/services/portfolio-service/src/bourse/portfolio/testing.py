@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.common.db import Database
+from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
     Fill,
@@ -29,14 +30,16 @@ from bourse.contracts.events import (
     SecuritiesDeposited,
     Side,
 )
-from bourse.messaging.testing import apply_as_consumer, envelope_of
+from bourse.messaging.consumer import batch_handlers
+from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
 from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import QUEUE, subscription
 
 D = Decimal
 Frame = dict[str, Any]
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
-HANDLERS = subscription(Settings()).handlers
+_SUBSCRIPTION = subscription(Settings())
+HANDLERS = batch_handlers(_SUBSCRIPTION.handlers, _SUBSCRIPTION.batch)
 
 
 def fill(
@@ -99,7 +102,12 @@ def securities(
 
 async def deliver(db: Database, payload: Payload, **fields: Any) -> bool:
     """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
-    return await apply_as_consumer(db, QUEUE, HANDLERS, envelope_of(payload, **fields))
+    return bool(await deliver_batch(db, [envelope_of(payload, **fields)]))
+
+
+async def deliver_batch(db: Database, envelopes: list[Envelope]) -> list[uuid.UUID]:
+    """Apply ``envelopes`` as one consumer batch; returns the ids new to the inbox."""
+    return await apply_batch_as_consumer(db, QUEUE, HANDLERS, envelopes)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Use cases: ``events`` for consumed batches (the API only reads: see queries.py)."""
