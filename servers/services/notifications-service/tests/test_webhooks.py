@@ -18,6 +18,7 @@ from bourse.common.db import Database
 from bourse.common.migrations import upgrade
 from bourse.common.testing import eventually, temporary_database
 from bourse.messaging.testing import envelope_of
+from bourse.messaging.uow import UnitOfWork
 from bourse.notifications import store as inbox
 from bourse.notifications.db import webhook_deliveries
 from bourse.notifications.domain import webhooks as rules
@@ -216,7 +217,8 @@ async def test_claims_skip_locked_rows_and_leases_expire(queue_db: Database) -> 
     user_id = uuid.uuid4()
     async with queue_db.transaction() as session:
         await store.put_webhook(session, user_id, "https://hooks.example.com/x", "secret")
-        await inbox.add(session, user_id, Draft("order.canceled", "t", "b", "k1"))
+        pg = await UnitOfWork(session).pg()
+        await inbox.add_all(pg, [(user_id, Draft("order.canceled", "t", "b", "k1"))])
     lease = timedelta(milliseconds=300)
 
     async with queue_db.transaction() as holder:

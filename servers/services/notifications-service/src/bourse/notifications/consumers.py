@@ -1,14 +1,9 @@
 """What notifications-service consumes: one durable quorum work queue,
-``notifications.events``. The messaging runtime decodes each message, dedupes it by
-message id through the inbox and calls a handler here inside the consumer's transaction;
-the handler stores at most one notification per cause (``source_key``), so an event
-published twice under two message ids is still one notification."""
+``notifications.events``: what it is bound to and which handler takes each message type
+(handlers/events.py)."""
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
     AlertTriggered,
@@ -19,9 +14,8 @@ from bourse.contracts.events import (
 from bourse.contracts.topology import AUTO, ORDERS, TRADER, USERS
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
-from bourse.notifications import store
 from bourse.notifications.config import Settings
-from bourse.notifications.domain import messages
+from bourse.notifications.handlers import events
 
 QUEUE = "notifications.events"
 BINDINGS = (
@@ -38,14 +32,16 @@ BINDINGS = (
 
 
 def subscription(settings: Settings) -> Subscription:
+    on_events = events.on_notifiable_events
     return Subscription(
         QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
-        {
-            OrderChanged.TYPE: on_order_changed,
-            AutoRunFinished.TYPE: on_auto_run,
-            AlertTriggered.TYPE: on_alert,
-            AccountUpdated.TYPE: on_account_updated,
-            UserRegistered.TYPE: on_user_registered,
+        {},
+        batch={
+            OrderChanged.TYPE: on_events,
+            AutoRunFinished.TYPE: on_events,
+            AlertTriggered.TYPE: on_events,
+            AccountUpdated.TYPE: on_events,
+            UserRegistered.TYPE: on_events,
         },
         workers=4,
         partition_key=by_user,  # one user's notifications are stored in arrival order
@@ -55,29 +51,3 @@ def subscription(settings: Settings) -> Subscription:
 def by_user(payload: dict[str, Any]) -> str:
     order = payload.get("order") or {}
     return str(payload.get("user_id") or order.get("user_id") or "")
-
-
-async def on_order_changed(session: AsyncSession, _: Envelope, event: OrderChanged) -> None:
-    draft = messages.for_order(event)
-    if draft is not None:
-        await store.add(session, event.order.user_id, draft)
-
-
-async def on_auto_run(session: AsyncSession, _: Envelope, event: AutoRunFinished) -> None:
-    await store.add(session, event.user_id, messages.for_auto_run(event))
-
-
-async def on_alert(session: AsyncSession, _: Envelope, event: AlertTriggered) -> None:
-    await store.add(session, event.user_id, messages.for_alert(event))
-
-
-async def on_account_updated(
-    session: AsyncSession, envelope: Envelope, event: AccountUpdated
-) -> None:
-    draft = messages.for_account(event, str(envelope.message_id))
-    if draft is not None:
-        await store.add(session, event.user_id, draft)
-
-
-async def on_user_registered(session: AsyncSession, _: Envelope, event: UserRegistered) -> None:
-    await store.add(session, event.user_id, messages.for_registration(event))

@@ -1,7 +1,7 @@
 """The inbox in PostgreSQL. Every read and write is scoped by the user id.
 
-Storing a notification (:func:`add`) is idempotent by ``(user_id, source_key)``; a new
-one also NOTIFYs :data:`CHANNEL` and, when the user has a webhook, queues its delivery,
+Storing notifications (:func:`add_all`) is idempotent by ``(user_id, source_key)``; a
+new one also NOTIFYs :data:`CHANNEL` and, when the user has a webhook, queues its delivery,
 all in the caller's transaction: the NOTIFY reaches listeners only when that transaction
 commits, and never for one that rolls back."""
 
@@ -10,59 +10,59 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+import asyncpg
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.contracts.ids import uuid7
-from bourse.notifications.db import notifications, webhook_deliveries, webhooks
+from bourse.notifications.db import notifications
 from bourse.notifications.domain.messages import Draft
 from bourse.notifications.metrics import NOTIFICATIONS_CREATED
 
 CHANNEL = "bourse_notifications"
 
 
-async def add(session: AsyncSession, user_id: UUID, draft: Draft) -> UUID | None:
-    """Store ``draft`` for ``user_id``; None when its source made one already."""
-    new_id = uuid7()
-    inserted = await session.scalar(
-        insert(notifications)
-        .values(
-            id=new_id,
-            user_id=user_id,
-            type=draft.type,
-            title=draft.title,
-            body=draft.body,
-            data=draft.data,
-            source_key=draft.source_key,
-        )
-        .on_conflict_do_nothing(
-            index_elements=[notifications.c.user_id, notifications.c.source_key]
-        )
-        .returning(notifications.c.id)
-    )
-    if inserted is None:
-        return None
-    queued = await _queue_webhook(session, user_id, new_id)
-    message = json.dumps({"id": str(new_id), "user_id": str(user_id), "webhook": queued})
-    await session.execute(text("SELECT pg_notify(:c, :m)"), {"c": CHANNEL, "m": message})
-    NOTIFICATIONS_CREATED.labels(draft.type).inc()
-    return new_id
+_ADD_ALL = """
+INSERT INTO notifications (id, user_id, type, title, body, data, source_key)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                     $6::jsonb[], $7::text[])
+ON CONFLICT (user_id, source_key) DO NOTHING RETURNING id, user_id, type
+"""
+_WITH_WEBHOOK = "SELECT user_id FROM webhooks WHERE user_id = ANY($1::uuid[])"
+_QUEUE_WEBHOOKS = """
+INSERT INTO webhook_deliveries (id, user_id, notification_id)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])
+"""
+_NOTIFY_ALL = "SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message"
 
 
-async def _queue_webhook(session: AsyncSession, user_id: UUID, notification_id: UUID) -> bool:
-    """Queues the delivery if the user has a webhook; whether one was queued."""
-    has_webhook = await session.scalar(
-        select(webhooks.c.user_id).where(webhooks.c.user_id == user_id)
-    )
-    if has_webhook is None:
-        return False
-    await session.execute(
-        insert(webhook_deliveries).values(
-            id=uuid7(), user_id=user_id, notification_id=notification_id
-        )
-    )
-    return True
+async def add_all(pg: asyncpg.Connection, drafts: Sequence[tuple[UUID, Draft]]) -> list[UUID]:
+    """Store each (user, draft) unless its cause made one already, queue the webhook
+    deliveries of users who have one and NOTIFY each new notification, with one
+    statement per table, in order; returns the ids of the notifications new now."""
+    rows: dict[tuple[UUID, str], tuple[object, ...]] = {}
+    for user_id, draft in drafts:  # a second draft of one cause is a repeat
+        key = (user_id, draft.source_key)
+        if key not in rows:
+            rows[key] = (uuid7(), user_id, draft.type, draft.title, draft.body)
+            rows[key] += (json.dumps(draft.data), draft.source_key)
+    columns = [list(column) for column in zip(*rows.values(), strict=True)]
+    added = sorted(await pg.fetch(_ADD_ALL, *columns)) if rows else []
+    if not added:
+        return []
+    users = sorted({row[1] for row in added})
+    hooked = {row[0] for row in await pg.fetch(_WITH_WEBHOOK, users)}
+    queued = [(uuid7(), user, nid) for nid, user, _ in added if user in hooked]
+    if queued:
+        await pg.execute(_QUEUE_WEBHOOKS, *(list(c) for c in zip(*queued, strict=True)))
+    notices = [
+        json.dumps({"id": str(nid), "user_id": str(user), "webhook": user in hooked})
+        for nid, user, _ in added
+    ]
+    await pg.execute(_NOTIFY_ALL, CHANNEL, notices)
+    for _, _, kind in added:
+        NOTIFICATIONS_CREATED.labels(kind).inc()
+    return [row[0] for row in added]
 
 
 async def page(

@@ -34,19 +34,27 @@ from bourse.contracts.events import (
     OrderStatus,
     UserRegistered,
 )
-from bourse.messaging.testing import apply_as_consumer
+from bourse.messaging.consumer import batch_handlers
+from bourse.messaging.testing import apply_batch_as_consumer
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import subscription
 
 D = Decimal
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
-HANDLERS = subscription(Settings()).handlers
+_SUBSCRIPTION = subscription(Settings())
+HANDLERS = batch_handlers(_SUBSCRIPTION.handlers, _SUBSCRIPTION.batch)
 
 
 async def deliver(db: Database, consumer: str, envelope: Envelope) -> bool:
     """Apply ``envelope`` as the consumer named ``consumer`` would; False when the inbox
     says it was applied before."""
-    return await apply_as_consumer(db, consumer, HANDLERS, envelope)
+    return bool(await deliver_batch(db, consumer, [envelope]))
+
+
+async def deliver_batch(db: Database, consumer: str, envelopes: list[Envelope]) -> list[uuid.UUID]:
+    """Apply ``envelopes`` as one batch of the consumer named ``consumer``; returns the
+    message ids new to its inbox."""
+    return await apply_batch_as_consumer(db, consumer, HANDLERS, envelopes)
 
 
 def order(

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from bourse.auth.deps import CurrentUser
 from bourse.common.pagination import After, Limit
 from bourse.messaging.runtime import Db
-from bourse.notifications import handlers
 from bourse.notifications.api.schemas import NotificationPage, ReadAllResult
+from bourse.notifications.handlers import http
 from bourse.notifications.schemas import Notification, to_notification
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -25,9 +25,7 @@ async def list_notifications(
     user: CurrentUser, db: Db, unread: Unread = False, limit: Limit = 50, after: After = None
 ) -> NotificationPage:
     """Newest first; ``unread_count`` counts all the caller's unread notifications."""
-    page = await handlers.list_notifications(
-        db, user.user_id, unread=unread, limit=limit, after=after
-    )
+    page = await http.list_notifications(db, user.user_id, unread=unread, limit=limit, after=after)
     return NotificationPage(
         items=[to_notification(row) for row in page.items],
         next=page.next,
@@ -37,7 +35,7 @@ async def list_notifications(
 
 @router.post("/read-all", response_model=ReadAllResult, responses=PROBLEMS)
 async def read_all(user: CurrentUser, db: Db) -> ReadAllResult:
-    done = await handlers.mark_all_read(db, user.user_id)
+    done = await http.mark_all_read(db, user.user_id)
     return ReadAllResult(marked=done.marked, unread_count=done.unread_count)
 
 
@@ -48,4 +46,4 @@ async def read_all(user: CurrentUser, db: Db) -> ReadAllResult:
 )
 async def read(notification_id: UUID, user: CurrentUser, db: Db) -> Notification:
     """Mark read (idempotent: a second call keeps the first ``read_at``)."""
-    return to_notification(await handlers.mark_read(db, user.user_id, notification_id))
+    return to_notification(await http.mark_read(db, user.user_id, notification_id))

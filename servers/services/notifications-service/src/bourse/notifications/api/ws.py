@@ -25,7 +25,7 @@ from bourse.auth.websocket import (
     read_until_disconnect,
     serve_until_token_expires,
 )
-from bourse.notifications import handlers
+from bourse.notifications.handlers import http
 from bourse.notifications.live.hub import Hub, Subscriber
 
 router = APIRouter()
@@ -39,7 +39,7 @@ async def notifications_feed(websocket: WebSocket, token: str | None = None) -> 
         return
     hub: Hub = websocket.app.state.hub
     with hub.subscribe(user.user_id) as subscriber:
-        count = await handlers.unread_count(websocket.app.state.runtime.db, user.user_id)
+        count = await http.unread_count(websocket.app.state.runtime.db, user.user_id)
         await websocket.send_json({"type": "ready", "unread_count": count})
         await serve_until_token_expires(websocket, user, _serve(websocket, subscriber))
 

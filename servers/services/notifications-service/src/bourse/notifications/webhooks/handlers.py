@@ -12,7 +12,7 @@ from bourse.common.errors import Problem, not_found
 from bourse.common.idempotency import claim, remember
 from bourse.common.pagination import encode_cursor
 from bourse.notifications.domain import webhooks as rules
-from bourse.notifications.handlers import cursor_id
+from bourse.notifications.handlers.http import cursor_id
 from bourse.notifications.webhooks import store
 
 

@@ -1,0 +1,1 @@
+"""Use cases: ``http`` for requests, ``events`` for consumed batches."""

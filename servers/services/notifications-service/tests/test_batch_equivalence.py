@@ -1,0 +1,138 @@
+"""Property: applying messages in batches (of any cut) stores exactly the notifications
+and webhook deliveries, in the same order, that applying them one at a time stores
+(ARCHITECTURE §4a).
+
+Each example draws a random flow of order changes (the same cause again under a new
+message id included), auto runs, alerts, deposits and registrations for three users, one
+of whom has a webhook, plus redeliveries; applies it once message by message and once cut
+into random batches, on a database of its own, and compares."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from bourse.common.db import Database
+from bourse.common.migrations import upgrade
+from bourse.common.testing import temporary_database
+from bourse.contracts import Envelope
+from bourse.contracts.events import OrderStatus
+from bourse.messaging.testing import envelope_of
+from bourse.notifications.main import MIGRATIONS
+from bourse.notifications.testing import (
+    account,
+    alert,
+    auto_run,
+    deliver_batch,
+    order,
+    registered,
+)
+
+USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
+HOOKED = USERS[0]
+STATUSES: list[OrderStatus] = ["new", "partially_filled", "filled", "canceled", "rejected"]
+CONSUMER = "notifications.events"
+
+Op = tuple[str, int, int]
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["order", "again", "run", "alert", "deposit", "hello", "dup"]),
+        st.integers(0, 2),
+        st.integers(0, 50),
+    ),
+    min_size=10,
+    max_size=60,
+)
+cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
+
+
+def flow(drawn: list[Op]) -> list[Envelope]:
+    out: list[Envelope] = []
+    for kind, who, pick in drawn:
+        user = USERS[who]
+        if kind == "order":
+            status = STATUSES[pick % len(STATUSES)]
+            fill = ("2", "101.5") if status in ("partially_filled", "filled") else None
+            out.append(envelope_of(order(user, status, filled_qty="2", avg="101.5", fill=fill)))
+        elif kind == "again" and out:  # the same cause, published again under a new id
+            again = out[pick % len(out)]
+            out.append(Envelope(type=again.type, payload=again.payload))
+        elif kind == "run":
+            out.append(envelope_of(auto_run(user, "succeeded" if pick % 2 else "failed", "x")))
+        elif kind == "alert":
+            out.append(envelope_of(alert(user)))
+        elif kind == "deposit":
+            out.append(envelope_of(account(user, "deposit" if pick % 3 else "reservation")))
+        elif kind == "hello":
+            out.append(envelope_of(registered(user)))
+        elif kind == "dup" and out:
+            out.append(out[pick % len(out)])
+    return out
+
+
+@pytest.fixture(scope="module")
+async def inbox_db() -> AsyncIterator[Database]:
+    async with temporary_database("bourse_notifications_batch") as url:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+        database = Database(url, pool_size=3)
+        yield database
+        await database.dispose()
+
+
+async def empty(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(text("TRUNCATE notifications, webhooks, inbox CASCADE"))
+        await session.execute(
+            text("INSERT INTO webhooks (user_id, url, secret) VALUES (:u, 'https://h.test/', 's')"),
+            {"u": HOOKED},
+        )
+
+
+async def state(db: Database) -> dict[str, list[Any]]:
+    """Notifications and deliveries in the order they were made (ids are UUIDv7)."""
+    async with db.transaction() as session:
+        stored = await session.execute(
+            text(
+                "SELECT user_id, type, title, body, data, source_key FROM notifications ORDER BY id"
+            )
+        )
+        queued = await session.execute(
+            text(
+                "SELECT d.user_id, n.source_key FROM webhook_deliveries d"
+                " JOIN notifications n ON n.id = d.notification_id ORDER BY d.id"
+            )
+        )
+        inbox = await session.execute(text("SELECT message_id FROM inbox ORDER BY 1"))
+        return {
+            "notifications": [tuple(row) for row in stored],
+            "deliveries": [tuple(row) for row in queued],
+            "inbox": [tuple(row) for row in inbox],
+        }
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=ops, sizes=cuts)
+async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
+    inbox_db: Database, drawn: list[Op], sizes: list[int]
+) -> None:
+    envelopes = flow(drawn)
+    await empty(inbox_db)
+    for envelope in envelopes:
+        await deliver_batch(inbox_db, CONSUMER, [envelope])
+    one_at_a_time = await state(inbox_db)
+    await empty(inbox_db)
+    start, turn = 0, 0
+    while start < len(envelopes):
+        size = sizes[turn % len(sizes)]
+        await deliver_batch(inbox_db, CONSUMER, envelopes[start : start + size])
+        start, turn = start + size, turn + 1
+    assert await state(inbox_db) == one_at_a_time
