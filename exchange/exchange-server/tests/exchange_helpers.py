@@ -18,6 +18,7 @@ from bourse.exchange_server.intake import CommandIn, InstrumentIn
 from bourse.exchange_server.state import engine_command
 from bourse.matching import OrderBook, apply_command
 from bourse.messaging.topology import Binding
+from bourse.messaging.wire import envelopes_of
 
 OWNERS = ("alice", "bob", "carol")
 
@@ -137,7 +138,8 @@ class Tap:
         return tap
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        self.received.append((message.routing_key or "", Envelope.from_bytes(message.body)))
+        key = message.routing_key or ""
+        self.received += [(key, envelope) for envelope in envelopes_of(message)]
 
     def of_type(self, message_type: str) -> list[Envelope]:
         return [env for _, env in self.received if env.type == message_type]

@@ -3,6 +3,7 @@ order inside one unit of work; the outbox is written once per batch; a failing e
 rolled back and dead-lettered alone while the rest of its batch commits."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -18,10 +19,13 @@ from bourse.contracts.events import InstrumentChanged, UserRegistered
 from bourse.contracts.topology import MARKET, USERS
 from bourse.messaging.broker import Broker
 from bourse.messaging.consumer import Consumer, apply_batch, one_at_a_time
+from bourse.messaging.outbox import stage
+from bourse.messaging.relay import OutboxRelay
 from bourse.messaging.tables import outbox
 from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.messaging.uow import Event, UnitOfWork
+from bourse.messaging.wire import BATCH_HEADER, batch_body
 
 from messaging_support import applied, effects
 
@@ -191,5 +195,99 @@ async def _dead_letters(broker: Broker, queue: QueueSpec, expected: int) -> bool
     try:
         declared = await channel.declare_queue(queue.dead_letter_queue, passive=True)
         return declared.declaration_result.message_count == expected
+    finally:
+        await channel.close()
+
+
+# ---------------------------------------------------------------- batch messages
+
+
+async def test_the_relay_sends_consecutive_events_of_one_route_as_one_message(
+    db: Database, broker: Broker
+) -> None:
+    channel = await broker.channel()
+    try:
+        raw = await channel.declare_queue(exclusive=True)
+        await raw.bind(USERS, "user.#")
+        async with db.transaction() as session:
+            await stage(session, *(registered() for _ in range(30)))
+            await stage(session, instrument())  # another route: a message of its own
+            await stage(session, *(registered() for _ in range(5)))
+        await OutboxRelay(db, broker, "msg-test").drain()
+        got = [await raw.get(timeout=5) for _ in range(2)]
+        assert await raw.get(fail=False) is None
+    finally:
+        await channel.close()
+    assert [m.headers.get(BATCH_HEADER) for m in got] == [30, 5]
+    bodies = [json.loads(m.body) for m in got]
+    assert [len(body) for body in bodies] == [30, 5]
+    ids = [uuid.UUID(envelope["message_id"]) for body in bodies for envelope in body]
+    assert ids == sorted(ids)  # staging order kept
+
+
+async def test_a_batch_message_is_applied_across_lanes_and_settled_once(
+    db: Database, broker: Broker
+) -> None:
+    queue = queue_spec(limit=0)
+    consumer = Consumer(
+        broker,
+        db,
+        queue,
+        {},
+        batch={UserRegistered.TYPE: record_all},
+        workers=4,
+        partition_key=lambda payload: str(payload["email"]),
+    )
+    await consumer.start()
+    envelopes = [envelope_of(registered()) for _ in range(40)]
+    await _publish_batch(broker, [e.to_bytes() for e in envelopes])
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _equals(applied(db), 40))
+        await consumer.wait_idle()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await consumer.stop()
+    assert not await _requeued(broker, queue)  # acked once every event was applied
+    assert await applied(db) == 40
+
+
+async def test_a_poison_event_in_a_batch_message_is_dead_lettered_alone(
+    db: Database, broker: Broker
+) -> None:
+    queue = queue_spec(limit=0)
+    consumer = Consumer(broker, db, queue, {}, batch={UserRegistered.TYPE: record_all})
+    await consumer.start()
+    good = [envelope_of(registered()).to_bytes() for _ in range(4)]
+    await _publish_batch(broker, [*good[:2], b'{"type":"user.registered","payload":{}}', *good[2:]])
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _equals(applied(db), 4))
+        assert await eventually(lambda: _dead_letters(broker, queue, 1))
+        await consumer.wait_idle()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await consumer.stop()
+    assert not await _requeued(broker, queue)
+
+
+async def _publish_batch(broker: Broker, bodies: list[bytes]) -> None:
+    await broker.publish_raw(
+        USERS,
+        "user.registered",
+        batch_body(bodies),
+        message_id=str(uuid.uuid4()),
+        message_type=UserRegistered.TYPE,
+        headers={BATCH_HEADER: len(bodies)},
+    )
+
+
+async def _requeued(broker: Broker, queue: QueueSpec) -> bool:
+    channel = await broker.channel()
+    try:
+        declared = await channel.declare_queue(queue.name, passive=True)
+        return await declared.get(no_ack=True, fail=False) is not None
     finally:
         await channel.close()

@@ -21,6 +21,7 @@ from bourse.common.testing import running_app
 from bourse.contracts import Envelope
 from bourse.contracts.topology import AUTO
 from bourse.messaging.broker import Broker
+from bourse.messaging.wire import envelopes_of
 
 M1 = datetime(2026, 3, 2, 12, 1, tzinfo=UTC)
 USER = uuid.uuid4()
@@ -47,7 +48,7 @@ class Outbound:
                 if message is None:
                     await asyncio.sleep(0.02)
                 else:
-                    self.seen.append((message.routing_key, Envelope.from_bytes(message.body)))
+                    self.seen += [(message.routing_key, e) for e in envelopes_of(message)]
 
 
 @pytest.fixture

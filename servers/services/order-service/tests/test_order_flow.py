@@ -3,7 +3,6 @@ risk answers; exchange commands; execution reports -> statuses, fills and the ev
 other services settle from. Another user's order is a 404."""
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -27,6 +26,7 @@ from bourse.contracts.events import (
 from bourse.contracts.ids import uuid7
 from bourse.contracts.topology import EXCHANGE, ORDERS
 from bourse.messaging.broker import Broker
+from bourse.messaging.wire import envelopes_of
 from bourse.order.config import Settings
 from bourse.order.session import SessionCloser
 
@@ -43,7 +43,10 @@ class Tap:
         await asyncio.sleep(wait)
         out = []
         while (message := await self.queue.get(no_ack=True, fail=False)) is not None:
-            out.append({"routing_key": message.routing_key, **json.loads(message.body)})
+            out += [
+                {"routing_key": message.routing_key, **envelope.model_dump(mode="json")}
+                for envelope in envelopes_of(message)
+            ]
         return out
 
 

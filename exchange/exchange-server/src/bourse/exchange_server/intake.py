@@ -4,11 +4,13 @@ instrument specs (from the market feed)."""
 from dataclasses import dataclass
 from uuid import UUID
 
+from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from bourse.contracts import Envelope
 from bourse.contracts.events import ExchangeCommand, InstrumentChanged
 from bourse.matching import InstrumentSpec
+from bourse.messaging import wire
 
 
 class PoisonMessageError(ValueError):
@@ -41,13 +43,24 @@ def _envelope(body: bytes, expected_type: str) -> Envelope:
     return envelope
 
 
-def decode_command(body: bytes) -> CommandIn:
-    envelope = _envelope(body, ExchangeCommand.TYPE)
+def decode_commands(message: AbstractIncomingMessage) -> tuple[list[CommandIn], list[bytes]]:
+    """The commands a delivery carries (one, or a batch of one symbol's, in order), and
+    the bodies of the items of a batch that are not valid commands. Raises
+    :class:`PoisonMessageError` for a delivery that is neither."""
     try:
-        command = ExchangeCommand.model_validate(envelope.payload)
-    except ValidationError as exc:
-        raise PoisonMessageError(f"invalid exchange command: {exc!r}") from exc
-    return CommandIn(envelope.message_id, envelope.correlation_id, command)
+        decoded, poison = wire.decode(message)
+    except wire.PoisonMessageError as exc:
+        raise PoisonMessageError(f"not an envelope: {exc}") from exc
+    commands = []
+    for item in decoded:
+        envelope, payload = item.envelope, item.payload
+        if not isinstance(payload, ExchangeCommand):
+            if not poison and len(decoded) == 1:
+                raise PoisonMessageError(f"unexpected message type {envelope.type!r}")
+            poison.append(envelope.to_bytes())
+            continue
+        commands.append(CommandIn(envelope.message_id, envelope.correlation_id, payload))
+    return commands, poison
 
 
 def decode_instrument(body: bytes) -> InstrumentIn:

@@ -22,14 +22,22 @@ from typing import Literal
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from bourse.contracts.topology import EXCHANGE, MARKET, shard_binding, shard_queue
+from bourse.contracts import Envelope
+from bourse.contracts.topology import (
+    DEAD_LETTER_EXCHANGE,
+    EXCHANGE,
+    MARKET,
+    shard_binding,
+    shard_queue,
+)
 from bourse.exchange_server import metrics
 from bourse.exchange_server.config import Settings
 from bourse.exchange_server.core import ShardCore
 from bourse.exchange_server.intake import (
+    CommandIn,
     Inbound,
     PoisonMessageError,
-    decode_command,
+    decode_commands,
     decode_instrument,
 )
 from bourse.exchange_server.publisher import publish_all
@@ -166,33 +174,54 @@ class ExchangeServer:
         inbound: list[Inbound] = []
         to_ack: list[AbstractIncomingMessage] = []
         for source, message in batch:
-            item = await self._accept(source, message)
-            if item is not None:
-                inbound.append(item)
+            items = await self._accept(source, message)
+            if items is not None:
+                inbound += items
                 if source == "command":
                     to_ack.append(message)
         commit = await self.core.commit(inbound)
+        received = sum(isinstance(item, CommandIn) for item in inbound)
         commands = metrics.COMMANDS
-        commands.labels(self._label, "applied").inc(len(to_ack) - commit.duplicates)
+        commands.labels(self._label, "applied").inc(received - commit.duplicates)
         commands.labels(self._label, "duplicate").inc(commit.duplicates)
         await self._publish_batch(commit.messages, commit.seq)
         await _ack(to_ack)
         await self.core.snapshot_if_due()
 
-    async def _accept(self, source: Source, message: AbstractIncomingMessage) -> Inbound | None:
-        """The decoded delivery, or None when it was dead-lettered or ignored."""
+    async def _accept(
+        self, source: Source, message: AbstractIncomingMessage
+    ) -> list[Inbound] | None:
+        """What the delivery brings to journal; None when it was refused as a whole
+        (dead-lettered, or an instrument announcement ignored). An item of a batch that
+        cannot be applied is dead-lettered alone, and the rest is kept."""
         try:
             if source == "instrument":
-                return decode_instrument(message.body)
-            item = decode_command(message.body)
+                return [decode_instrument(message.body)]
+            commands, poison = decode_commands(message)
         except PoisonMessageError as exc:
             await self._refuse(source, message, "poison", str(exc))
             return None
-        if not self.core.state.owns(item.command.symbol):
-            reason = f"{item.command.symbol} is not shard {self.settings.shard}'s"
-            await self._refuse(source, message, "misrouted", reason)
-            return None
-        return item
+        for body in poison:
+            await self._dead_letter(body, "poison")
+        kept: list[Inbound] = []
+        for item in commands:
+            if self.core.state.owns(item.command.symbol):
+                kept.append(item)
+            elif len(commands) == 1 and not poison:
+                reason = f"{item.command.symbol} is not shard {self.settings.shard}'s"
+                await self._refuse(source, message, "misrouted", reason)
+                return None
+            else:
+                await self._dead_letter(_command_body(item), "misrouted")
+        return kept
+
+    async def _dead_letter(self, body: bytes, outcome: str) -> None:
+        log.error("a command of a batch dead-lettered (%s)", outcome)
+        metrics.COMMANDS.labels(self._label, outcome).inc()
+        queue = command_queue(self.settings).name
+        await self.broker.publish_raw(
+            DEAD_LETTER_EXCHANGE, queue, body, message_id="", message_type=outcome
+        )
 
     async def _refuse(
         self, source: Source, message: AbstractIncomingMessage, outcome: str, reason: str
@@ -225,3 +254,13 @@ async def _ack(messages: list[AbstractIncomingMessage]) -> None:
             await message.ack(multiple=True)
         except Exception as exc:
             log.warning("ack failed (deliveries will be redelivered and deduped): %r", exc)
+
+
+def _command_body(item: CommandIn) -> bytes:
+    envelope = Envelope(
+        message_id=item.message_id,
+        type=item.command.TYPE,
+        correlation_id=item.correlation_id,
+        payload=item.command.model_dump(mode="json"),
+    )
+    return envelope.to_bytes()

@@ -39,7 +39,6 @@ transactions. Without a key there is one lane: strict order for the whole queue.
 
 import asyncio
 import contextlib
-import json
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -49,7 +48,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
-from pydantic import ValidationError
 from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -59,12 +57,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common import context
 from bourse.common.db import Database, is_retryable
 from bourse.common.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
-from bourse.contracts import Envelope, payload_model
+from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
+from bourse.contracts.topology import DEAD_LETTER_EXCHANGE
 from bourse.messaging.broker import Broker
 from bourse.messaging.tables import inbox
 from bourse.messaging.topology import QueueSpec, declare_queue
 from bourse.messaging.uow import Event, UnitOfWork
+from bourse.messaging.wire import PoisonMessageError, Settlement, decode, settle
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +79,17 @@ Wants = Callable[[Envelope, Any], bool]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delivery:
-    message: AbstractIncomingMessage
+    """One event of a received message (a batch message carries several)."""
+
+    settlement: Settlement
     envelope: Envelope
     payload: Payload
 
     @property
     def event(self) -> Event[Any]:
         return Event(self.envelope, self.payload)
-
-
-class PoisonMessageError(Exception):
-    """The body cannot be decoded into a known message."""
 
 
 def one_at_a_time(handler: Handler) -> BatchHandler:
@@ -147,15 +145,6 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def decode(message: AbstractIncomingMessage) -> tuple[Envelope, Payload]:
-    try:
-        envelope = Envelope.from_bytes(message.body)
-        model = payload_model(envelope.type)
-        return envelope, model.model_validate(envelope.payload)
-    except (ValidationError, ValueError, KeyError) as exc:
-        raise PoisonMessageError(repr(exc)) from exc
-
-
 class Consumer:
     def __init__(
         self,
@@ -182,9 +171,7 @@ class Consumer:
         self.partition_key = partition_key
         self.wants = wants
         lanes = workers if partition_key is not None else 1
-        self._lanes: list[asyncio.Queue[AbstractIncomingMessage]] = [
-            asyncio.Queue() for _ in range(max(lanes, 1))
-        ]
+        self._lanes: list[asyncio.Queue[Delivery]] = [asyncio.Queue() for _ in range(max(lanes, 1))]
         self._busy = 0
         self._channel: AbstractChannel | None = None
 
@@ -198,20 +185,51 @@ class Consumer:
             await self._channel.close()
 
     async def _route(self, message: AbstractIncomingMessage) -> None:
-        lane = 0
-        if self.partition_key is not None and len(self._lanes) > 1:
-            try:
-                key = self.partition_key(json.loads(message.body).get("payload") or {})
-            except (ValueError, AttributeError, TypeError):
-                key = ""  # undecodable: any lane will dead-letter it
-            lane = zlib.crc32(key.encode()) % len(self._lanes)
-        await self._lanes[lane].put(message)
+        """Decode the message once, dead-letter what cannot be decoded, settle at once
+        what no handler wants, and queue each wanted event on its lane."""
+        try:
+            decoded, poison = decode(message)
+        except PoisonMessageError as exc:
+            log.error("poison message on %s dead-lettered: %s", self.spec.name, exc)
+            self._count("poison")
+            await settle(message.reject(requeue=False))
+            return
+        for body in poison:
+            await self._dead_letter(body)
+        wanted = [item for item in decoded if self._wanted(item.envelope, item.payload)]
+        self._count("skipped", len(decoded) - len(wanted))
+        if not wanted:
+            await settle(message.ack())
+            return
+        settlement = Settlement(message, len(wanted))
+        for item in wanted:
+            delivery = Delivery(settlement, item.envelope, item.payload)
+            await self._lanes[self._lane_of(item.envelope)].put(delivery)
+
+    def _lane_of(self, envelope: Envelope) -> int:
+        if self.partition_key is None or len(self._lanes) == 1:
+            return 0
+        key = self.partition_key(envelope.payload)
+        return zlib.crc32(key.encode()) % len(self._lanes)
+
+    async def _dead_letter(self, body: bytes) -> None:
+        """One undecodable event of a batch goes to the queue's dead-letter queue alone;
+        the rest of its batch is applied."""
+        log.error("poison event in a batch on %s dead-lettered", self.spec.name)
+        self._count("poison")
+        await self.broker.publish_raw(
+            DEAD_LETTER_EXCHANGE, self.spec.name, body, message_id="", message_type="poison"
+        )
+
+    def _count(self, outcome: str, n: int = 1) -> None:
+        if n:
+            MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, outcome).inc(n)
 
     async def run(self) -> None:
         """Apply deliveries forever, one worker per lane (start() first)."""
         await asyncio.gather(*(self._work(lane) for lane in self._lanes))
 
-    async def _work(self, lane: asyncio.Queue[AbstractIncomingMessage]) -> None:
+    async def _work(self, lane: asyncio.Queue[Delivery]) -> None:
         while True:
             batch = [await lane.get()]
             self._busy += 1
@@ -237,21 +255,7 @@ class Consumer:
             while self._busy or any(not lane.empty() for lane in self._lanes):
                 await asyncio.sleep(0.01)
 
-    async def _process(self, messages: list[AbstractIncomingMessage]) -> None:
-        deliveries = []
-        for message in messages:
-            try:
-                delivery = Delivery(message, *decode(message))
-            except PoisonMessageError as exc:
-                log.error("poison message on %s dead-lettered: %s", self.spec.name, exc)
-                MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "poison").inc()
-                await _settle(message.reject(requeue=False))
-                continue
-            if self._wanted(delivery):
-                deliveries.append(delivery)
-            else:
-                MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "skipped").inc()
-                await _settle(message.ack())
+    async def _process(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
             return
         try:
@@ -265,15 +269,15 @@ class Consumer:
             return
         await self._acked(deliveries)
 
-    def _wanted(self, delivery: Delivery) -> bool:
-        if delivery.envelope.type not in self.handlers:
+    def _wanted(self, envelope: Envelope, payload: Payload) -> bool:
+        if envelope.type not in self.handlers:
             return False
-        return self.wants is None or self.wants(delivery.envelope, delivery.payload)
+        return self.wants is None or self.wants(envelope, payload)
 
     async def _acked(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
-            await _settle(delivery.message.ack())
-        MESSAGES_CONSUMED.labels(self.broker.service, self.spec.name, "ok").inc(len(deliveries))
+            await delivery.settlement.done(ok=True)
+        self._count("ok", len(deliveries))
 
     async def _apply_isolated(self, deliveries: list[Delivery]) -> None:
         """After a failed batch: one transaction again, each message in a savepoint of its
@@ -295,10 +299,10 @@ class Consumer:
                 "handler failed for %s %s (delivery %s); nacked",
                 delivery.envelope.type,
                 delivery.envelope.message_id,
-                delivery.message.headers.get("x-delivery-count", 0),
+                delivery.settlement.delivery_count,
             )
             MESSAGES_FAILED.labels(self.broker.service, self.spec.name).inc()
-            await _settle(delivery.message.nack(requeue=True))
+            await delivery.settlement.done(ok=False)
 
     async def _apply_with_backoff(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         backoff = 0.05
@@ -380,12 +384,3 @@ _RECORD = (
     .on_conflict_do_nothing()
     .returning(inbox.c.message_id)
 )
-
-
-async def _settle(outcome: Awaitable[None]) -> None:
-    """Ack, nack or reject; if the delivery's channel is gone (the connection dropped),
-    the broker has already taken the message back and will deliver it again."""
-    try:
-        await outcome
-    except Exception as exc:  # any channel error means the same thing here
-        log.info("could not settle a delivery (%r): the broker will redeliver it", exc)

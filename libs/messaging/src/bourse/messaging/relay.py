@@ -8,6 +8,10 @@
   again, and consumers drop the duplicates by ``message_id`` (inbox).
 * Latency: a trigger NOTIFYs at commit and wakes the relay; a periodic sweep covers a
   missed notification or a relay that started late.
+* Batches (ARCHITECTURE §4a): consecutive rows of one exchange, routing key and type go
+  out as ONE message carrying their envelopes in order (:mod:`bourse.messaging.wire`),
+  and a woken relay lingers a few milliseconds first, so that commits arriving together
+  share messages: the broker and every consumer handle one message instead of many.
 * Cost: of several instances, only the leader (holder of a session advisory lock on its
   LISTEN connection) listens and publishes; the others only try to take over once per
   sweep interval. Otherwise every commit would wake every instance for a transaction that
@@ -18,6 +22,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+from typing import Any
 
 import asyncpg
 from sqlalchemy import BigInteger, bindparam, delete, func, select, text
@@ -27,6 +34,7 @@ from bourse.common.db import Database
 from bourse.common.metrics import OUTBOX_BACKLOG
 from bourse.messaging.broker import Broker
 from bourse.messaging.tables import OUTBOX_CHANNEL, inbox, outbox
+from bourse.messaging.wire import BATCH_HEADER, batch_body
 
 log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 0x0B0B5E  # per database: every service has its own
@@ -57,12 +65,16 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         sweep_interval: float = 1.0,
+        linger: float = 0.002,
+        events_per_message: int = 100,
     ) -> None:
         self.db = db
         self.broker = broker
         self.service = service
         self.batch_size = batch_size
         self.sweep_interval = sweep_interval
+        self.linger = linger
+        self.events_per_message = events_per_message
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
         self._leader = False
@@ -82,6 +94,7 @@ class OutboxRelay:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.sweep_interval)
+                    await asyncio.sleep(self.linger)  # let the commits of this moment join
                 await self._housekeeping()
                 backoff = 0.1
             except asyncio.CancelledError:
@@ -103,20 +116,31 @@ class OutboxRelay:
             rows = sorted(taken.all(), key=lambda row: row.id)
             if not rows:
                 return 0
-            await asyncio.gather(
-                *(
-                    self.broker.publish_raw(
-                        row.exchange,
-                        row.routing_key,
-                        row.body,
-                        message_id=str(row.id),
-                        message_type=row.message_type,
-                        headers=row.headers,
-                    )
-                    for row in rows
-                )
-            )
+            await asyncio.gather(*(self._publish(group) for group in self._messages(rows)))
         return len(rows)
+
+    def _messages(self, rows: Sequence[Any]) -> Iterator[list[Any]]:
+        """The rows in order, cut into messages: consecutive rows of one exchange, routing
+        key and type (without headers of their own), at most ``events_per_message``."""
+        for _, run in groupby(rows, key=_route_of):
+            group = list(run)
+            for start in range(0, len(group), self.events_per_message):
+                yield group[start : start + self.events_per_message]
+
+    async def _publish(self, group: list[Any]) -> None:
+        first = group[0]
+        if len(group) == 1:
+            body, headers = first.body, first.headers
+        else:
+            body, headers = batch_body([row.body for row in group]), {BATCH_HEADER: len(group)}
+        await self.broker.publish_raw(
+            first.exchange,
+            first.routing_key,
+            body,
+            message_id=str(first.id),
+            message_type=first.message_type,
+            headers=headers,
+        )
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Publish until the outbox is empty (tests and graceful shutdown)."""
@@ -170,3 +194,8 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._listener.close()
             self._listener = None
+
+
+def _route_of(row: Any) -> tuple[Any, ...]:
+    """Rows with headers of their own go alone (a batch has one set of headers)."""
+    return (row.exchange, row.routing_key, row.message_type, row.id if row.headers else None)

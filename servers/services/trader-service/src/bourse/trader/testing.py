@@ -28,6 +28,7 @@ from bourse.contracts.events import (
 from bourse.messaging.consumer import batch_handlers
 from bourse.messaging.tables import outbox
 from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
+from bourse.messaging.wire import envelopes_of
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
 from bourse.trader.db import accounts, holdings, reservations
@@ -177,4 +178,4 @@ class Outbound:
                 if message is None:
                     await asyncio.sleep(0.02)
                 else:
-                    self.seen.append(Envelope.from_bytes(message.body))
+                    self.seen += envelopes_of(message)

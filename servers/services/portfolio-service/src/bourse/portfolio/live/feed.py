@@ -8,14 +8,15 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from uuid import UUID
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from bourse.contracts.events import PortfolioUpdated, PriceChanged
 from bourse.contracts.topology import MARKET, PORTFOLIO
 from bourse.messaging.broker import Broker
-from bourse.messaging.consumer import PoisonMessageError, decode
 from bourse.messaging.topology import Binding, declare_fanout_queue
+from bourse.messaging.wire import PoisonMessageError, decode
 from bourse.portfolio.domain.history import as_utc
 from bourse.portfolio.domain.valuation import Quote
 from bourse.portfolio.live.hub import Hub
@@ -46,18 +47,27 @@ class LiveFeed:
                 await self._channel.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        """Prices go to the hub as they come; the portfolios a message (a batch of
+        updates) says changed are reloaded once each, whatever the number of updates."""
         try:
-            _, payload = decode(message)
+            decoded, poison = decode(message)
         except PoisonMessageError as exc:
             log.warning("undecodable message on the live feed ignored: %s", exc)
             return
-        if isinstance(payload, PriceChanged):
-            self.hub.price_changed(payload.symbol, Quote(payload.price, as_utc(payload.ts)))
-        elif isinstance(payload, PortfolioUpdated):
+        if poison:
+            log.warning("%d undecodable events on the live feed ignored", len(poison))
+        changed: dict[UUID, None] = {}  # in order, once each
+        for item in decoded:
+            payload = item.payload
+            if isinstance(payload, PriceChanged):
+                self.hub.price_changed(payload.symbol, Quote(payload.price, as_utc(payload.ts)))
+            elif isinstance(payload, PortfolioUpdated):
+                changed[payload.user_id] = None
+        for user_id in changed:
             try:
-                await self.hub.portfolio_changed(payload.user_id)
+                await self.hub.portfolio_changed(user_id)
             except Exception:
-                log.exception("could not reload the portfolio of %s", payload.user_id)
+                log.exception("could not reload the portfolio of %s", user_id)
 
     def _on_reconnect(self, *_: Any) -> None:
         task = asyncio.create_task(self.hub.refresh_all(), name="live feed refresh")
