@@ -1,6 +1,18 @@
 """user-service tables."""
 
-from sqlalchemy import ARRAY, Column, DateTime, Index, LargeBinary, String, Table, Text, Uuid, func
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
 
 from bourse.common.db import new_metadata
 
@@ -17,11 +29,22 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# One row per login session. Every rotation or revocation of the session's refresh tokens
+# locks this row first, so they serialize per family (handlers.refresh).
+refresh_families = Table(
+    "refresh_families",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("id", Uuid(), primary_key=True),
-    Column("family_id", Uuid(), nullable=False),
+    Column("family_id", Uuid(), ForeignKey("refresh_families.id"), nullable=False),
     Column("user_id", Uuid(), nullable=False),
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),  # sha256, never the token
     Column("expires_at", DateTime(timezone=True), nullable=False),
