@@ -6,6 +6,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Table,
@@ -61,4 +62,17 @@ signing_keys = Table(
     Column("private_pem", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("retired_at", DateTime(timezone=True)),
+)
+
+# Recent failed attempts per subject (bourse.user.throttle): "login" + a normalized email,
+# later "api_key" + a key id. A row exists only while its subject has unforgiven failures.
+failed_attempts = Table(
+    "failed_attempts",
+    metadata,
+    Column("scope", String(32), primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_failure_at", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)),
+    Index("ix_failed_attempts_last_failure_at", "last_failure_at"),
 )

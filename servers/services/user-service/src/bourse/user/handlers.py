@@ -20,6 +20,7 @@ from bourse.user.db import refresh_families, refresh_tokens, users
 from bourse.user.domain.passwords import hash_password, verify_password
 from bourse.user.domain.refresh import new_refresh_token, token_hash
 from bourse.user.keys import KeyRing
+from bourse.user.throttle import AttemptThrottle
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def invalid_refresh(detail: str) -> Problem:
 async def register(
     db: Database, settings: Settings, email: str, password: str, name: str | None
 ) -> Any:
-    email = email.strip().lower()
+    email = normalize_email(email)
     password_hash = await hash_password(password)
     roles = ["admin"] if email in settings.admins else []
 
@@ -69,17 +70,28 @@ async def register(
         raise conflict("email_taken", "an account with this email already exists") from exc
 
 
+LOGIN = "login"  # the throttle scope of password logins, keyed by normalized email
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
 async def login(
     db: Database, settings: Settings, keys: KeyRing, email: str, password: str
 ) -> TokenPair:
+    """Throttled per email before the (costly) password check, known email or not, so a
+    429 tells nothing an attacker could not learn from a 401."""
+    email = normalize_email(email)
+    throttle = AttemptThrottle(LOGIN, settings.login_throttle)
     async with db.transaction() as session:
-        user = (
-            await session.execute(select(users).where(users.c.email == email.strip().lower()))
-        ).one_or_none()
+        await throttle.admit(session, email, datetime.now(UTC))
+        user = (await session.execute(select(users).where(users.c.email == email))).one_or_none()
     valid, new_hash = await verify_password(password, user.password_hash if user else None)
     if not valid or user is None:
         raise invalid_credentials()
     async with db.transaction() as session:
+        await throttle.forget(session, email)
         if new_hash is not None:
             await session.execute(
                 update(users).where(users.c.id == user.id).values(password_hash=new_hash)
