@@ -169,3 +169,14 @@ async def test_forgotten_failures_are_purged_as_new_subjects_come(
         assert left is None
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("address", [r"nul\u0000@example.com", r"\ud82c@example.com"])
+async def test_emails_postgres_cannot_store_are_4xx_not_500(
+    replicas: Replicas, address: str
+) -> None:
+    body = f'{{"email": "{address}", "password": "{WRONG}"}}'
+    response = await replicas.clients[0].post(
+        "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text
