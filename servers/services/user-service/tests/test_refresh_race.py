@@ -52,3 +52,20 @@ async def test_a_refresh_racing_a_logout_leaves_nothing_usable(client: httpx.Asy
             child = answers[0].json()["refresh_token"]
             assert (await _refresh(client, child)).status_code == 401
         assert (await _refresh(client, token)).status_code == 401
+
+
+async def test_a_reuse_racing_the_childs_rotation_leaves_nothing_usable(
+    client: httpx.AsyncClient,
+) -> None:
+    """The stolen parent comes back while the legitimate holder rotates the child: if
+    the child's rotation wins, the revocation must still catch the grandchild."""
+    for _ in range(ROUNDS):
+        parent = await _session(client)
+        first = await _refresh(client, parent)
+        child = first.json()["refresh_token"]
+        reuse, rotation = await asyncio.gather(_refresh(client, parent), _refresh(client, child))
+        assert reuse.status_code == 401
+        if rotation.status_code == 200:
+            grandchild = rotation.json()["refresh_token"]
+            assert (await _refresh(client, grandchild)).status_code == 401
+        assert (await _refresh(client, child)).status_code == 401
