@@ -43,6 +43,13 @@ def invalid_refresh(detail: str) -> Problem:
     return Problem(401, "invalid_refresh_token", detail)
 
 
+LOGIN = "login"  # the throttle scope of password logins, keyed by normalized email
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
 async def register(
     db: Database, settings: Settings, email: str, password: str, name: str | None
 ) -> Any:
@@ -68,13 +75,6 @@ async def register(
         return await db.run(work)
     except IntegrityError as exc:
         raise conflict("email_taken", "an account with this email already exists") from exc
-
-
-LOGIN = "login"  # the throttle scope of password logins, keyed by normalized email
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 async def login(
