@@ -69,9 +69,9 @@ async def test_a_redirect_never_names_the_requests_host() -> None:
 
 
 def test_only_redirects_to_the_requests_own_host_are_made_relative() -> None:
-    assert _relative(b"http://evil.example:8080/a/b?c=d#e", "evil.example:8080") == b"/a/b?c=d#e"
-    assert _relative(b"http://EVIL.example", "evil.example") == b"/"
-    assert (
-        _relative(b"https://elsewhere.example/x", "evil.example") == b"https://elsewhere.example/x"
-    )
-    assert _relative(b"/already/relative", "evil.example") == b"/already/relative"
+    own = frozenset({"evil.example:8080", "evil.example", "127.0.0.1:8003"})
+    assert _relative(b"http://evil.example:8080/a/b?c=d#e", own) == b"/a/b?c=d#e"
+    assert _relative(b"http://EVIL.example", own) == b"/"
+    assert _relative(b"http://127.0.0.1:8003/docs", own) == b"/docs"
+    assert _relative(b"https://elsewhere.example/x", own) == b"https://elsewhere.example/x"
+    assert _relative(b"/already/relative", own) == b"/already/relative"

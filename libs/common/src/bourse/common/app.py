@@ -69,12 +69,12 @@ class RelativeRedirectMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        host = dict(scope.get("headers", ())).get(b"host", b"").decode("latin-1").lower()
+        hosts = _own_hosts(scope)
 
         async def relative(message: Message) -> None:
             if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
                 message["headers"] = [
-                    (name, _relative(value, host) if name.lower() == b"location" else value)
+                    (name, _relative(value, hosts) if name.lower() == b"location" else value)
                     for name, value in message.get("headers", [])
                 ]
             await send(message)
@@ -82,10 +82,21 @@ class RelativeRedirectMiddleware:
         await self.app(scope, receive, relative)
 
 
-def _relative(location: bytes, host: str) -> bytes:
-    """``location`` without its scheme and host when that host is ``host``."""
+def _own_hosts(scope: Scope) -> frozenset[str]:
+    """The names Starlette builds a URL of the request with: its ``Host`` header, or
+    (without one) the address it was received on."""
+    host = dict(scope.get("headers", ())).get(b"host", b"").decode("latin-1").lower()
+    server = scope.get("server")
+    own = {host} if host else set()
+    if server:
+        own.add(f"{server[0]}:{server[1]}".lower())
+    return frozenset(own)
+
+
+def _relative(location: bytes, hosts: frozenset[str]) -> bytes:
+    """``location`` without its scheme and host when that host is one of ``hosts``."""
     parts = urlsplit(location.decode("latin-1"))
-    if not parts.scheme or parts.netloc.lower() != host:
+    if not parts.scheme or parts.netloc.lower() not in hosts:
         return location
     path = parts.path or "/"
     query = f"?{parts.query}" if parts.query else ""
