@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
-import json
 import os
 import re
 import sys
@@ -351,7 +350,10 @@ def compose(stack: ModuleType) -> str:
         "command": ["nginx", "-c", "/etc/nginx/bourse/nginx.conf"],
         "volumes": [
             "./infra/docker/nginx/nginx.conf:/etc/nginx/bourse/nginx.conf:ro",
-            "./nginx/proxy-headers.conf:/etc/nginx/bourse/proxy-headers.conf:ro",
+            *(
+                f"./nginx/{include}:/etc/nginx/bourse/{include}:ro"
+                for include in stack.NGINX_INCLUDES
+            ),
         ],
         "ports": [f"127.0.0.1:{GATEWAY_PORT}:{GATEWAY_PORT}"],
         "depends_on": {u.name: {"condition": "service_healthy"} for u in services(stack)},
@@ -448,32 +450,6 @@ def nginx_conf(stack: ModuleType) -> str:
         "    }"
         for u in public
     )
-    docs = [
-        (
-            f"        location = /docs/{u.name} {{\n"
-            f"            include {NGINX_DIR}/proxy-headers.conf;\n"
-            '            proxy_set_header Connection "";\n'
-            '            proxy_set_header Accept-Encoding "";  # sub_filter needs it plain\n'
-            f"            sub_filter \"'/openapi.json'\" \"'/docs/{u.name}/openapi.json'\";\n"
-            "            sub_filter_once on;\n"
-            f"            proxy_pass http://{u.name}/docs;\n"
-            "        }\n"
-            f"        location = /docs/{u.name}/ {{\n"
-            f"            return 301 /docs/{u.name};\n"
-            "        }\n"
-            f"        location = /docs/{u.name}/openapi.json {{\n"
-            f"            proxy_pass http://{u.name}/openapi.json;\n"
-            "        }"
-        )
-        for u in public
-    ]
-    index = json.dumps({u.name: f"/docs/{u.name}" for u in public})
-    docs.append(
-        "        location = /docs {\n"
-        "            default_type application/json;\n"
-        f"            return 200 '{index}';\n"
-        "        }"
-    )
     values = {
         "nginx_var": NGINX_DIR,
         "port": str(GATEWAY_PORT),
@@ -483,7 +459,7 @@ def nginx_conf(stack: ModuleType) -> str:
         "api_rate": "2000r/s",
         "api_burst": "4000",
         "upstreams": upstreams,
-        "docs": "\n".join(docs),
+        "docs": stack.nginx_docs([u.name for u in public]),
     }
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
     # the template's own header (how make up renders it) does not apply to this copy

@@ -75,6 +75,8 @@ NGINX_VAR = VAR / "nginx"
 SUPERVISOR_VAR = VAR / "supervisor"
 LOG_DIR = VAR / "log"
 NGINX_CONF = NGINX_VAR / "nginx.conf"
+# files nginx.conf.template includes, copied beside the rendered nginx.conf
+NGINX_INCLUDES = ("proxy-headers.conf", "response-headers.conf")
 SUPERVISOR_CONF = SUPERVISOR_VAR / "supervisord.conf"
 SUPERVISOR_SOCKET = SUPERVISOR_VAR / "supervisor.sock"
 SUPERVISOR_PIDFILE = SUPERVISOR_VAR / "supervisord.pid"
@@ -292,29 +294,26 @@ def _nginx_upstreams(services: Sequence[Service], drained: Iterable[str] = ()) -
     return "\n".join(blocks)
 
 
-def _nginx_docs(services: Sequence[Service]) -> str:
-    headers = NGINX_VAR / "proxy-headers.conf"
-    blocks = []
-    for s in services:
-        if not (s.public and s.first):
-            continue
-        blocks.append(
-            f"        location = /docs/{s.name} {{\n"
-            f"            include {headers};\n"
-            '            proxy_set_header Connection "";\n'
-            '            proxy_set_header Accept-Encoding "";  # sub_filter needs it plain\n'
-            f"            sub_filter \"'/openapi.json'\" \"'/docs/{s.name}/openapi.json'\";\n"
-            "            sub_filter_once on;\n"
-            f"            proxy_pass http://{s.name}/docs;\n"
-            "        }\n"
-            f"        location = /docs/{s.name}/ {{\n"
-            f"            return 301 /docs/{s.name};\n"
-            "        }\n"
-            f"        location = /docs/{s.name}/openapi.json {{\n"
-            f"            proxy_pass http://{s.name}/openapi.json;\n"
-            "        }"
-        )
-    index = json.dumps({s.name: f"/docs/{s.name}" for s in services if s.public and s.first})
+def nginx_docs(names: Sequence[str]) -> str:
+    """Each service's Swagger UI at /docs/<name>/ (its page's URLs are relative: its files
+    under /docs/<name>/swagger-ui/, its schema at /docs/<name>/openapi.json), and /docs,
+    the list. Nothing else of a service is reachable under /docs (not its /metrics)."""
+    blocks = [
+        f"        location = /docs/{name} {{\n"
+        f"            return 301 /docs/{name}/;\n"
+        "        }\n"
+        f"        location = /docs/{name}/ {{\n"
+        f"            proxy_pass http://{name}/docs;\n"
+        "        }\n"
+        f"        location = /docs/{name}/openapi.json {{\n"
+        f"            proxy_pass http://{name}/openapi.json;\n"
+        "        }\n"
+        f"        location ^~ /docs/{name}/swagger-ui/ {{\n"
+        f"            proxy_pass http://{name}/swagger-ui/;\n"
+        "        }"
+        for name in names
+    ]
+    index = json.dumps({name: f"/docs/{name}/" for name in names})
     blocks.append(
         "        location = /docs {\n"
         "            default_type application/json;\n"
@@ -335,7 +334,7 @@ def nginx_values(services: Sequence[Service], drained: Iterable[str] = ()) -> di
         "api_rate": env("BOURSE_EDGE_API_RATE", "2000r/s"),
         "api_burst": env("BOURSE_EDGE_API_BURST", "4000"),
         "upstreams": _nginx_upstreams(services, drained),
-        "docs": _nginx_docs(services),
+        "docs": nginx_docs([s.name for s in services if s.public and s.first]),
     }
 
 
@@ -394,6 +393,8 @@ def supervisor_programs(services: Sequence[Service]) -> str:
 def render_nginx(services: Sequence[Service], drained: Iterable[str] = ()) -> None:
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
     NGINX_CONF.write_text(fill(template, nginx_values(services, drained)))
+    for include in NGINX_INCLUDES:
+        shutil.copyfile(ROOT / "nginx" / include, NGINX_VAR / include)
 
 
 def render(services: Sequence[Service]) -> None:
@@ -406,7 +407,6 @@ def render(services: Sequence[Service]) -> None:
     ):
         directory.mkdir(parents=True, exist_ok=True)
     render_nginx(services)
-    shutil.copyfile(ROOT / "nginx" / "proxy-headers.conf", NGINX_VAR / "proxy-headers.conf")
     template = (ROOT / "infra" / "local" / "supervisord.conf.template").read_text()
     values = {"root": str(ROOT), "var": str(VAR), "programs": supervisor_programs(services)}
     SUPERVISOR_CONF.write_text(fill(template, values))

@@ -85,10 +85,10 @@ def test_nginx_has_every_route_of_the_template(stack_table: list[dict[str, Any]]
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
     conf = (ROOT / "infra" / "docker" / "nginx" / "nginx.conf").read_text()
     docs = {
-        f"= /docs/{u['name']}{suffix}"
+        f"{match} /docs/{u['name']}{suffix}"
         for u in stack_table
         if u["kind"] == "service"
-        for suffix in ("", "/", "/openapi.json")
+        for match, suffix in (("=", ""), ("=", "/"), ("=", "/openapi.json"), ("^~", "/swagger-ui/"))
     }
     assert _locations(template) | docs | {"= /docs"} == _locations(conf)
     for unit in (u for u in stack_table if u["kind"] == "service"):
@@ -112,7 +112,8 @@ def test_nginx_accepts_the_config(tmp_path: Path) -> None:
     ):
         conf = conf.replace(old, new)
     (tmp_path / "nginx.conf").write_text(conf)
-    shutil.copy(ROOT / "nginx" / "proxy-headers.conf", tmp_path / "proxy-headers.conf")
+    for include in ("proxy-headers.conf", "response-headers.conf"):
+        shutil.copy(ROOT / "nginx" / include, tmp_path / include)
     nginx = shutil.which("nginx")
     assert nginx is not None
     done = subprocess.run(

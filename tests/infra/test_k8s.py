@@ -228,3 +228,35 @@ def test_ingress_mirrors_nginx_routes(overlays: Docs) -> None:
     for _, name, port in routes.values():
         assert services[name] == port
     assert ingresses["bourse-api"]["spec"]["tls"][0]["secretName"] == "bourse-tls"
+
+
+def _edge_headers() -> dict[str, str]:
+    """The constant headers of nginx/response-headers.conf (not the $variables)."""
+    text = (ROOT / "nginx" / "response-headers.conf").read_text()
+    found = re.findall(r"^add_header ([\w-]+) (\"[^\"]*\"|\S+) always;", text, re.MULTILINE)
+    return {name: value.strip('"') for name, value in found if not value.startswith("$")}
+
+
+def test_ingress_sends_the_edges_response_headers(overlays: Docs) -> None:
+    """As nginx/response-headers.conf: on every route; no-store except public answers."""
+    docs = overlays["prod"]
+    ingresses = of_kind(docs, "Ingress")
+    maps = of_kind(docs, "ConfigMap")
+    edge = _edge_headers()
+    assert set(edge) == {
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Content-Security-Policy",
+        "Referrer-Policy",
+    }
+    public = {"/api/v1/stocks", "/api/v1/auth/jwks", "/ws/portfolio", "/ws/notifications"}
+    for name, ingress in ingresses.items():
+        namespace, _, config = ingress["metadata"]["annotations"][
+            "nginx.ingress.kubernetes.io/custom-headers"
+        ].partition("/")
+        assert namespace == ingress["metadata"]["namespace"]
+        headers = maps[config]["data"]
+        paths = {p["path"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+        expected = edge if paths <= public else edge | {"Cache-Control": "no-store"}
+        assert headers == expected, name
+        assert paths <= public or not paths & public, name  # never mixed in one Ingress

@@ -6,6 +6,7 @@ they compete for the work queue, and a notification stored by one reaches WebSoc
 the other. Tokens are real, verified against an in-memory JWKS (TestIssuer)."""
 
 import asyncio
+import ipaddress
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -43,7 +44,9 @@ async def settings(vhost: str) -> AsyncIterator[Settings]:
             webhook_backoff_max_ms=2_000,
             webhook_timeout_seconds=2,
             webhook_poll_interval_ms=20,
-            webhook_allow_private_networks=True,
+            # the tests' receivers listen on 127.0.0.1; every other internal address is
+            # refused as in production
+            webhook_allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),),
         )
 
 

@@ -172,6 +172,48 @@ async def test_an_unreachable_receiver_is_retried_then_dead(
     assert dead["last_error"].startswith("ConnectError")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://167772161:8001/",  # 10.0.0.1 (the tests allow 127.0.0.0/8 only)
+        "http://0x0a000001/",
+        "http://10.1/",
+        "http://0/",
+        "http://2852039166/latest/meta-data",  # 169.254.169.254
+        "http://localhost./",
+        "http://LOCALHOST:8001/",
+        "http://%31%30.0.0.1/",
+        "http://[::1]:8001/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://metadata.google.internal/",
+        "http://user-service:8001/",
+    ],
+)
+async def test_internal_urls_are_refused_at_registration(
+    client: httpx.AsyncClient, headers_for: Headers, user: uuid.UUID, url: str
+) -> None:
+    refused = await client.put(HOOK, headers=headers_for(user), json={"url": url})
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "webhook_url_not_allowed"
+    tricked = await client.put(HOOK, headers=headers_for(user), json={"url": "http://a.io@0/"})
+    assert tricked.status_code == 422 and tricked.json()["code"] == "invalid_webhook_url"
+    assert (await client.get(HOOK, headers=headers_for(user))).status_code == 404
+
+
+async def test_a_stored_internal_url_is_refused_at_delivery(
+    client: httpx.AsyncClient, db: Database, consumer: str, headers_for: Headers, user: uuid.UUID
+) -> None:
+    """A webhook stored before the rule (or by hand): the delivery applies it again."""
+    async with db.transaction() as session:
+        await store.put_webhook(session, user, "http://0x0a000001:9/hook", "s" * 20)
+    headers = headers_for(user)
+    await deliver(db, consumer, envelope_of(order(user, "expired")))
+    dead = await settled(client, headers, "dead")
+    assert dead["last_status_code"] is None
+    assert dead["last_error"] == "refused: 10.0.0.1 is not a public address"
+
+
 async def test_deleting_the_webhook_cancels_pending_deliveries(
     client: httpx.AsyncClient,
     db: Database,

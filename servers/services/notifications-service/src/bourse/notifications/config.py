@@ -1,3 +1,5 @@
+from ipaddress import IPv4Network, IPv6Network
+
 from pydantic_settings import SettingsConfigDict
 
 from bourse.common.settings import ServiceSettings
@@ -22,9 +24,10 @@ class Settings(ServiceSettings):
     webhook_timeout_seconds: float = 5.0
     webhook_poll_interval_ms: int = 1_000
     webhook_batch_size: int = 20
-    # Webhooks to loopback / private / link-local addresses are refused unless allowed
-    # (server-side request forgery); local development and tests allow them.
-    webhook_allow_private_networks: bool = False
+    # Webhooks to internal addresses (loopback, private, link-local, ...) are refused
+    # (server-side request forgery, domain/webhook_urls.py) except in these networks:
+    # local development and tests allow their receiver's, e.g. '["127.0.0.0/8"]'.
+    webhook_allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def webhook_lease_seconds(self) -> float:

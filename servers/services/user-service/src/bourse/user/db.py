@@ -1,6 +1,19 @@
 """user-service tables."""
 
-from sqlalchemy import ARRAY, Column, DateTime, Index, LargeBinary, String, Table, Text, Uuid, func
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
 
 from bourse.common.db import new_metadata
 
@@ -17,11 +30,22 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# One row per login session. Every rotation or revocation of the session's refresh tokens
+# locks this row first, so they serialize per family (handlers.refresh).
+refresh_families = Table(
+    "refresh_families",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("id", Uuid(), primary_key=True),
-    Column("family_id", Uuid(), nullable=False),
+    Column("family_id", Uuid(), ForeignKey("refresh_families.id"), nullable=False),
     Column("user_id", Uuid(), nullable=False),
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),  # sha256, never the token
     Column("expires_at", DateTime(timezone=True), nullable=False),
@@ -38,4 +62,17 @@ signing_keys = Table(
     Column("private_pem", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("retired_at", DateTime(timezone=True)),
+)
+
+# Recent failed attempts per subject (bourse.user.throttle): "login" + a normalized email,
+# later "api_key" + a key id. A row exists only while its subject has unforgiven failures.
+failed_attempts = Table(
+    "failed_attempts",
+    metadata,
+    Column("scope", String(32), primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_failure_at", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)),
+    Index("ix_failed_attempts_last_failure_at", "last_failure_at"),
 )

@@ -16,10 +16,11 @@ from bourse.contracts.events import UserRegistered
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
 from bourse.user.config import Settings
-from bourse.user.db import refresh_tokens, users
+from bourse.user.db import refresh_families, refresh_tokens, users
 from bourse.user.domain.passwords import hash_password, verify_password
 from bourse.user.domain.refresh import new_refresh_token, token_hash
 from bourse.user.keys import KeyRing
+from bourse.user.throttle import AttemptThrottle
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,17 @@ def invalid_refresh(detail: str) -> Problem:
     return Problem(401, "invalid_refresh_token", detail)
 
 
+LOGIN = "login"  # the throttle scope of password logins, keyed by normalized email
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
 async def register(
     db: Database, settings: Settings, email: str, password: str, name: str | None
 ) -> Any:
-    email = email.strip().lower()
+    email = normalize_email(email)
     password_hash = await hash_password(password)
     roles = ["admin"] if email in settings.admins else []
 
@@ -72,69 +80,75 @@ async def register(
 async def login(
     db: Database, settings: Settings, keys: KeyRing, email: str, password: str
 ) -> TokenPair:
+    """Throttled per email before the (costly) password check, known email or not, so a
+    429 tells nothing an attacker could not learn from a 401."""
+    email = normalize_email(email)
+    throttle = AttemptThrottle(LOGIN, settings.login_throttle)
     async with db.transaction() as session:
-        user = (
-            await session.execute(select(users).where(users.c.email == email.strip().lower()))
-        ).one_or_none()
+        await throttle.admit(session, email, datetime.now(UTC))
+        user = (await session.execute(select(users).where(users.c.email == email))).one_or_none()
     valid, new_hash = await verify_password(password, user.password_hash if user else None)
     if not valid or user is None:
         raise invalid_credentials()
     async with db.transaction() as session:
+        await throttle.forget(session, email)
         if new_hash is not None:
             await session.execute(
                 update(users).where(users.c.id == user.id).values(password_hash=new_hash)
             )
-        return await _issue(session, settings, keys, user.id, user.roles, family_id=uuid7())
+        family_id = await _start_family(session, user.id)
+        return await _issue(session, settings, keys, user.id, user.roles, family_id=family_id)
 
 
 async def refresh(db: Database, settings: Settings, keys: KeyRing, token: str) -> TokenPair:
-    """Rotate: the presented token is spent. A spent (or revoked) token presented again
-    means it leaked: the whole family is revoked."""
+    """Rotate: the presented token is spent and a child issued in one transaction that
+    holds the family's row lock, so rotations and revocations of one session run one at
+    a time. A token presented again once spent means it leaked: the whole family is
+    revoked. The spender had committed before the lock was granted, so the revocation
+    (a later statement, hence a later snapshot) covers the child it issued too."""
     async with db.transaction() as session:
-        row = (
-            await session.execute(
-                select(refresh_tokens)
-                .where(refresh_tokens.c.token_hash == token_hash(token))
-                .with_for_update()
-            )
-        ).one_or_none()
-        if row is None:
-            raise invalid_refresh("unknown refresh token")
-        now = datetime.now(UTC)
-        if row.used_at is not None or row.revoked_at is not None:
-            await _revoke_family(session, row.family_id, now)
-            reused = True
-        else:
-            reused = False
-    if reused:
-        raise Problem(
+        outcome = await _rotate(session, settings, keys, token, datetime.now(UTC))
+    if isinstance(outcome, Problem):  # raised only now: a revocation must commit first
+        raise outcome
+    return outcome
+
+
+async def _rotate(
+    session: AsyncSession, settings: Settings, keys: KeyRing, token: str, now: datetime
+) -> TokenPair | Problem:
+    by_hash = refresh_tokens.c.token_hash == token_hash(token)
+    family_id = await session.scalar(select(refresh_tokens.c.family_id).where(by_hash))
+    if family_id is None:
+        return invalid_refresh("unknown refresh token")
+    family = await _lock_family(session, family_id)
+    row = (await session.execute(select(refresh_tokens).where(by_hash))).one()
+    if row.used_at is not None:
+        await _revoke_family(session, family_id, now)
+        return Problem(
             401,
             "refresh_token_reused",
             "this refresh token was already used; its session is revoked",
         )
+    if family.revoked_at is not None or row.revoked_at is not None:
+        return invalid_refresh("refresh token revoked")
     if row.expires_at <= now:
-        raise invalid_refresh("refresh token expired")
-    async with db.transaction() as session:
-        spent = await session.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.id == row.id, refresh_tokens.c.used_at.is_(None))
-            .values(used_at=now)
-        )
-        if spent.rowcount != 1:  # type: ignore[attr-defined]
-            raise invalid_refresh("refresh token already used")
-        user = (await session.execute(select(users).where(users.c.id == row.user_id))).one()
-        return await _issue(session, settings, keys, user.id, user.roles, family_id=row.family_id)
+        return invalid_refresh("refresh token expired")
+    await session.execute(update(refresh_tokens).where(by_hash).values(used_at=now))
+    roles = (
+        await session.execute(select(users.c.roles).where(users.c.id == family.user_id))
+    ).scalar_one()
+    return await _issue(session, settings, keys, family.user_id, roles, family_id=family_id)
 
 
 async def logout(db: Database, token: str) -> None:
     async with db.transaction() as session:
-        family = await session.scalar(
+        family_id = await session.scalar(
             select(refresh_tokens.c.family_id).where(
                 refresh_tokens.c.token_hash == token_hash(token)
             )
         )
-        if family is not None:
-            await _revoke_family(session, family, datetime.now(UTC))
+        if family_id is not None:
+            await _revoke_family(session, family_id, datetime.now(UTC))
 
 
 async def get_user(db: Database, user_id: uuid.UUID) -> Any:
@@ -143,6 +157,17 @@ async def get_user(db: Database, user_id: uuid.UUID) -> Any:
     if row is None:
         raise not_found("user")
     return row
+
+
+async def _start_family(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID:
+    family_id = uuid7()
+    await session.execute(insert(refresh_families).values(id=family_id, user_id=user_id))
+    return family_id
+
+
+async def _lock_family(session: AsyncSession, family_id: uuid.UUID) -> Any:
+    query = select(refresh_families).where(refresh_families.c.id == family_id).with_for_update()
+    return (await session.execute(query)).one()
 
 
 async def _issue(
@@ -176,6 +201,13 @@ async def _issue(
 
 
 async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+    """Revoke the family row first: that UPDATE takes (or already holds) the family lock,
+    so a rotation in flight commits before the tokens below are read, child included."""
+    await session.execute(
+        update(refresh_families)
+        .where(refresh_families.c.id == family_id, refresh_families.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     await session.execute(
         update(refresh_tokens)
         .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))

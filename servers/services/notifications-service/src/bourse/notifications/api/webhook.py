@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/v1/notifications/webhook", tags=["webhook"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not authenticated"},
     404: {"description": "no webhook"},
-    422: {"description": "invalid input (invalid_webhook_url, ...)"},
+    422: {"description": "invalid input (invalid_webhook_url, webhook_url_not_allowed, ...)"},
 }
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
@@ -63,7 +63,7 @@ async def put_webhook(
         user.user_id,
         body.url,
         body.secret,
-        settings.webhook_allow_private_networks,
+        settings.webhook_allowed_networks,
         idempotency,
         _created,
     )

@@ -1,17 +1,14 @@
-"""Webhook rules: the signature a receiver verifies, the retry schedule, and which URLs
-may be called."""
+"""Webhook rules: the signature a receiver verifies and the retry schedule (which URLs
+may be called: :mod:`bourse.notifications.domain.webhook_urls`)."""
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 SIGNATURE_HEADER = "X-Bourse-Signature"
 TIMESTAMP_HEADER = "X-Bourse-Timestamp"
 DELIVERY_HEADER = "X-Bourse-Delivery"
 EVENT_HEADER = "X-Bourse-Event"
-LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
 def new_secret() -> str:
@@ -44,40 +41,3 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
 
 def is_dead(attempts: int, max_attempts: int) -> bool:
     return attempts >= max_attempts
-
-
-class InvalidWebhookUrlError(ValueError):
-    pass
-
-
-def check_url(url: str, allow_private: bool) -> str:
-    """An absolute http(s) URL without credentials; a literal private, loopback or
-    link-local address (or localhost) only when ``allow_private``."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidWebhookUrlError(f"not a valid URL: {exc}") from exc
-    del port  # parsed for validation only
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidWebhookUrlError("the URL must be absolute http:// or https://")
-    if parts.username or parts.password:
-        raise InvalidWebhookUrlError("the URL must not carry credentials")
-    if not allow_private and is_private_host(parts.hostname):
-        raise InvalidWebhookUrlError("the URL must not point to a private or local address")
-    return url
-
-
-def is_private_host(host: str) -> bool:
-    """A name or address that is not on the public internet (as far as the text says)."""
-    if host.lower().rstrip(".") in LOCAL_NAMES or host.lower().endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return is_private_address(address)
-
-
-def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return not address.is_global or address.is_multicast

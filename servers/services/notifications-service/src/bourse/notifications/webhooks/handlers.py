@@ -1,6 +1,6 @@
 """Use cases of /api/v1/notifications/webhook: the caller's own webhook only."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -11,6 +11,7 @@ from bourse.common.db import Database
 from bourse.common.errors import Problem, not_found
 from bourse.common.idempotency import claim, remember
 from bourse.common.pagination import encode_cursor
+from bourse.notifications.domain import webhook_urls
 from bourse.notifications.domain import webhooks as rules
 from bourse.notifications.handlers.http import cursor_id
 from bourse.notifications.webhooks import store
@@ -33,17 +34,19 @@ async def put_webhook(
     user_id: UUID,
     url: str,
     secret: str | None,
-    allow_private: bool,
+    allowed: Sequence[webhook_urls.Network],
     idempotency: Idempotency | None,
     shape: Callable[[Any], dict[str, Any]],
 ) -> dict[str, Any]:
     """Create or replace the webhook; the answer carries the secret (generated when
     none was given), the only time it is shown. ``shape`` turns the row into the
-    answer's JSON (stored for an Idempotency-Key replay)."""
+    answer's JSON (stored for an Idempotency-Key replay). The URL passes the rule every
+    delivery applies again (webhook_urls.check_url): 422 ``invalid_webhook_url`` or
+    ``webhook_url_not_allowed`` (an internal host)."""
     try:
-        rules.check_url(url, allow_private)
-    except rules.InvalidWebhookUrlError as exc:
-        raise Problem(422, "invalid_webhook_url", str(exc)) from exc
+        webhook_urls.check_url(url, allowed)
+    except webhook_urls.WebhookUrlError as exc:
+        raise Problem(422, exc.code, str(exc)) from exc
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         if idempotency is not None:

@@ -53,8 +53,8 @@ class WebhookWorker:
         )
         if not attempts:
             return 0
-        allow = self.settings.webhook_allow_private_networks
-        outcomes = await asyncio.gather(*(sender.post(self.client, a, allow) for a in attempts))
+        allowed = self.settings.webhook_allowed_networks
+        outcomes = await asyncio.gather(*(sender.post(self.client, a, allowed) for a in attempts))
         await self.db.run(lambda session: self._record(session, attempts, outcomes))
         return len(attempts)
 
@@ -84,5 +84,8 @@ def _label(outcome: Outcome, delay: timedelta | None) -> str:
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
-    """Redirects are not followed (a 3xx is a failure): they could lead anywhere."""
-    return httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+    """Redirects are not followed (a 3xx is a failure): they could lead anywhere. No proxy
+    from the environment either: the client connects to the address it checked."""
+    return httpx.AsyncClient(
+        timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+    )

@@ -44,7 +44,16 @@ async def register(body: RegisterRequest, db: Db, settings: Config) -> User:
     return _user(await handlers.register(db, settings, body.email, body.password, body.name))
 
 
-@router.post("/auth/login", response_model=Tokens, responses=PROBLEMS, tags=["auth"])
+LOGIN_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    429: {
+        "description": "too many failed attempts on this email (`too_many_attempts`); "
+        "retry after the Retry-After header's seconds"
+    },
+}
+
+
+@router.post("/auth/login", response_model=Tokens, responses=LOGIN_PROBLEMS, tags=["auth"])
 async def login(body: LoginRequest, db: Db, settings: Config, keys: Keys) -> Tokens:
     pair = await handlers.login(db, settings, keys, body.email, body.password)
     return Tokens(
