@@ -638,10 +638,9 @@ async def test_what_cannot_be_replaced(
 ) -> None:
     user = uuid.uuid4()
     old, _ = await resting(app_client, issuer, broker, taps, user, 500)
-    for body, code in (({}, "validation_error"), ({"qty": "0"}, "invalid_lot_size")):
-        response = await patch(app_client, issuer, user, old["id"], **body)
-        assert (response.status_code, response.json()["code"]) == (422, code), response.text
-    for body, code in (
+    bad: list[tuple[Json, str]] = [
+        ({}, "validation_error"),
+        ({"qty": "0"}, "invalid_lot_size"),
         ({"qty": "1e400"}, "validation_error"),
         ({"qty": "1" * 40}, "validation_error"),
         ({"qty": 1e300}, "validation_error"),
@@ -651,7 +650,8 @@ async def test_what_cannot_be_replaced(
         ({"limit_price": "\u0661\u0660\u0661"}, "validation_error"),
         ({"qty": "10000000000"}, "invalid_qty"),
         ({"limit_price": "1" * 20}, "invalid_price"),
-    ):
+    ]
+    for body, code in bad:
         response = await patch(app_client, issuer, user, old["id"], **body)
         assert (response.status_code, response.json()["code"]) == (422, code), response.text
     assert (await patch(app_client, issuer, uuid.uuid4(), old["id"], qty="5")).status_code == 404
