@@ -1,14 +1,15 @@
 """The one symbol format of every service: a letter, then up to 9 letters, digits or dots
 ("AAPL", "BRK.B"); at most :data:`MAX_LENGTH` characters, as stock-service lists them.
 
-A request may spell a symbol in lower case: :data:`Symbol` reads it in upper case
-("brk.b" is "BRK.B"). Only ASCII is accepted. Whether the instrument exists is each
+A request that refers to a symbol may spell it in lower case: :data:`Symbol` reads it in
+upper case ("brk.b" is "BRK.B"). One that names a new instrument gives its canonical
+spelling (:data:`CanonicalSymbol`). Only ASCII is accepted. Whether the instrument exists is each
 service's check (it answers 422 ``unknown_symbol``)."""
 
 import re
 from typing import Annotated, Final
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
 MAX_LENGTH: Final = 10
 SYMBOL_PATTERN: Final = rf"^[A-Z][A-Z0-9.]{{0,{MAX_LENGTH - 1}}}$"
@@ -35,3 +36,4 @@ Symbol = Annotated[
     BeforeValidator(parse_symbol),
     WithJsonSchema({"type": "string", "pattern": _ANY_CASE, "examples": ["AAPL"]}),
 ]
+CanonicalSymbol = Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
