@@ -318,6 +318,15 @@ async def test_listing_filters_and_pages(app_client: httpx.AsyncClient, issuer: 
     assert closed["items"] == []
     bad = await app_client.get("/api/v1/orders?after=%%%", headers=issuer.headers(user))
     assert bad.status_code == 422
+    mine = await app_client.get(
+        "/api/v1/orders?status=all&symbol=aapl", headers=issuer.headers(user)
+    )
+    assert [o["id"] for o in mine.json()["items"]] == ids[::-1]  # any case, like a body
+    for symbol in ("A-B", "X" * 11, "\u0661"):
+        response = await app_client.get(
+            "/api/v1/orders", params={"symbol": symbol}, headers=issuer.headers(user)
+        )
+        assert (response.status_code, response.json()["code"]) == (422, "validation_error")
 
 
 @pytest.mark.parametrize(

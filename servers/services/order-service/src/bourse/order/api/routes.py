@@ -14,6 +14,7 @@ from bourse.common.body import json_body, openapi_body
 from bourse.common.errors import Problem
 from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
+from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
 from bourse.order import handlers, replace
 from bourse.order.api.schemas import (
@@ -136,7 +137,7 @@ async def list_orders(
     user: CurrentUser,
     db: Db,
     status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
-    symbol: Annotated[str | None, Query(max_length=16)] = None,
+    symbol: Annotated[Symbol | None, Query()] = None,
     limit: Limit = 50,
     after: After = None,
 ) -> OrderPage:
