@@ -30,13 +30,14 @@ BAD_DECIMALS: list[tuple[object, str]] = [
     (False, "validation_error"),
     ([], "validation_error"),
 ]
-EDGE_TIMES = [
+EDGE_TIMES: list[object] = [
     "9999-12-31T23:59:59-14:00",  # overflowed converting to UTC
     "0001-01-01T00:00:00+14:00",
     "9999-01-01T00:00:00Z",  # overflowed in the schedule
     "0001-01-01T00:00:00Z",
     "9001-01-01T00:00:00",
     "1969-12-31T23:59:59Z",
+    1772000000,  # a number is not an ISO 8601 time
 ]
 
 
@@ -101,12 +102,13 @@ async def test_recurring_values_beyond_the_limits(
 @pytest.mark.parametrize("when", EDGE_TIMES)
 @pytest.mark.parametrize("field", ["start_at", "end_at"])
 async def test_recurring_times_at_the_edge_of_the_calendar(
-    client: httpx.AsyncClient, me: dict[str, str], field: str, when: str
+    client: httpx.AsyncClient, me: dict[str, str], field: str, when: object
 ) -> None:
     item = await recurring(client, me)
     payload = {"symbol": "ACME", "side": "buy", "qty": "2", "schedule": DAILY, field: when}
     body = problem(await client.post(RECURRING, json=payload, headers=me), 422, "validation_error")
-    assert "1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z" in body["errors"][0]["msg"]
+    expected = "1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z" if isinstance(when, str) else "ISO"
+    assert expected in body["errors"][0]["msg"]
     patched = await client.patch(f"{RECURRING}/{item['id']}", json={field: when}, headers=me)
     problem(patched, 422, "validation_error")
 
@@ -140,17 +142,24 @@ async def test_the_last_accepted_times_work(
     assert early["next_run_at"] > "2026-03-02"  # from now on, never in the past
 
 
-async def test_an_empty_at_is_refused_not_defaulted(
-    client: httpx.AsyncClient, me: dict[str, str]
+@pytest.mark.parametrize(
+    ("schedule", "code"),
+    [
+        ({"frequency": "daily", "at": ""}, "invalid_schedule"),
+        ({"cron": "* * * * *", "at": ""}, "invalid_schedule"),
+        ({"frequency": "daily", "timezone": ""}, "invalid_timezone"),
+    ],
+)
+async def test_empty_parts_are_refused_not_defaulted(
+    client: httpx.AsyncClient, me: dict[str, str], schedule: Json, code: str
 ) -> None:
     item = await recurring(client, me)
-    for schedule in ({"frequency": "daily", "at": ""}, {"cron": "* * * * *", "at": ""}):
-        payload = {"symbol": "ACME", "side": "buy", "qty": "2", "schedule": schedule}
-        problem(await client.post(RECURRING, json=payload, headers=me), 422, "invalid_schedule")
-        patched = await client.patch(
-            f"{RECURRING}/{item['id']}", json={"schedule": schedule}, headers=me
-        )
-        problem(patched, 422, "invalid_schedule")
+    payload = {"symbol": "ACME", "side": "buy", "qty": "2", "schedule": schedule}
+    problem(await client.post(RECURRING, json=payload, headers=me), 422, code)
+    patched = await client.patch(
+        f"{RECURRING}/{item['id']}", json={"schedule": schedule}, headers=me
+    )
+    problem(patched, 422, code)
 
 
 async def test_unknown_symbols_are_refused(client: httpx.AsyncClient, me: dict[str, str]) -> None:

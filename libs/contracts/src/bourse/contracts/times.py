@@ -1,6 +1,7 @@
 """Times as requests carry them: ISO 8601, read as UTC instants within a sane range.
 
-A time without a zone is UTC (API.md: times are UTC); one with an offset is converted.
+A time is an ISO 8601 string (a number is not: no guessing seconds or milliseconds since
+1970). Without a zone it is UTC (API.md: times are UTC); with an offset it is converted.
 Only instants from :data:`EARLIEST` to :data:`LATEST` (UTC) are accepted: beyond them
 (year 1, year 9999 at -14:00) calendar arithmetic overflows, and nothing a trader schedules
 is there. Refused with a 422 ``validation_error`` that names the range."""
@@ -8,11 +9,17 @@ is there. Refused with a 422 ``validation_error`` that names the range."""
 from datetime import UTC, datetime
 from typing import Annotated, Final
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST: Final = datetime(9000, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 RANGE: Final = "1970-01-01T00:00:00Z to 9000-12-31T23:59:59Z"
+
+
+def _iso_text(value: object) -> object:
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError('must be an ISO 8601 time, e.g. "2026-03-02T14:30:00Z"')
 
 
 def as_utc(value: datetime) -> datetime:
@@ -26,4 +33,4 @@ def as_utc(value: datetime) -> datetime:
     return instant
 
 
-UtcTime = Annotated[datetime, AfterValidator(as_utc)]
+UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(as_utc)]

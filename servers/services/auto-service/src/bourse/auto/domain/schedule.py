@@ -103,7 +103,7 @@ def build(request: ScheduleRequest, reference: datetime) -> Schedule:
     """Validate ``request``. Missing parts default from ``reference`` (when the schedule
     starts): the weekday for weekly ones; a missing ``at`` is 09:30 (an empty one is a
     422 ``invalid_schedule``, like any other malformed time)."""
-    tz_name = request.timezone or "UTC"
+    tz_name = request.timezone if request.timezone is not None else "UTC"  # "" is refused
     zone(tz_name)
     if (request.cron is None) == (request.frequency is None):
         raise _invalid("give exactly one of cron and frequency")
