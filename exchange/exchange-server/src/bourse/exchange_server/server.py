@@ -33,7 +33,7 @@ from bourse.exchange_server.intake import (
     decode_instrument,
 )
 from bourse.exchange_server.publisher import publish_all
-from bourse.exchange_server.reports import Outgoing
+from bourse.exchange_server.reports import Outgoing, started
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import Binding, QueueSpec, declare_fanout_queue, declare_queue
 
@@ -89,16 +89,18 @@ class ExchangeServer:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Recover, connect, re-publish what may be missing, then consume."""
+        """Recover, connect, re-publish what may be missing, announce the journal (its
+        epoch: consumers learn of a new journal before it reports anything), then consume."""
         unpublished = await self.core.open()
         await self.broker.connect()
-        await self._publish_batch(unpublished, self.core.state.seq)
+        await self._publish_batch([*unpublished, started(self.core.state)], self.core.state.seq)
         self._loop = asyncio.create_task(self._run(), name=f"exchange shard {self._label}")
         for watcher in self._loop_watchers:
             self._loop.add_done_callback(watcher)
         await self._subscribe()
         self.recovered = True
-        log.info("shard %d consuming at journal seq %d", self.settings.shard, self.core.state.seq)
+        state = self.core.state
+        log.info("shard %d consuming at seq %d of journal %s", state.shard, state.seq, state.epoch)
 
     async def _subscribe(self) -> None:
         feed = await self.broker.channel()
