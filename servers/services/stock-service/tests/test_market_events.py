@@ -18,6 +18,7 @@ from bourse.common.db import Database
 from bourse.common.testing import eventually
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, TradeExecuted
+from bourse.contracts.ids import uuid7
 from bourse.stock import market
 from bourse.stock.db import candles, instruments, quotes, trades
 
@@ -29,9 +30,16 @@ FUTURE = datetime(2100, 1, 1, tzinfo=UTC)  # a clock the background flush never 
 
 
 def trade(
-    symbol: str, price: str, seq: int, ts: datetime = T0, qty: str = "10", trade_id: str = ""
+    symbol: str,
+    price: str,
+    seq: int,
+    ts: datetime = T0,
+    qty: str = "10",
+    trade_id: str = "",
+    epoch: uuid.UUID | None = None,
 ) -> TradeExecuted:
     return TradeExecuted(
+        epoch=epoch,
         symbol=symbol,
         trade_id=trade_id or uuid.uuid4().hex,
         price=Decimal(price),
@@ -43,9 +51,14 @@ def trade(
 
 
 def book(
-    symbol: str, seq: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]
+    symbol: str,
+    seq: int,
+    bids: list[tuple[str, str]],
+    asks: list[tuple[str, str]],
+    epoch: uuid.UUID | None = None,
 ) -> BookChanged:
     return BookChanged(
+        epoch=epoch,
         symbol=symbol,
         bids=[(Decimal(p), Decimal(q)) for p, q in bids],
         asks=[(Decimal(p), Decimal(q)) for p, q in asks],
@@ -159,6 +172,35 @@ async def test_quotes_and_depth_come_from_books_and_stale_books_are_ignored(
     await apply(db, book(symbol, 11, [], [("101", "1")]))  # bids all gone
     quote = await row_of(db, select(quotes).where(quotes.c.symbol == symbol))
     assert (quote.bid, quote.ask, quote.book_seq) == (None, Decimal("101"), 11)
+
+
+async def test_a_new_exchange_journal_supersedes_the_old_one_though_its_seqs_restart(
+    db: Database, instrument: Make
+) -> None:
+    symbol = await instrument()
+    old, new = uuid7(), uuid7()
+    later = T0 + timedelta(seconds=10)
+    await apply(
+        db,
+        trade(symbol, "100", 40, epoch=old),
+        book(symbol, 90, [("99", "1")], [], epoch=old),
+        trade(symbol, "110", 1, later, epoch=new),  # the new journal: seq 1 again
+        book(symbol, 2, [("108", "4")], [("111", "1")], epoch=new),
+        book(symbol, 95, [("1", "1")], [], epoch=old),  # a straggler of the old journal
+        trade(symbol, "1", 45, epoch=old),  # (the tape keeps it, but it is not the last)
+    )
+    price = select(instruments.c.last_price).where(instruments.c.symbol == symbol)
+    assert (await row_of(db, price))[0] == Decimal("110")
+    quote = await row_of(db, select(quotes).where(quotes.c.symbol == symbol))
+    assert (quote.bid, quote.ask, quote.book_seq, quote.book_epoch) == (
+        Decimal("108"),
+        Decimal("111"),
+        2,
+        new,
+    )
+    (day,) = await candle_rows(db, symbol, "1d")
+    assert (day.open, day.close, day.trades) == (Decimal("100"), Decimal("110"), 3)
+    assert (day.close_seq, day.close_epoch) == (1, new)
 
 
 async def test_events_of_unknown_symbols_are_ignored(db: Database) -> None:
