@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bourse.common.db import Database
 from bourse.common.testing import eventually
 from bourse.contracts import Envelope
-from bourse.contracts.events import BookChanged, TradeExecuted
+from bourse.contracts.events import BookChanged, ExchangeStarted, TradeExecuted
 from bourse.contracts.ids import uuid7
 from bourse.stock import market
 from bourse.stock.db import candles, instruments, quotes, trades
@@ -277,3 +277,19 @@ async def test_trades_and_books_arrive_through_the_broker(
     )
     tape = (await client.get(f"/api/v1/stocks/{symbol}/trades")).json()
     assert [t["price"] for t in tape["items"]] == ["42.1"]
+
+
+async def test_a_starting_exchange_shard_hears_every_instrument_again(
+    app: FastAPI, instrument: Make, staged: Staged
+) -> None:
+    symbol = await instrument()
+    before = len(await staged(f"instrument.changed.{symbol}"))
+    started = ExchangeStarted(shard=0, shards=2, epoch=uuid7(), seq=0)  # perhaps an empty journal
+    await app.state.runtime.broker.publish(started)
+
+    async def announced() -> list[Envelope] | None:
+        events = await staged(f"instrument.changed.{symbol}")
+        return events if len(events) > before else None
+
+    (*_, latest) = await eventually(announced, timeout=5)
+    assert (latest.payload["symbol"], latest.payload["status"]) == (symbol, "trading")

@@ -89,25 +89,30 @@ class ExchangeServer:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Recover, connect, re-publish what may be missing, announce the journal (its
-        epoch: consumers learn of a new journal before it reports anything), then consume."""
+        """Recover, connect, listen to instrument announcements, re-publish what may be
+        missing and announce the journal (its epoch: consumers learn of a new journal
+        before it reports anything, and stock-service re-announces every instrument, which
+        an empty journal does not know), then consume."""
         unpublished = await self.core.open()
         await self.broker.connect()
+        await self._subscribe_instruments()  # buffered in _pending until the loop runs
         await self._publish_batch([*unpublished, started(self.core.state)], self.core.state.seq)
         self._loop = asyncio.create_task(self._run(), name=f"exchange shard {self._label}")
         for watcher in self._loop_watchers:
             self._loop.add_done_callback(watcher)
-        await self._subscribe()
+        await self._subscribe_commands()
         self.recovered = True
         state = self.core.state
         log.info("shard %d consuming at seq %d of journal %s", state.shard, state.seq, state.epoch)
 
-    async def _subscribe(self) -> None:
+    async def _subscribe_instruments(self) -> None:
         feed = await self.broker.channel()
         self._channels.append(feed)
         instruments = await declare_fanout_queue(feed, [Binding(MARKET, "instrument.changed.*")])
         tag = await instruments.consume(partial(self._receive, "instrument"), no_ack=True)
         self._consumers.append((instruments, tag))
+
+    async def _subscribe_commands(self) -> None:
         commands = await self.broker.channel(prefetch=self.settings.prefetch)
         self._channels.append(commands)
         queue = await declare_queue(commands, command_queue(self.settings))

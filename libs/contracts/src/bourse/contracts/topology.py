@@ -41,6 +41,10 @@ def started_key(shard: int) -> str:
     return f"execution.started.shard-{shard}"
 
 
+# Every shard's start announcement (and no execution report).
+STARTED_BINDING: Final = "execution.started.#"
+
+
 def shard_queue(shard: int) -> str:
     """The command queue of exchange shard ``shard`` (single active consumer)."""
     return f"exchange.commands.shard-{shard}"
