@@ -64,7 +64,8 @@ class Instance:
         if name == "dev":
             return cls("dev", 0, "", "/", ROOT / "var")
         if name == "e2e":
-            tag = zlib.crc32(str(ROOT).encode()) % 40
+            # BOURSE_E2E_TAG (0-39) picks another instance when two checkouts' paths collide
+            tag = int(os.environ.get("BOURSE_E2E_TAG") or zlib.crc32(str(ROOT).encode()) % 40)
             return cls(
                 f"e2e-{tag:02d}", 10_000 + 100 * tag, f"_e2e{tag:02d}", f"bourse-e2e-{tag:02d}",
                 ROOT / "var" / "e2e",
