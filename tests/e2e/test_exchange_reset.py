@@ -16,7 +16,7 @@ import pytest
 
 from bourse.contracts.topology import shard_of
 
-from .helpers import Trader, eventually, fresh_symbol, ledgers_balance, money, signup
+from .helpers import Trader, eventually, fills_of, fresh_symbol, money, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 CASH, SHARES = Decimal("10000.00"), Decimal("100")
@@ -96,10 +96,12 @@ async def told(trader: Trader, order_id: str) -> bool:
 
 
 async def settled(buyer: Trader, seller: Trader, symbol: str) -> bool:
-    """Each ledger is what its deposits and its fills make it."""
-    return await ledgers_balance([buyer], symbol, CASH, Decimal(0)) and await ledgers_balance(
-        [seller], symbol, Decimal(0), SHARES
-    )
+    """Each ledger is its deposits and its one fill (4 at 100), nothing from the lost book."""
+    cash = [money((await t.account())["cash"]) for t in (buyer, seller)]
+    held = [money((await t.holding(symbol))["qty"]) for t in (buyer, seller)]
+    fills = [(f["side"], f["qty"], f["price"]) for f in await fills_of(buyer, symbol)]
+    expected = ([CASH - 400, Decimal(400)], [Decimal(4), SHARES - 4], [("buy", "4", "100")])
+    return (cash, held, fills) == expected
 
 
 async def on_the_tape(trader: Trader, symbol: str) -> bool:
