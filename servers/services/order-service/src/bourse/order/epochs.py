@@ -16,6 +16,10 @@ order the exchange published them: every report of the old journal is applied be
 the new journal's announcement. A report from a retired journal can only come from an
 exchange process that outlived its replacement; it describes a book already written
 off, so it is dropped (loudly).
+
+Reports without an epoch (an exchange from before epochs) change nothing here, and an
+order last reported on by such an exchange has no ``exchange_epoch``: a reset cannot
+tell which book it was on, so it is not reconciled (only data from before the upgrade).
 """
 
 import logging
