@@ -57,10 +57,13 @@ bench-portfolio: bootstrap ## 1,000 WebSocket clients on portfolio-service, pric
 bench-feed: ## (needs make up) trade -> /ws/portfolio update through nginx, CLIENTS sockets
 	$(UV) run python scripts/bench_portfolio_feed.py --clients $(CLIENTS) --seconds $(SECONDS)
 
-.PHONY: up down ps logs bench-portfolio bench-feed
+.PHONY: up down reset ps logs bench-portfolio bench-feed
 
-up: ## run the whole stack behind nginx on http://127.0.0.1:8080 (installs what is missing)
-	@scripts/up.sh
+up: ## run the whole stack behind nginx on http://127.0.0.1:8080 (ADOPT=1: see make reset)
+	@ADOPT=$(ADOPT) scripts/up.sh
+
+reset: bootstrap ## (stack down) drop the dev databases, queued messages and var/exchange
+	@.venv/bin/python scripts/stack.py reset
 
 down: ## stop the stack (PostgreSQL and RabbitMQ keep running)
 	@scripts/down.sh

@@ -7,6 +7,8 @@
     uv run python scripts/stack.py wait [--timeout 120]
     uv run python scripts/stack.py check          # exit 0 when everything is ready now
     uv run python scripts/stack.py urls
+    uv run python scripts/stack.py journals [--adopt]  # do var/exchange and the DBs match?
+    uv run python scripts/stack.py reset          # drop the instance's DBs, queues, journals
 
 A service "exists" when ``bourse.<module>.main`` is importable; the others (written later)
 are skipped everywhere. Generated files go under ``var/`` (git-ignored).
@@ -15,6 +17,7 @@ are skipped everywhere. Generated files go under ``var/`` (git-ignored).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import importlib.util
@@ -61,7 +64,8 @@ class Instance:
         if name == "dev":
             return cls("dev", 0, "", "/", ROOT / "var")
         if name == "e2e":
-            tag = zlib.crc32(str(ROOT).encode()) % 40
+            # BOURSE_E2E_TAG (0-39) picks another instance when two checkouts' paths collide
+            tag = int(os.environ.get("BOURSE_E2E_TAG") or zlib.crc32(str(ROOT).encode()) % 40)
             return cls(
                 f"e2e-{tag:02d}", 10_000 + 100 * tag, f"_e2e{tag:02d}", f"bourse-e2e-{tag:02d}",
                 ROOT / "var" / "e2e",
@@ -428,6 +432,172 @@ def ensure_vhost() -> None:
         run("add_vhost", INSTANCE.vhost)
         print(f"stack: created the RabbitMQ vhost {INSTANCE.vhost}")
     run("set_permissions", "-p", INSTANCE.vhost, "guest", ".*", ".*", ".*")
+
+
+# -- the exchange's journals and the databases ----------------------------------------------
+#
+# The exchange's journal lives in this checkout's var/, the databases are the instance's:
+# two checkouts (or an emptied var/) meet databases that traded with another journal.
+# order-service records every journal (epoch) each shard ran (table exchange_epochs); a
+# journal directory names its epoch in EPOCH (bourse.exchange_server.epoch). ``make up``
+# compares them and never trades on a mismatch silently.
+
+EPOCH_FILE = "EPOCH"
+LEGACY = "a journal from before epochs"
+JOURNALS = VAR / "exchange"
+
+
+def journal_epoch(shard: int) -> str | None:
+    """The epoch of this checkout's journal of ``shard`` (None: there is none yet)."""
+    directory = JOURNALS / f"shard-{shard}"
+    with contextlib.suppress(FileNotFoundError):
+        return (directory / EPOCH_FILE).read_text().strip()
+    if any(directory.glob("journal-*.jsonl")) or any(directory.glob("snapshot-*.snap")):
+        return LEGACY
+    return None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the order database knows of the exchange's journals."""
+
+    current: dict[int, str]  # shard -> the epoch it runs now
+    retired: set[str]
+    traded: bool  # some order was ever sent to the exchange
+
+
+async def _recorded(database: str) -> Recorded | None:
+    import asyncpg  # noqa: PLC0415 (only this command needs PostgreSQL)
+
+    try:
+        conn = await asyncpg.connect(database_url(database).replace("+asyncpg", ""))
+    except (asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError):
+        return None  # no database (or role) yet
+    try:
+        rows = await conn.fetch("SELECT shard, epoch::text, retired_at FROM exchange_epochs")
+        traded = await conn.fetchval("SELECT EXISTS (SELECT FROM orders WHERE sent_to_exchange)")
+    except asyncpg.UndefinedTableError:
+        return None  # not migrated
+    finally:
+        await conn.close()
+    return Recorded(
+        {r["shard"]: r["epoch"] for r in rows if r["retired_at"] is None},
+        {r["epoch"] for r in rows if r["retired_at"] is not None},
+        bool(traded),
+    )
+
+
+def journal_mismatch(shard: int, journal: str | None, recorded: Recorded) -> str | None:
+    """Why this checkout's journal of ``shard`` does not belong with the databases."""
+    current = recorded.current.get(shard)
+    if journal in (LEGACY, current):
+        return None
+    if current is None:
+        if journal is None or recorded.traded:
+            return None  # a fresh start, or databases from before epochs: adopted as found
+        return (
+            f"shard {shard}: this checkout's journal {journal} never traded with these "
+            "databases (they were dropped or belong to another setup)"
+        )
+    found = "no journal" if journal is None else f"journal {journal}"
+    if journal in recorded.retired:
+        found += " (retired: another journal replaced it since)"
+    return f"shard {shard}: the databases trade with journal {current}, this checkout has {found}"
+
+
+def _orphan(shard: int) -> Path:
+    """Move this checkout's journal of ``shard`` aside (kept, never deleted)."""
+    target = VAR / "exchange-orphaned" / f"{time.strftime('%Y%m%d-%H%M%S')}-shard-{shard}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (JOURNALS / f"shard-{shard}").rename(target)
+    return target
+
+
+def check_journals(adopt: bool) -> int:
+    """Exit status of ``journals``: 0 when the journals and the databases belong together
+    (or ``adopt`` made them), 1 with what to do otherwise."""
+    order = BY_NAME["order"]
+    recorded = asyncio.run(_recorded(order.database)) if order.database and exists(order) else None
+    if recorded is None:
+        return 0
+    found = {k: journal_epoch(k) for k in range(SHARDS)}
+    problems = {k: why for k, j in found.items() if (why := journal_mismatch(k, j, recorded))}
+    if not problems:
+        return 0
+    for why in problems.values():
+        print(f"stack: {why}", file=sys.stderr)
+    adopt = adopt or INSTANCE.name != "dev"  # the test suite's instance is disposable
+    if adopt and process_states() is None:
+        for k in problems:
+            if found[k] is not None:
+                print(f"stack: shard {k}: its journal moved aside to {_orphan(k)}")
+        print(
+            "stack: adopting: the exchange starts from an empty journal; the open orders the"
+            " databases believed on the old book end canceled (reason exchange_reset)"
+        )
+        return 0
+    print(_MISMATCH_HELP, file=sys.stderr)
+    return 1
+
+
+_MISMATCH_HELP = """
+stack: the exchange's journal and the databases do not belong together: trading now would
+leave orders waiting forever for a book that does not exist. Choose one:
+  make reset          drop this instance's databases, queued messages and var/exchange:
+                      a clean start (every user, order and balance is lost)
+  make up ADOPT=1     keep the databases; the exchange starts from an empty journal (this
+                      checkout's, if any, is moved to var/exchange-orphaned/); the open
+                      orders of the old book end canceled (exchange_reset), their
+                      reservations released
+  or run make up in the checkout whose var/exchange holds the databases' journal.
+(stop the stack first, make down, when it is running)"""
+
+
+def reset() -> int:
+    """Drop this instance's databases, purge its queues, delete its journals."""
+    if process_states() is not None:
+        print("stack: the stack is running: make down first", file=sys.stderr)
+        return 1
+    names = [s.database for s in SERVICES if s.database and s.first]
+    asyncio.run(_drop_databases(names))
+    _purge_queues()
+    if JOURNALS.exists():
+        shutil.rmtree(JOURNALS)
+        print(f"stack: deleted {JOURNALS.relative_to(ROOT)}")
+    print("stack: reset done: make up starts from scratch")
+    return 0
+
+
+async def _drop_databases(names: Sequence[str]) -> None:
+    import asyncpg  # noqa: PLC0415
+
+    dsn = os.environ.get("BOURSE_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    conn = await asyncpg.connect(dsn)
+    try:
+        for name in names:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+                raise SystemExit(f"stack: invalid database name {name!r}")
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"stack: dropped the database {name}")
+    finally:
+        await conn.close()
+
+
+def _purge_queues() -> None:
+    """Empty every queue of the instance's vhost: commands and events of the old world."""
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    listed = subprocess.run(
+        [ctl, "-q", "list_queues", "-p", INSTANCE.vhost, "name", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        print(f"stack: could not list the queues (purge them by hand): {listed.stderr}")
+        return
+    for queue in listed.stdout.split():
+        subprocess.run([ctl, "-q", "purge_queue", "-p", INSTANCE.vhost, queue], check=False)
+    print(f"stack: purged the queues of vhost {INSTANCE.vhost}")
 
 
 # -- probing -------------------------------------------------------------------------------
@@ -802,6 +972,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rollout.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("var", help="this instance's directory of generated files and logs")
     sub.add_parser("vhost", help="create this instance's RabbitMQ vhost when absent")
+    p_journals = sub.add_parser(
+        "journals", help="exit 1 when var/exchange's journals and the databases do not match"
+    )
+    p_journals.add_argument(
+        "--adopt", action="store_true", help="on a mismatch: start from an empty journal"
+    )
+    sub.add_parser("reset", help="drop the instance's databases, queues' messages, journals")
     p_exec = sub.add_parser("exec", help="run python -m bourse.<module> ARGS as NAME would")
     p_exec.add_argument("name", choices=sorted(BY_NAME))
     p_exec.add_argument("args", nargs=argparse.REMAINDER)
@@ -854,6 +1031,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "vhost":
         ensure_vhost()
         return 0
+    if args.command == "journals":
+        return check_journals(args.adopt)
+    if args.command == "reset":
+        return reset()
     if args.command == "exec":
         service = BY_NAME[args.name]
         python = str(Path(sys.prefix) / "bin" / "python")

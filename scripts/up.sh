@@ -11,7 +11,9 @@
 # Exit status: 0 when everything that exists is ready, 1 otherwise.
 # Environment: BOURSE_STACK (dev, the default, or e2e: the test suite's own instance with
 # its own ports, databases, vhost and var/e2e; see scripts/stack.py), BOURSE_STACK_WAIT_TIMEOUT
-# (seconds, default 120), BOURSE_EDGE_* (nginx rate limits and workers).
+# (seconds, default 120), BOURSE_EDGE_* (nginx rate limits and workers), ADOPT=1 (databases
+# that traded with another exchange journal are kept: the exchange starts from an empty
+# journal and the open orders of the lost book end canceled; see stack.py journals).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -80,6 +82,13 @@ for svc in "${names[@]}"; do
     fi
 done
 say "declared the queues of: ${names[*]}"
+
+# The exchange's journal (var/exchange) and the databases must belong together: a journal
+# they never traded with (another checkout's databases, an emptied var/) would leave
+# orders waiting forever. Refuses with the options (make reset, ADOPT=1) on a mismatch.
+adopt=()
+if [ "${ADOPT:-}" = "1" ]; then adopt=(--adopt); fi
+stack journals "${adopt[@]}" || die "the exchange journal does not match the databases (see above)"
 
 # -- 5. configs ---------------------------------------------------------------------------
 stack render --exclude "${failed[@]}"

@@ -118,13 +118,21 @@ async def fresh_symbol(api: httpx.AsyncClient) -> str:
     assert created.status_code == 201, created.text
     probe = await signup(api)
 
-    async def known_everywhere() -> bool:  # order-service and trader learned it
+    async def known_to_trader() -> bool:
         response = await probe.post(
             "/api/v1/account/securities-deposits", {"symbol": symbol, "qty": "1"}
         )
         return response.status_code == 201
 
-    await eventually(known_everywhere)
+    async def known_to_auto() -> bool:  # it refuses alerts on symbols it has not learned
+        alert = {"symbol": symbol, "condition": "above", "price": "1", "action": "notify"}
+        response = await probe.post("/api/v1/auto/alerts", alert)
+        if response.status_code == 201:
+            await probe.delete(f"/api/v1/auto/alerts/{response.json()['id']}")
+        return response.status_code == 201
+
+    await eventually(known_to_trader)
+    await eventually(known_to_auto)
     return symbol
 
 

@@ -110,9 +110,10 @@ async def test_a_cancel_sent_while_down_is_applied_in_order(vhost_url: str, tmp_
     ]
     journal_seqs = set()
     for seq in range(1, second.core.state.seq + 1):
-        if message_id(0, seq, "executions") in reports:
+        if message_id(second.core.state.epoch, 0, seq, "executions") in reports:
             journal_seqs.add(seq)
     assert len(journal_seqs) == len(everything)  # the ids are the journal's, re-published same
+    assert second.core.state.epoch == first.core.state.epoch  # the same journal after a crash
     books = {s: b.to_state() for s, b in second.core.state.engine.books.items()}
     assert books == reference_books(everything)
     trades = {e.message_id for e in tap.of_type(TradeExecuted.TYPE)}

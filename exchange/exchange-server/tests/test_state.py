@@ -91,7 +91,8 @@ def test_a_cross_reports_executions_trades_and_the_book() -> None:
     ]
     (trade,) = payloads(messages, TradeExecuted)
     assert (trade.price, trade.qty, trade.taker_side) == (Decimal("101.25"), Decimal(30), "buy")
-    assert (trade.trade_id, trade.seq, trade.ts) == (f"{SYM}:3", 3, feed.ts)
+    assert (trade.trade_id, trade.seq, trade.ts) == (f"{SYM}:{state.epoch}:3", 3, feed.ts)
+    assert trade.epoch == state.epoch
     (book,) = payloads(messages, BookChanged)
     assert book.asks == [(Decimal("101.25"), Decimal(20))] and book.bids == []
     assert [m.envelope.type for m in messages] == [
@@ -112,13 +113,15 @@ def test_message_ids_are_derived_from_the_journal() -> None:
     batch = MessageBatch(state, depth=10)
     batch.add(applied)
     (report,) = batch.close()
-    assert report.envelope.message_id == uuid.uuid5(NAMESPACE, f"1:{entry.seq}:executions")
+    expected = uuid.uuid5(NAMESPACE, f"{state.epoch}:1:{entry.seq}:executions")
+    assert report.envelope.message_id == expected
     assert report.routing_key == f"execution.{sym}"
     assert report.envelope.causation_id == str(entry.message_id)
     assert report.envelope.correlation_id == "corr"
     assert report.envelope.occurred_at == entry.ts
     payload = ExecutionsReported.model_validate(report.envelope.payload)
     assert payload.command_id == entry.message_id
+    assert (payload.epoch, payload.shard) == (state.epoch, 1)
 
 
 def test_a_replace_that_crosses_trades_on_the_orders_side() -> None:

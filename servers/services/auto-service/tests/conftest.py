@@ -20,12 +20,15 @@ from fastapi import FastAPI
 from bourse.auth.testing import TestIssuer
 from bourse.auto.config import Settings
 from bourse.auto.main import MIGRATIONS, create_app
-from bourse.auto.testing import T0, Headers, ManualClock, truncate
+from bourse.auto.testing import T0, Headers, ManualClock, list_instruments, truncate
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
 from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
 
 StartApp = Callable[..., AbstractAsyncContextManager[FastAPI]]
+# The instruments the tests trade (BULK trades in lots of 10); "NOPE" is not listed.
+LISTED = ("ACME", "BRK.B", "AAPL", "MSFT", "HELD", "OTHER")
+NOWHERE = "http://127.0.0.1:9"  # no stock-service: instruments come from the tests
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +57,9 @@ async def _migrated(prefix: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def api_settings(auto_vhost: str) -> AsyncIterator[Settings]:
     async for url in _migrated("bourse_auto_test"):
-        yield Settings(database_url=url, amqp_url=auto_vhost, queue_prefix="api.")
+        yield Settings(
+            database_url=url, amqp_url=auto_vhost, queue_prefix="api.", stock_url=NOWHERE
+        )
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +82,8 @@ async def api_app(
         api_settings, issuer.verifier(), clock=session_clock, relay=False, scheduler=False
     )
     async with running_app(app) as http:
+        await list_instruments(app.state.runtime.db, *LISTED)
+        await list_instruments(app.state.runtime.db, "BULK", lot_size="10")
         yield app, http
 
 
@@ -101,12 +108,14 @@ async def scheduled_settings(auto_vhost: str) -> AsyncIterator[Settings]:
             queue_prefix="sched.",
             scheduler_interval_ms=20,
             database_pool_size=4,
+            stock_url=NOWHERE,
         )
 
 
 @pytest.fixture(scope="session")
 async def scheduled_db(scheduled_settings: Settings) -> AsyncIterator[Database]:
     database = Database(scheduled_settings.database_url, pool_size=4)
+    await list_instruments(database, *LISTED)  # not truncated between tests
     yield database
     await database.dispose()
 

@@ -11,7 +11,15 @@ import httpx
 import pytest
 
 from bourse.auto.handlers.alerts import expire_due
-from bourse.auto.testing import T0, Headers, ManualClock, deliver, price, staged
+from bourse.auto.testing import (
+    T0,
+    Headers,
+    ManualClock,
+    deliver,
+    list_instruments,
+    price,
+    staged,
+)
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 
@@ -38,9 +46,12 @@ def me(headers_for: Headers, user: uuid.UUID) -> dict[str, str]:
 
 
 @pytest.fixture
-def symbol() -> str:
-    """A symbol of this test alone (with a dot: routing keys and bindings must cope)."""
-    return "Z" + uuid.uuid4().hex[:6].upper() + ".B"
+async def symbol(db: Database) -> str:
+    """A listed symbol of this test alone (with a dot: routing keys and bindings must
+    cope)."""
+    name = "Z" + uuid.uuid4().hex[:6].upper() + ".B"
+    await list_instruments(db, name, name + "Q", name + "X")
+    return name
 
 
 async def alert(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> Json:

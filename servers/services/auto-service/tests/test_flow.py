@@ -11,13 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bourse.auth.testing import TestIssuer
 from bourse.auto.config import Settings
+from bourse.auto.db import instruments
 from bourse.auto.main import create_app
-from bourse.auto.testing import T0, ManualClock, order_changed, price
+from bourse.auto.testing import T0, ManualClock, instrument, order_changed, price
 from bourse.common.db import Database
-from bourse.common.testing import running_app
+from bourse.common.testing import eventually, running_app
 from bourse.contracts import Envelope
 from bourse.contracts.topology import AUTO
 from bourse.messaging.broker import Broker
@@ -83,17 +85,36 @@ def new_symbol() -> str:
     return "Z" + uuid.uuid4().hex[:5].upper() + ".A"
 
 
+async def announce(broker: Broker, db: Database, symbol: str) -> None:
+    """``symbol`` listed the way stock-service lists it: instrument.changed.<SYMBOL>."""
+    await broker.publish(instrument(symbol))
+
+    async def known() -> bool:
+        async with db.transaction() as session:
+            found = await session.scalar(
+                select(instruments.c.symbol).where(instruments.c.symbol == symbol)
+            )
+        return found is not None
+
+    assert await eventually(known)
+
+
 async def test_an_alert_fires_from_published_prices(
     flow: tuple[ManualClock, httpx.AsyncClient],
     issuer: TestIssuer,
     broker: Broker,
     outbound: Outbound,
+    scheduled: Database,
 ) -> None:
     _, http = flow
     symbol = new_symbol()
     order = {"side": "buy", "notional": "500"}
     body = {"symbol": symbol, "condition": "crosses_above", "price": "100", "action": "order"}
+    unknown = await http.post(ALERTS, json=body | {"order": order}, headers=issuer.headers(USER))
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_symbol")
+    await announce(broker, scheduled, symbol)
     response = await http.post(ALERTS, json=body | {"order": order}, headers=issuer.headers(USER))
+    assert response.status_code == 201, response.text
     alert = response.json()
     await broker.publish(price(symbol, "99", T0))
     await broker.publish(price(symbol, "100.5", T0 + timedelta(seconds=1)))
@@ -111,9 +132,11 @@ async def test_a_run_is_requested_and_its_outcome_announced(
     issuer: TestIssuer,
     broker: Broker,
     outbound: Outbound,
+    scheduled: Database,
 ) -> None:
     clock, http = flow
     symbol = new_symbol()
+    await announce(broker, scheduled, symbol)
     body = {"symbol": symbol, "side": "sell", "qty": "3", "schedule": {"cron": "* * * * *"}}
     created = await http.post(RECURRING, json=body, headers=issuer.headers(USER))
     assert created.status_code == 201, created.text

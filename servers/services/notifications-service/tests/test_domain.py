@@ -76,6 +76,14 @@ def test_orders_that_end_unfilled(status: str, title: str, body: str) -> None:
     assert (draft.type, draft.title, draft.body) == (f"order.{status}", title, body)
 
 
+def test_an_order_canceled_by_an_exchange_reset_says_why() -> None:
+    draft = messages.for_order(order(USER, "canceled", reject_reason="exchange_reset"))
+    assert draft is not None and draft.body == (
+        "Your buy order for 10 ACME was canceled: the exchange restarted without its order"
+        " book (exchange reset), and what it reserved is available again."
+    )
+
+
 def test_a_notional_order_canceled_after_a_partial_fill() -> None:
     event = order(USER, "canceled", qty=None, notional="500", filled_qty="2")
     draft = messages.for_order(event)

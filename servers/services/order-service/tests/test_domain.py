@@ -7,7 +7,7 @@ import pytest
 from bourse.common.errors import Problem
 from bourse.order.domain import lifecycle
 from bourse.order.domain.instrument import Instrument
-from bourse.order.domain.placement import OrderRequest, collar_price, place
+from bourse.order.domain.placement import OrderRequest, collar_price, place, units
 
 D = Decimal
 AAPL = Instrument("AAPL", D("0.01"), D("1"), "trading", last_price=D("100.00"))
@@ -146,3 +146,31 @@ def test_lifecycle_full_fill_and_expiry_and_notional_end() -> None:
     lifecycle.filled(notional, D("3"), D("33"))
     lifecycle.cancelled(notional, "budget_exhausted")
     assert notional.status == "filled"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"qty": D("1E+19")}, "invalid_qty"),
+        ({"qty": D("99999999999999999999")}, "invalid_qty"),
+        ({"limit_price": D("1E+19")}, "invalid_price"),
+        ({"type": "stop_limit", "stop_price": D("1E+15")}, "invalid_price"),
+        (
+            {"type": "market", "qty": None, "limit_price": None, "notional": D("1E+12")},
+            "invalid_notional",
+        ),
+    ],
+)
+def test_huge_values_are_422_never_invalid_operation(
+    overrides: dict[str, object], code: str
+) -> None:
+    with pytest.raises(Problem) as info:
+        place(request(**overrides), AAPL, COLLAR)
+    assert (info.value.status, info.value.code) == (422, code)
+
+
+def test_units_refuses_a_quotient_beyond_the_precision() -> None:
+    with pytest.raises(Problem) as info:
+        units(D("1E+30"), D("1E-8"), "invalid_lot_size", "qty")
+    assert (info.value.status, info.value.code) == (422, "invalid_lot_size")
+    assert units(D("1000000000"), D("0.00000001"), "invalid_lot_size", "qty") == 10**17

@@ -321,6 +321,15 @@ async def test_listing_filters_and_pages(app_client: httpx.AsyncClient, issuer: 
     assert closed["items"] == []
     bad = await app_client.get("/api/v1/orders?after=%%%", headers=issuer.headers(user))
     assert bad.status_code == 422
+    mine = await app_client.get(
+        "/api/v1/orders?status=all&symbol=aapl", headers=issuer.headers(user)
+    )
+    assert [o["id"] for o in mine.json()["items"]] == ids[::-1]  # any case, like a body
+    for symbol in ("A-B", "X" * 11, "\u0661"):
+        response = await app_client.get(
+            "/api/v1/orders", params={"symbol": symbol}, headers=issuer.headers(user)
+        )
+        assert (response.status_code, response.json()["code"]) == (422, "validation_error")
 
 
 @pytest.mark.parametrize(
@@ -337,6 +346,34 @@ async def test_listing_filters_and_pages(app_client: httpx.AsyncClient, issuer: 
         ({"side": "short"}, "validation_error"),
         ({"extra": True}, "validation_error"),
         ({"qty": None, "notional": "100"}, "invalid_order"),
+        # Beyond what the type or the instrument can represent: never a 500.
+        ({"qty": "1e400"}, "validation_error"),
+        ({"qty": "1" * 40}, "validation_error"),
+        ({"qty": 10**39}, "validation_error"),
+        ({"qty": 1e300}, "validation_error"),
+        ({"limit_price": "1e400"}, "validation_error"),
+        ({"limit_price": 1e300}, "validation_error"),
+        ({"limit_price": "9" * 40}, "validation_error"),
+        ({"qty": "10000000000"}, "invalid_qty"),
+        ({"limit_price": "99999999999999999999"}, "invalid_price"),
+        ({"limit_price": 1e15}, "invalid_price"),
+        ({"type": "stop", "limit_price": None, "stop_price": "1" * 20}, "invalid_price"),
+        (
+            {"type": "market", "limit_price": None, "qty": None, "notional": 1e19},
+            "invalid_notional",
+        ),
+        # Not plain ASCII decimal notation (Decimal() would read every one of them).
+        ({"qty": "1_000"}, "validation_error"),
+        ({"limit_price": "1_01.25"}, "validation_error"),
+        ({"qty": "\u0661\u0660"}, "validation_error"),  # Arabic-Indic 10
+        ({"qty": "\uff11\uff10"}, "validation_error"),  # fullwidth 10
+        ({"limit_price": "\u0661\u0660\u0661.25"}, "validation_error"),
+        ({"qty": " 10"}, "validation_error"),
+        ({"qty": "+10"}, "validation_error"),
+        ({"qty": "10."}, "validation_error"),
+        ({"qty": True}, "validation_error"),
+        ({"symbol": "TOOLONGSYMB"}, "validation_error"),
+        ({"symbol": "\uff21APL"}, "validation_error"),
     ],
 )
 async def test_bad_orders_are_422_problems(
@@ -346,6 +383,20 @@ async def test_bad_orders_are_422_problems(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == code
+
+
+async def test_json_numbers_are_read_exactly(
+    app_client: httpx.AsyncClient, issuer: TestIssuer
+) -> None:
+    """A JSON number is a decimal, never a float: 0.1 stays 0.1; an exponent is fine."""
+    user = uuid.uuid4()
+    content = '{"symbol":"aapl","side":"buy","type":"limit","time_in_force":"gtc",'
+    content += '"qty":1e1,"limit_price":101.13}'
+    headers = issuer.headers(user) | {"content-type": "application/json"}
+    response = await app_client.post("/api/v1/orders", content=content, headers=headers)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["symbol"], body["qty"], body["limit_price"]) == ("AAPL", "10", "101.13")
 
 
 async def test_no_token_is_401(app_client: httpx.AsyncClient) -> None:
@@ -599,7 +650,20 @@ async def test_what_cannot_be_replaced(
 ) -> None:
     user = uuid.uuid4()
     old, _ = await resting(app_client, issuer, broker, taps, user, 500)
-    for body, code in (({}, "validation_error"), ({"qty": "0"}, "invalid_lot_size")):
+    bad: list[tuple[Json, str]] = [
+        ({}, "validation_error"),
+        ({"qty": "0"}, "invalid_lot_size"),
+        ({"qty": "1e400"}, "validation_error"),
+        ({"qty": "1" * 40}, "validation_error"),
+        ({"qty": 1e300}, "validation_error"),
+        ({"limit_price": "1e400"}, "validation_error"),
+        ({"limit_price": 1e300}, "validation_error"),
+        ({"qty": "1_000"}, "validation_error"),
+        ({"limit_price": "\u0661\u0660\u0661"}, "validation_error"),
+        ({"qty": "10000000000"}, "invalid_qty"),
+        ({"limit_price": "1" * 20}, "invalid_price"),
+    ]
+    for body, code in bad:
         response = await patch(app_client, issuer, user, old["id"], **body)
         assert (response.status_code, response.json()["code"]) == (422, code), response.text
     assert (await patch(app_client, issuer, uuid.uuid4(), old["id"], qty="5")).status_code == 404

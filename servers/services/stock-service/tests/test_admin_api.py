@@ -72,6 +72,14 @@ async def test_a_symbol_is_created_once(
         {"name": "x" * 201},
         {"name": "nul\x00byte"},
         {"tick_size": "0.000000000001"},
+        {"tick_size": "0.000000001"},  # 9 places: more than any service stores
+        {"tick_size": "1_0"},
+        {"tick_size": "\u0661"},  # an Arabic-Indic 1
+        {"tick_size": "1e400"},
+        {"tick_size": 1e300},
+        {"lot_size": "1" * 40},
+        {"symbol": "\uff21APL"},  # a fullwidth A
+        {"symbol": "AAPL\n"},
         {"tick_size": "0"},
         {"tick_size": "-0.01"},
         {"tick_size": "abc"},

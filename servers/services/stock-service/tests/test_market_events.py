@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from bourse.common.db import Database
 from bourse.common.testing import eventually
 from bourse.contracts import Envelope
-from bourse.contracts.events import BookChanged, TradeExecuted
+from bourse.contracts.events import BookChanged, ExchangeStarted, TradeExecuted
+from bourse.contracts.ids import uuid7
 from bourse.stock import market
 from bourse.stock.db import candles, instruments, quotes, trades
 
@@ -29,9 +30,16 @@ FUTURE = datetime(2100, 1, 1, tzinfo=UTC)  # a clock the background flush never 
 
 
 def trade(
-    symbol: str, price: str, seq: int, ts: datetime = T0, qty: str = "10", trade_id: str = ""
+    symbol: str,
+    price: str,
+    seq: int,
+    ts: datetime = T0,
+    qty: str = "10",
+    trade_id: str = "",
+    epoch: uuid.UUID | None = None,
 ) -> TradeExecuted:
     return TradeExecuted(
+        epoch=epoch,
         symbol=symbol,
         trade_id=trade_id or uuid.uuid4().hex,
         price=Decimal(price),
@@ -43,9 +51,14 @@ def trade(
 
 
 def book(
-    symbol: str, seq: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]
+    symbol: str,
+    seq: int,
+    bids: list[tuple[str, str]],
+    asks: list[tuple[str, str]],
+    epoch: uuid.UUID | None = None,
 ) -> BookChanged:
     return BookChanged(
+        epoch=epoch,
         symbol=symbol,
         bids=[(Decimal(p), Decimal(q)) for p, q in bids],
         asks=[(Decimal(p), Decimal(q)) for p, q in asks],
@@ -161,6 +174,35 @@ async def test_quotes_and_depth_come_from_books_and_stale_books_are_ignored(
     assert (quote.bid, quote.ask, quote.book_seq) == (None, Decimal("101"), 11)
 
 
+async def test_a_new_exchange_journal_supersedes_the_old_one_though_its_seqs_restart(
+    db: Database, instrument: Make
+) -> None:
+    symbol = await instrument()
+    old, new = uuid7(), uuid7()
+    later = T0 + timedelta(seconds=10)
+    await apply(
+        db,
+        trade(symbol, "100", 40, epoch=old),
+        book(symbol, 90, [("99", "1")], [], epoch=old),
+        trade(symbol, "110", 1, later, epoch=new),  # the new journal: seq 1 again
+        book(symbol, 2, [("108", "4")], [("111", "1")], epoch=new),
+        book(symbol, 95, [("1", "1")], [], epoch=old),  # a straggler of the old journal
+        trade(symbol, "1", 45, epoch=old),  # (the tape keeps it, but it is not the last)
+    )
+    price = select(instruments.c.last_price).where(instruments.c.symbol == symbol)
+    assert (await row_of(db, price))[0] == Decimal("110")
+    quote = await row_of(db, select(quotes).where(quotes.c.symbol == symbol))
+    assert (quote.bid, quote.ask, quote.book_seq, quote.book_epoch) == (
+        Decimal("108"),
+        Decimal("111"),
+        2,
+        new,
+    )
+    (day,) = await candle_rows(db, symbol, "1d")
+    assert (day.open, day.close, day.trades) == (Decimal("100"), Decimal("110"), 3)
+    assert (day.close_seq, day.close_epoch) == (1, new)
+
+
 async def test_events_of_unknown_symbols_are_ignored(db: Database) -> None:
     await apply(db, trade("NOPE.X", "1", 1), book("NOPE.X", 1, [("1", "1")], []))
     count = select(func.count()).select_from(trades).where(trades.c.symbol == "NOPE.X")
@@ -235,3 +277,19 @@ async def test_trades_and_books_arrive_through_the_broker(
     )
     tape = (await client.get(f"/api/v1/stocks/{symbol}/trades")).json()
     assert [t["price"] for t in tape["items"]] == ["42.1"]
+
+
+async def test_a_starting_exchange_shard_hears_every_instrument_again(
+    app: FastAPI, instrument: Make, staged: Staged
+) -> None:
+    symbol = await instrument()
+    before = len(await staged(f"instrument.changed.{symbol}"))
+    started = ExchangeStarted(shard=0, shards=2, epoch=uuid7(), seq=0)  # perhaps an empty journal
+    await app.state.runtime.broker.publish(started)
+
+    async def announced() -> list[Envelope] | None:
+        events = await staged(f"instrument.changed.{symbol}")
+        return events if len(events) > before else None
+
+    (*_, latest) = await eventually(announced, timeout=5)
+    assert (latest.payload["symbol"], latest.payload["status"]) == (symbol, "trading")

@@ -101,7 +101,11 @@ async def test_withdrawing_more_than_buying_power_is_insufficient_funds(
         ({"amount": "1.001"}, "invalid_amount"),
         ({"amount": 1.005}, "invalid_amount"),
         ({"amount": "1000000000.01"}, "invalid_amount"),
-        ({"amount": 1e300}, "invalid_amount"),
+        ({"amount": 1e300}, "validation_error"),  # beyond any decimal a request may carry
+        ({"amount": "1_000"}, "validation_error"),
+        ({"amount": "\u0661\u0660"}, "validation_error"),  # Arabic-Indic 10
+        ({"amount": "\uff11\uff10"}, "validation_error"),  # fullwidth 10
+        ({"amount": "1" * 40}, "validation_error"),
         ({"amount": "abc"}, "validation_error"),
         ({"amount": "1e3"}, "validation_error"),
         ({"amount": " 10"}, "validation_error"),
@@ -132,8 +136,10 @@ async def test_bad_amounts_are_422_problems(
         (b'{"amount": 1', "validation_error"),
         (b"", "validation_error"),
         (b"\xff\xfe", "validation_error"),
-        # Read through a float this would be 0.1, a valid amount: read exactly, it is not.
-        (b'{"amount": 0.1000000000000000055511151231257827}', "invalid_amount"),
+        # Read through a float this would be 0.1, a valid amount: read exactly, it has
+        # more decimal places than any request decimal may have.
+        (b'{"amount": 0.1000000000000000055511151231257827}', "validation_error"),
+        (b'{"amount": 0.101}', "invalid_amount"),
     ],
 )
 async def test_malformed_or_inexact_json_is_refused(
@@ -269,10 +275,19 @@ async def test_securities_deposits(
     for qty in ("15", "0", "-10", "10.5"):
         body = {"symbol": symbol, "qty": qty}
         problem(await post(client, "securities-deposits", headers, body), 422, "invalid_lot_size")
+    for bad in (
+        {"symbol": "", "qty": "10"},
+        {"symbol": "A-B", "qty": "10"},
+        {"symbol": "TOOLONGSYMB", "qty": "10"},
+        {"symbol": symbol, "qty": "1_0"},
+        {"symbol": symbol, "qty": "\u0661\u0660"},
+        {"symbol": symbol, "qty": 1e300},
+    ):
+        problem(await post(client, "securities-deposits", headers, bad), 422, "validation_error")
     problem(
-        await post(client, "securities-deposits", headers, {"symbol": "", "qty": "10"}),
+        await post(client, "securities-deposits", headers, {"symbol": symbol, "qty": "1" * 20}),
         422,
-        "validation_error",
+        "invalid_qty",
     )
     done = await post(
         client, "securities-deposits", headers, {"symbol": symbol.lower(), "qty": 30}, key="sd"

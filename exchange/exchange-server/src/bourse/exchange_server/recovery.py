@@ -5,8 +5,10 @@ exactly once), then the messages of the entries not known to be published."""
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
-from bourse.exchange_server.journal import cut_torn_tail, read_entries
+from bourse.exchange_server.epoch import establish
+from bourse.exchange_server.journal import JournalCorruptError, cut_torn_tail, read_entries
 from bourse.exchange_server.reports import MessageBatch, Outgoing
 from bourse.exchange_server.snapshots import load_newest, read_published
 from bourse.exchange_server.state import ShardState
@@ -32,10 +34,16 @@ def recover(directory: Path, shard: int, shards: int, depth: int) -> Recovered:
     snapshot = load_newest(directory)
     if snapshot is not None and snapshot.shard != shard:
         raise WrongShardError(f"{directory} holds shard {snapshot.shard}, not {shard}")
-    state = ShardState.from_snapshot(snapshot, shards) if snapshot else ShardState(shard, shards)
+    epoch = establish(directory, UUID(snapshot.epoch) if snapshot and snapshot.epoch else None)
+    state = (
+        ShardState.from_snapshot(snapshot, shards, epoch)
+        if snapshot
+        else ShardState(shard, shards, epoch)
+    )
     base = state.seq
+    marker = read_published(directory)
     # A snapshot is only taken once everything in it was published.
-    published = max(read_published(directory), base)
+    published = max(marker, base)
     batch = MessageBatch(state, depth)
     replayed = 0
     for entry in read_entries(directory, after=base):
@@ -44,10 +52,17 @@ def recover(directory: Path, shard: int, shards: int, depth: int) -> Recovered:
         if applied is not None and entry.seq > published:
             batch.add(applied)
     cut_torn_tail(directory)
-    published = min(published, state.seq)
+    if marker > state.seq:
+        raise JournalCorruptError(
+            f"{directory}: messages up to seq {marker} of journal {epoch} were published, but "
+            f"the journal ends at {state.seq}: it lost entries. Continuing would reuse those "
+            "seqs; to start a new journal, empty the whole directory (EPOCH included)."
+        )
     log.info(
-        "shard %d recovered: snapshot %d, %d entries replayed, at seq %d, published to %d",
+        "shard %d recovered journal %s: snapshot %d, %d entries replayed, at seq %d,"
+        " published to %d",
         shard,
+        epoch,
         base,
         replayed,
         state.seq,

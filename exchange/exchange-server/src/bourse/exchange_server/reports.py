@@ -2,22 +2,26 @@
 
 Every message id is derived from the journal (uuid5), never random: re-publishing after a
 crash sends the same ids, which consumers' inboxes drop as duplicates. Times come from
-the journal entry too, so a re-published message is the same message.
+the journal entry too, so a re-published message is the same message. Every id (message
+ids and trade ids) includes the journal's epoch: a new journal numbers its entries from 1
+again, and must never produce an id that a consumer has recorded from an older one.
 """
 
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
     BookChanged,
     EngineEvent,
+    ExchangeStarted,
     ExecutionsReported,
     Payload,
     TradeExecuted,
+    trade_key,
 )
 from bourse.exchange_server.state import Applied, ShardState
 from bourse.matching import InstrumentSpec, OrderBook
@@ -28,8 +32,8 @@ log = logging.getLogger(__name__)
 NAMESPACE = UUID("6b1f2d2e-5c1a-4f0e-9d7e-2b8f3c4a5e61")  # fixed forever: ids depend on it
 
 
-def message_id(shard: int, *parts: object) -> UUID:
-    return uuid.uuid5(NAMESPACE, ":".join(str(part) for part in (shard, *parts)))
+def message_id(epoch: UUID, shard: int, *parts: object) -> UUID:
+    return uuid.uuid5(NAMESPACE, ":".join(str(part) for part in (epoch, shard, *parts)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,24 +70,26 @@ def engine_event(event: Event) -> EngineEvent:
     )
 
 
-def executions(shard: int, applied: Applied) -> Outgoing:
+def executions(state: ShardState, applied: Applied) -> Outgoing:
     entry = applied.entry
     report = ExecutionsReported(
         symbol=applied.command.symbol,
         command_id=entry.message_id,
         first_seq=applied.first_seq,
         events=[engine_event(event) for event in applied.events],
+        epoch=state.epoch,
+        shard=state.shard,
     )
     return _outgoing(
         report,
-        message_id(shard, entry.seq, "executions"),
+        message_id(state.epoch, state.shard, entry.seq, "executions"),
         entry.ts,
         correlation_id=entry.correlation_id,
         causation_id=str(entry.message_id),
     )
 
 
-def trades(shard: int, applied: Applied, spec: InstrumentSpec) -> list[Outgoing]:
+def trades(state: ShardState, applied: Applied, spec: InstrumentSpec) -> list[Outgoing]:
     entry, symbol = applied.entry, applied.command.symbol
     out = []
     for offset, event in enumerate(applied.events):
@@ -93,20 +99,21 @@ def trades(shard: int, applied: Applied, spec: InstrumentSpec) -> list[Outgoing]
         seq = applied.first_seq + offset
         trade = TradeExecuted(
             symbol=symbol,
-            trade_id=f"{symbol}:{seq}",  # the order service's fills use the same key
+            trade_id=trade_key(symbol, seq, state.epoch),  # order-service's fills use it too
             price=spec.to_price(price),
             qty=spec.to_qty(qty),
             taker_side=applied.taker_sides.get(taker, applied.command.side or "buy"),
             seq=seq,
             ts=entry.ts,
+            epoch=state.epoch,
         )
-        mid = message_id(shard, entry.seq, "trade", seq)
+        mid = message_id(state.epoch, state.shard, entry.seq, "trade", seq)
         out.append(_outgoing(trade, mid, entry.ts, causation_id=str(entry.message_id)))
     return out
 
 
 def book_changed(
-    shard: int, book: OrderBook, spec: InstrumentSpec, depth: int, ts: datetime
+    state: ShardState, book: OrderBook, spec: InstrumentSpec, depth: int, ts: datetime
 ) -> Outgoing:
     bids, asks = book.depth(depth)
     payload = BookChanged(
@@ -115,9 +122,20 @@ def book_changed(
         asks=[(spec.to_price(price), spec.to_qty(qty)) for price, qty in asks],
         seq=book.seq,
         ts=ts,
+        epoch=state.epoch,
     )
     # The same book seq is the same book: a repeat is a duplicate, whatever the batch.
-    return _outgoing(payload, message_id(shard, "book", book.symbol, book.seq), ts)
+    mid = message_id(state.epoch, state.shard, "book", book.symbol, book.seq)
+    return _outgoing(payload, mid, ts)
+
+
+def started(state: ShardState) -> Outgoing:
+    """The announcement that the shard recovered journal ``state.epoch`` up to its seq."""
+    payload = ExchangeStarted(
+        shard=state.shard, shards=state.shards, epoch=state.epoch, seq=state.seq
+    )
+    mid = message_id(state.epoch, state.shard, "started", state.seq)
+    return _outgoing(payload, mid, datetime.now(UTC))
 
 
 class MessageBatch:
@@ -133,10 +151,10 @@ class MessageBatch:
 
     def add(self, applied: Applied) -> None:
         symbol = applied.command.symbol
-        self.messages.append(executions(self.state.shard, applied))
+        self.messages.append(executions(self.state, applied))
         spec = self.state.spec(symbol)
         if spec is not None:
-            self.messages += trades(self.state.shard, applied, spec)
+            self.messages += trades(self.state, applied, spec)
         self._touched[symbol] = applied.entry.ts
 
     def close(self) -> list[Outgoing]:
@@ -146,6 +164,6 @@ class MessageBatch:
                 log.warning("no instrument spec for %s yet: its market data is skipped", symbol)
                 continue
             book = self.state.book(symbol)
-            self.messages.append(book_changed(self.state.shard, book, spec, self.depth, ts))
+            self.messages.append(book_changed(self.state, book, spec, self.depth, ts))
         self._touched.clear()
         return self.messages

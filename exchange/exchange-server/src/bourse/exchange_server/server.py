@@ -41,7 +41,7 @@ from bourse.exchange_server.intake import (
     decode_instrument,
 )
 from bourse.exchange_server.publisher import publish_all
-from bourse.exchange_server.reports import Outgoing
+from bourse.exchange_server.reports import Outgoing, started
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import Binding, QueueSpec, declare_fanout_queue, declare_queue
 
@@ -97,23 +97,30 @@ class ExchangeServer:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Recover, connect, re-publish what may be missing, then consume."""
+        """Recover, connect, listen to instrument announcements, re-publish what may be
+        missing and announce the journal (its epoch: consumers learn of a new journal
+        before it reports anything, and stock-service re-announces every instrument, which
+        an empty journal does not know), then consume."""
         unpublished = await self.core.open()
         await self.broker.connect()
-        await self._publish_batch(unpublished, self.core.state.seq)
+        await self._subscribe_instruments()  # buffered in _pending until the loop runs
+        await self._publish_batch([*unpublished, started(self.core.state)], self.core.state.seq)
         self._loop = asyncio.create_task(self._run(), name=f"exchange shard {self._label}")
         for watcher in self._loop_watchers:
             self._loop.add_done_callback(watcher)
-        await self._subscribe()
+        await self._subscribe_commands()
         self.recovered = True
-        log.info("shard %d consuming at journal seq %d", self.settings.shard, self.core.state.seq)
+        state = self.core.state
+        log.info("shard %d consuming at seq %d of journal %s", state.shard, state.seq, state.epoch)
 
-    async def _subscribe(self) -> None:
+    async def _subscribe_instruments(self) -> None:
         feed = await self.broker.channel()
         self._channels.append(feed)
         instruments = await declare_fanout_queue(feed, [Binding(MARKET, "instrument.changed.*")])
         tag = await instruments.consume(partial(self._receive, "instrument"), no_ack=True)
         self._consumers.append((instruments, tag))
+
+    async def _subscribe_commands(self) -> None:
         commands = await self.broker.channel(prefetch=self.settings.prefetch)
         self._channels.append(commands)
         queue = await declare_queue(commands, command_queue(self.settings))

@@ -1,8 +1,8 @@
 """Shard snapshots (books + what the journal alone would not give back) and the
 ``published_upto`` marker.
 
-A snapshot file is a magic line, one JSON header line (journal seq, instrument specs,
-dedupe ids, pending stop sides, and the length and CRC of the books), then the engine's
+A snapshot file is a magic line, one JSON header line (journal seq and epoch, instrument
+specs, dedupe ids, pending stop sides, and the length and CRC of the books), then the engine's
 snapshot bytes of every book. Written to a temporary file, fsynced, renamed: a reader sees
 a whole snapshot or none. A corrupt newest snapshot falls back to the one before it, which
 is why two are kept (with the journal segments after the older one).
@@ -38,11 +38,13 @@ class ShardSnapshot:
     instruments: list[dict[str, Any]] = field(default_factory=list)  # InstrumentChanged JSON
     dedupe: list[str] = field(default_factory=list)  # command message ids still remembered
     stop_sides: dict[str, dict[str, str]] = field(default_factory=dict)  # symbol -> id -> side
+    epoch: str | None = None  # the journal's identity (None: taken before epochs)
 
     def to_bytes(self) -> bytes:
         header = {
             "seq": self.seq,
             "shard": self.shard,
+            "epoch": self.epoch,
             "instruments": self.instruments,
             "dedupe": self.dedupe,
             "stop_sides": self.stop_sides,
@@ -70,6 +72,7 @@ class ShardSnapshot:
             instruments=header["instruments"],
             dedupe=header["dedupe"],
             stop_sides=header["stop_sides"],
+            epoch=header.get("epoch"),
         )
 
 

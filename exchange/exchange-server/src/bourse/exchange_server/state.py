@@ -11,6 +11,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from bourse.contracts.events import ExchangeCommand, InstrumentChanged, Side
+from bourse.contracts.ids import uuid7
 from bourse.contracts.topology import shard_of
 from bourse.exchange_server.journal import JournalEntry
 from bourse.exchange_server.snapshots import ShardSnapshot
@@ -65,9 +66,12 @@ class DedupeWindow:
 
 
 class ShardState:
-    def __init__(self, shard: int, shards: int) -> None:
+    def __init__(self, shard: int, shards: int, epoch: UUID | None = None) -> None:
+        """``epoch``: the journal's identity (bourse.exchange_server.epoch); a state
+        without one is a new journal of its own."""
         self.shard = shard
         self.shards = shards
+        self.epoch = epoch or uuid7()
         self.engine = MatchingEngine()
         self.instruments: dict[str, InstrumentChanged] = {}
         self.seq = 0  # the last journal entry applied
@@ -140,6 +144,7 @@ class ShardState:
         return ShardSnapshot(
             seq=self.seq,
             shard=self.shard,
+            epoch=str(self.epoch),
             books=self.engine.snapshot(),
             instruments=[i.model_dump(mode="json") for i in self.instruments.values()],
             dedupe=self.dedupe.rotate(),
@@ -151,8 +156,8 @@ class ShardState:
         )
 
     @classmethod
-    def from_snapshot(cls, snapshot: ShardSnapshot, shards: int) -> "ShardState":
-        state = cls(snapshot.shard, shards)
+    def from_snapshot(cls, snapshot: ShardSnapshot, shards: int, epoch: UUID) -> "ShardState":
+        state = cls(snapshot.shard, shards, epoch)
         for raw in snapshot.instruments:
             state.learn(InstrumentChanged.model_validate(raw))
         for book in loads_books(snapshot.books):

@@ -160,7 +160,9 @@ class EngineEvent(BaseModel):
 
 class ExecutionsReported(Payload):
     """The events one command produced, in engine order. ``first_seq`` is the book's
-    sequence number of the first event; consumers apply reports in ``first_seq`` order."""
+    sequence number of the first event; consumers apply reports in ``first_seq`` order.
+    ``epoch`` names the journal of shard ``shard`` that produced them (None: a sender from
+    before epochs): seqs restart with every new journal, so (epoch, seq) is the identity."""
 
     TYPE = "exchange.executions"
     EXCHANGE = topology.EXCHANGE
@@ -171,15 +173,41 @@ class ExecutionsReported(Payload):
     command_id: UUID
     first_seq: int
     events: list[EngineEvent]
+    epoch: UUID | None = None
+    shard: int | None = None
 
     def routing_key(self) -> str:
         return topology.execution_key(self.symbol)
+
+
+class ExchangeStarted(Payload):
+    """A shard finished recovery and is about to consume commands, at journal ``seq`` of
+    journal ``epoch``. Routed with the execution reports (after every report published
+    before it), so a consumer learns of a new journal even before it reports anything."""
+
+    TYPE = "exchange.started"
+    EXCHANGE = topology.EXCHANGE
+    shard: int
+    shards: int
+    epoch: UUID
+    seq: int
+
+    def routing_key(self) -> str:
+        return topology.started_key(self.shard)
+
+
+def trade_key(symbol: str, seq: int, epoch: UUID | None) -> str:
+    """The id of the trade with book seq ``seq`` of ``symbol`` in journal ``epoch``: the
+    exchange's ``TradeExecuted.trade_id`` and order-service's fills use the same key."""
+    return f"{symbol}:{seq}" if epoch is None else f"{symbol}:{epoch}:{seq}"
 
 
 # -- market data ---------------------------------------------------------------------------
 
 
 class TradeExecuted(SymbolPayload):
+    """``seq`` orders trades within one journal (``epoch``); a new journal starts again."""
+
     TYPE = "market.trade"
     EXCHANGE = topology.MARKET
     trade_id: str
@@ -188,6 +216,7 @@ class TradeExecuted(SymbolPayload):
     taker_side: Side
     seq: int
     ts: datetime
+    epoch: UUID | None = None
 
 
 class BookChanged(SymbolPayload):
@@ -197,6 +226,7 @@ class BookChanged(SymbolPayload):
     asks: list[tuple[DecimalStr, DecimalStr]]
     seq: int
     ts: datetime
+    epoch: UUID | None = None
 
 
 class PriceChanged(SymbolPayload):

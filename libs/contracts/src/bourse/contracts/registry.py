@@ -23,6 +23,7 @@ _MODELS: tuple[type[Payload], ...] = (
     events.SecuritiesDeposited,
     events.ExchangeCommand,
     events.ExecutionsReported,
+    events.ExchangeStarted,
     events.TradeExecuted,
     events.BookChanged,
     events.PriceChanged,

@@ -35,6 +35,16 @@ def execution_key(symbol: str) -> str:
     return f"execution.{symbol}"
 
 
+def started_key(shard: int) -> str:
+    """Routing key of a shard's start announcement: it travels with the execution reports
+    (``execution.#``); ``started.shard-<k>`` is never a symbol (symbols are upper case)."""
+    return f"execution.started.shard-{shard}"
+
+
+# Every shard's start announcement (and no execution report).
+STARTED_BINDING: Final = "execution.started.#"
+
+
 def shard_queue(shard: int) -> str:
     """The command queue of exchange shard ``shard`` (single active consumer)."""
     return f"exchange.commands.shard-{shard}"

@@ -10,6 +10,8 @@ class Settings(ServiceSettings):
     service_name: str = "auto"
     port: int = 8006
     database_url: str = "postgresql+asyncpg://bourse_auto@127.0.0.1:5432/bourse_auto"
+    # Asked once for its instruments on a first start (then instrument.changed events).
+    stock_url: str = "http://127.0.0.1:8004"
     # How often the scheduler looks for due runs (and expires alerts).
     scheduler_interval_ms: int = Field(default=1000, ge=10)
     # Due recurring orders claimed per transaction.

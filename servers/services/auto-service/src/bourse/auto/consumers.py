@@ -1,9 +1,10 @@
 """What auto-service consumes, on one durable quorum queue ``auto.events`` with inbox
 dedupe (the messaging runtime applies each message once, in the transaction of its
-effects): the final states of orders (a run's outcome) and prices (alerts).
+effects): the final states of orders (a run's outcome), prices (alerts) and instruments
+(what a recurring order or an alert may be for).
 
-Bindings: ``order.<final status>`` only (the other order events are of no use here), and
-``market.price.#`` ("#": symbols may contain dots)."""
+Bindings: ``order.<final status>`` only (the other order events are of no use here),
+``market.price.#`` and ``instrument.changed.#`` ("#": symbols may contain dots)."""
 
 from typing import Any
 
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.auto.config import Settings
 from bourse.auto.domain.runs import FINAL_STATUSES
-from bourse.auto.handlers import alerts, runs
+from bourse.auto.handlers import alerts, instruments, runs
 from bourse.contracts import Envelope
-from bourse.contracts.events import OrderChanged, PriceChanged
+from bourse.contracts.events import InstrumentChanged, OrderChanged, PriceChanged
 from bourse.contracts.topology import MARKET, ORDERS
 from bourse.messaging.consumer import Handler
 from bourse.messaging.runtime import Subscription
@@ -23,6 +24,7 @@ QUEUE = "auto.events"
 BINDINGS = (
     *(Binding(ORDERS, f"order.{status}") for status in FINAL_STATUSES),
     Binding(MARKET, "market.price.#"),
+    Binding(MARKET, "instrument.changed.#"),
 )
 
 
@@ -34,9 +36,16 @@ async def on_price_changed(session: AsyncSession, _: Envelope, event: PriceChang
     await alerts.on_price_changed(session, event)
 
 
+async def on_instrument_changed(
+    session: AsyncSession, _: Envelope, event: InstrumentChanged
+) -> None:
+    await instruments.on_instrument_changed(session, event)
+
+
 HANDLERS: dict[str, Handler] = {
     OrderChanged.TYPE: on_order_changed,
     PriceChanged.TYPE: on_price_changed,
+    InstrumentChanged.TYPE: on_instrument_changed,
 }
 
 

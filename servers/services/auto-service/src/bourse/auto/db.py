@@ -129,3 +129,15 @@ prices = Table(
     Column("ts", DateTime(timezone=True), nullable=False),
     _time("updated_at", default=True),
 )
+
+# What auto-service knows of the instruments (instrument.changed events, or stock-service's
+# list on a first start): a recurring order or an alert is for a listed symbol, in lots.
+instruments = Table(
+    "instruments",
+    metadata,
+    Column("symbol", SYMBOL, primary_key=True),
+    Column("tick_size", PRICE, nullable=False),
+    Column("lot_size", QTY, nullable=False),
+    Column("status", String(16), nullable=False),
+    _time("updated_at", default=True),
+)

@@ -14,6 +14,7 @@ from bourse.auto.consumers import HANDLERS, QUEUE
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
+    InstrumentChanged,
     OrderChanged,
     OrderSnapshot,
     OrderStatus,
@@ -81,6 +82,22 @@ def order_changed(
         updated_at=datetime.now(UTC),
     )
     return OrderChanged(order=snapshot)
+
+
+def instrument(symbol: str, lot_size: str = "1", tick_size: str = "0.01") -> InstrumentChanged:
+    return InstrumentChanged(
+        symbol=symbol,
+        name=symbol,
+        tick_size=Decimal(tick_size),
+        lot_size=Decimal(lot_size),
+        status="trading",
+    )
+
+
+async def list_instruments(db: Database, *symbols: str, lot_size: str = "1") -> None:
+    """Make ``symbols`` known, as their instrument.changed events would."""
+    for symbol in symbols:
+        await deliver(db, instrument(symbol, lot_size))
 
 
 def price(symbol: str, value: str, ts: datetime) -> PriceChanged:

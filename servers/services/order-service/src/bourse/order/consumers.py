@@ -1,7 +1,8 @@
 """What order-service consumes: the risk answers, instruments, prices and the orders
 auto-service requests on one queue;
-the exchange's execution reports on another, with a single active consumer so that
-reports are applied in the exchange's order even with several instances running.
+the exchange's execution reports (and its shards' start announcements, which name their
+journal) on another, with a single active consumer so that reports are applied in the
+exchange's order even with several instances running.
 Bindings end in ``#``: symbols may contain dots (BRK.B), which ``*`` would not match."""
 
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
+    ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
     OrderRequested,
@@ -43,6 +45,9 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def executions(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_executions(session, settings, payload)
 
+    async def exchange_started(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_exchange_started(session, settings, payload)
+
     prefix = settings.queue_prefix
     events = QueueSpec(
         f"{prefix}order.events",
@@ -67,7 +72,10 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 OrderRequested.TYPE: order_requested,
             },
         ),
-        Subscription(reports, {ExecutionsReported.TYPE: executions}),
+        Subscription(
+            reports,
+            {ExecutionsReported.TYPE: executions, ExchangeStarted.TYPE: exchange_started},
+        ),
     ]
 
 

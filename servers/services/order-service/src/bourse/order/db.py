@@ -7,6 +7,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    Integer,
     Numeric,
     Sequence,
     String,
@@ -66,6 +67,9 @@ orders = Table(
     Column("replaced_by", Uuid()),
     Column("replace_base_filled", QTY),
     Column("held", Boolean, nullable=False, server_default="false"),
+    # The exchange journal (epoch) that last reported on the order: if that journal is
+    # replaced, the order was on a book that no longer exists (bourse.order.epochs).
+    Column("exchange_epoch", Uuid()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("filled_at", DateTime(timezone=True)),
@@ -85,11 +89,24 @@ fills = Table(
     Column("qty", QTY, nullable=False),
     Column("price", PRICE, nullable=False),
     Column("liquidity", String(5), nullable=False),
-    Column("trade_id", String(64), nullable=False),
+    Column("trade_id", String(128), nullable=False),  # bourse.contracts.events.trade_key
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("trade_id", "order_id", name="uq_fills_trade_id_order_id"),
     Index("ix_fills_user_id_id", "user_id", "id"),
     Index("ix_fills_order_id", "order_id"),
+)
+
+
+# Every exchange journal (epoch) seen per shard; the one not retired is the shard's
+# current journal. Its reports are applied; a retired journal's are not.
+exchange_epochs = Table(
+    "exchange_epochs",
+    metadata,
+    Column("epoch", Uuid(), primary_key=True),
+    Column("shard", Integer, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("retired_at", DateTime(timezone=True)),
+    Index("ix_exchange_epochs_shard", "shard"),
 )
 
 

@@ -4,7 +4,9 @@ A report holds every event one engine command produced, in engine order. All ord
 touches are locked with one query, the events are applied to working copies in order
 (each change yields the OrderChanged event of that moment: a fill carries the filled qty
 right after it), then fills and order rows are written in bulk. The consumer's inbox
-makes a redelivered report a no-op; fills are also unique by (trade, order).
+makes a redelivered report a no-op; fills are also unique by (trade, order), the trade
+id including the reporting journal's epoch. Every order a report touches records that
+journal (``exchange_epoch``): bourse.order.epochs ends it if that journal is replaced.
 """
 
 from dataclasses import dataclass
@@ -17,7 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bourse.contracts.events import EngineEvent, ExecutionsReported, Fill, OrderChanged
+from bourse.contracts.events import (
+    EngineEvent,
+    ExecutionsReported,
+    Fill,
+    OrderChanged,
+    trade_key,
+)
 from bourse.contracts.ids import uuid7
 from bourse.order.db import fills, orders
 from bourse.order.domain import lifecycle
@@ -32,6 +40,7 @@ WRITABLE = (
     "updated_at",
     "filled_at",
     "canceled_at",
+    "exchange_epoch",
 )
 
 
@@ -42,6 +51,12 @@ class Working:
         self.values: dict[str, Any] = dict(row._mapping)
         self.state = lifecycle.OrderState(row.status, row.qty, row.filled_qty, row.filled_notional)
         self.dirty = False
+
+    def reported_by(self, epoch: UUID | None) -> None:
+        """The journal ``epoch`` reported on this order (it is on that journal's book)."""
+        if epoch is not None and self.values["exchange_epoch"] != epoch:
+            self.values["exchange_epoch"] = epoch
+            self.dirty = True
 
     def sync(self, now: datetime) -> None:
         if self.state.status == "canceled" and self.values["replaced_by"] is not None:
@@ -87,13 +102,16 @@ async def apply_report(
                 fill = _fill(instrument, event, liquidity, now)
                 lifecycle.filled(order.state, fill.qty, fill.price)
                 order.sync(now)
-                new_fills.append(_fill_row(order, fill, f"{report.symbol}:{seq}"))
+                trade_id = trade_key(report.symbol, seq, report.epoch)
+                new_fills.append(_fill_row(order, fill, trade_id))
                 changes.append(order_changed(order.values, fill))
             continue
         order = working.get(event.id) if event.id is not None else None
         if order is not None and _apply(order, event):
             order.sync(now)
             changes.append(order_changed(order.values))
+    for order in working.values():
+        order.reported_by(report.epoch)
     await _write(session, working, new_fills)
     released = [
         (order.values["replaced_by"], order.state.filled_qty)

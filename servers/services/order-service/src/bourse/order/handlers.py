@@ -1,5 +1,6 @@
 """Use cases of order-service: each runs in one transaction and stages its events."""
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from bourse.common.errors import Problem, not_found
 from bourse.common.idempotency import StoredResponse, claim, remember
 from bourse.contracts.events import (
     ExchangeCommand,
+    ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
     OrderRequested,
@@ -26,7 +28,9 @@ from bourse.contracts.events import (
     RiskRequested,
 )
 from bourse.contracts.ids import uuid7
+from bourse.contracts.topology import shard_of
 from bourse.messaging.outbox import stage
+from bourse.order import epochs
 from bourse.order.config import Settings
 from bourse.order.db import engine_ids, instruments, orders
 from bourse.order.domain.instrument import Instrument
@@ -36,6 +40,7 @@ from bourse.order.executions import apply_report
 from bourse.order.snapshots import order_changed
 
 Row = Any
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -267,7 +272,7 @@ async def on_risk_accepted(
     if row is None or row.sent_to_exchange or row.status not in OPEN:
         return
     if row.cancel_requested:  # cancelled while the risk check ran: never reaches the book
-        await _finish(session, settings, row, "canceled", reason=None)
+        await finish(session, settings, row, "canceled", reason=None)
         return
     instrument = await load_instrument(session, row.symbol)
     request = OrderRequest(
@@ -319,12 +324,14 @@ async def on_risk_rejected(
 ) -> None:
     row = await _lock_order(session, payload.order_id)
     if row is not None and row.status in OPEN and not row.sent_to_exchange:
-        await _finish(session, settings, row, "rejected", reason=payload.reason)
+        await finish(session, settings, row, "rejected", reason=payload.reason)
 
 
-async def _finish(
+async def finish(
     session: AsyncSession, settings: Settings, row: Row, status: str, reason: str | None
 ) -> None:
+    """End ``row`` as ``status`` (a canceled order waited on by its replacement ends
+    ``replaced`` and lets the replacement go) and publish its event."""
     if status == "canceled" and row.replaced_by is not None:
         status = "replaced"
     now = datetime.now(UTC)
@@ -353,10 +360,10 @@ async def _release_replacement(
         return
     qty = new.qty - (old_filled - new.replace_base_filled)
     if new.cancel_requested:
-        await _finish(session, settings, new, "canceled", reason=None)
+        await finish(session, settings, new, "canceled", reason=None)
         return
     if qty <= 0:
-        await _finish(session, settings, new, "rejected", reason="qty_already_filled")
+        await finish(session, settings, new, "rejected", reason="qty_already_filled")
         return
     request = OrderRequest(
         new.symbol, new.side, new.type, new.time_in_force, qty, None, new.limit_price,
@@ -420,11 +427,41 @@ async def on_order_requested(
 async def on_executions(
     session: AsyncSession, settings: Settings, payload: ExecutionsReported
 ) -> None:
+    if payload.epoch is not None:
+        shard = payload.shard
+        if shard is None:
+            shard = shard_of(payload.symbol, settings.exchange_shards)
+        if not await _journal_seen(session, settings, shard, payload.epoch):
+            return
     instrument = await load_instrument(session, payload.symbol)
     applied = await apply_report(session, instrument, payload)
     await stage(session, *applied.changes)  # one insert, in engine order
     for replacement, old_filled in applied.released:
         await _release_replacement(session, settings, replacement, old_filled)
+
+
+async def on_exchange_started(
+    session: AsyncSession, settings: Settings, payload: ExchangeStarted
+) -> None:
+    if payload.shards != settings.exchange_shards:
+        log.error(
+            "exchange shard %d runs with %d shards, order-service routes over %d",
+            payload.shard,
+            payload.shards,
+            settings.exchange_shards,
+        )
+    await _journal_seen(session, settings, payload.shard, payload.epoch)
+
+
+async def _journal_seen(
+    session: AsyncSession, settings: Settings, shard: int, epoch: uuid.UUID
+) -> bool:
+    """Note that ``shard`` runs journal ``epoch``: when that is a new journal, end the open
+    orders of the book it replaced (bourse.order.epochs). False: a retired journal."""
+    seen = await epochs.observe(session, shard, epoch)
+    for row in await epochs.lost_orders(session, seen.lost):
+        await finish(session, settings, row, "canceled", reason=epochs.EXCHANGE_RESET)
+    return seen.current
 
 
 async def on_instrument_changed(session: AsyncSession, payload: InstrumentChanged) -> None:

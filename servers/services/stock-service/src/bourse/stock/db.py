@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Uuid,
     func,
     text,
 )
@@ -33,6 +34,7 @@ instruments = Table(
     Column("status", String(10), nullable=False, server_default="trading"),
     Column("last_price", Numeric),
     Column("last_trade_seq", BigInteger),  # the trade that set last_price
+    Column("last_trade_epoch", Uuid()),  # ... and its exchange journal (seqs restart in a new one)
     Column("last_trade_at", DateTime(timezone=True)),
     # Price publication throttle: when market.price.<SYM> last went out, and whether a
     # newer price is waiting for the next slot.
@@ -57,6 +59,7 @@ quotes = Table(
     Column("ts", DateTime(timezone=True)),
     Column("book", JSONB, nullable=False, server_default=text("""'{"bids": [], "asks": []}'""")),
     Column("book_seq", BigInteger),
+    Column("book_epoch", Uuid()),
 )
 
 trades = Table(
@@ -94,4 +97,6 @@ candles = Table(
     Column("trades", Integer, nullable=False),
     Column("open_seq", BigInteger, nullable=False),  # which trade opened / closed the bucket
     Column("close_seq", BigInteger, nullable=False),
+    Column("open_epoch", Uuid()),  # their exchange journals (bourse.stock.domain.candles)
+    Column("close_epoch", Uuid()),
 )

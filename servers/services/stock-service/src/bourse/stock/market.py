@@ -19,7 +19,14 @@ from bourse.contracts.events import BookChanged, PriceChanged, TradeExecuted
 from bourse.messaging.outbox import stage
 from bourse.stock.db import candles, instruments, quotes, trades
 from bourse.stock.domain.book import Depth
-from bourse.stock.domain.candles import Candle, Tick, apply_tick, buckets_of
+from bourse.stock.domain.candles import (
+    NO_JOURNAL,
+    Candle,
+    Tick,
+    apply_tick,
+    buckets_of,
+    position,
+)
 from bourse.stock.domain.prices import publish_due
 from bourse.stock.domain.timeutil import as_utc
 
@@ -31,7 +38,11 @@ async def trade_executed(
 ) -> None:
     instrument = (
         await session.execute(
-            select(instruments.c.last_trade_seq, instruments.c.price_published_at)
+            select(
+                instruments.c.last_trade_seq,
+                instruments.c.last_trade_epoch,
+                instruments.c.price_published_at,
+            )
             .where(instruments.c.symbol == trade.symbol)
             .with_for_update()
         )
@@ -41,23 +52,26 @@ async def trade_executed(
         return
     if not await _record(session, trade):
         return  # already on the tape: a duplicate
-    tick = Tick(trade.price, trade.qty, trade.seq, as_utc(trade.ts))
+    tick = Tick(trade.price, trade.qty, trade.seq, as_utc(trade.ts), trade.epoch)
     await _update_candles(session, trade.symbol, tick)
-    if instrument.last_trade_seq is None or trade.seq > instrument.last_trade_seq:
+    last = instrument.last_trade_seq
+    if last is None or tick.position > position(instrument.last_trade_epoch, last):
         await _update_last(session, trade, tick.ts)
         now = now or datetime.now(UTC)
         await _set_last_price(session, trade, tick.ts, instrument.price_published_at, throttle, now)
 
 
 async def book_changed(session: AsyncSession, book: BookChanged) -> None:
-    """The latest depth and top of book; a book older than the stored one is ignored."""
+    """The latest depth and top of book; a book older than the stored one is ignored
+    (older: by (journal epoch, seq), as candles order trades)."""
     depth = Depth.of(book.bids, book.asks)
     bid, ask = depth.best_bid, depth.best_ask
+    stored = tuple_(func.coalesce(quotes.c.book_epoch, NO_JOURNAL), quotes.c.book_seq)
     await session.execute(
         update(quotes)
         .where(
             quotes.c.symbol == book.symbol,
-            or_(quotes.c.book_seq.is_(None), quotes.c.book_seq < book.seq),
+            or_(quotes.c.book_seq.is_(None), stored < tuple_(*position(book.epoch, book.seq))),
         )
         .values(
             bid=bid[0] if bid else None,
@@ -66,6 +80,7 @@ async def book_changed(session: AsyncSession, book: BookChanged) -> None:
             ask_size=ask[1] if ask else None,
             book=depth.to_json(),
             book_seq=book.seq,
+            book_epoch=book.epoch,
             ts=func.greatest(quotes.c.ts, as_utc(book.ts)),
         )
     )
@@ -179,6 +194,7 @@ async def _set_last_price(
         .values(
             last_price=trade.price,
             last_trade_seq=trade.seq,
+            last_trade_epoch=trade.epoch,
             last_trade_at=ts,
             price_pending=not due,
             price_published_at=now if due else published_at,
@@ -200,6 +216,8 @@ def _candle(row: Any) -> Candle:
         row.trades,
         row.open_seq,
         row.close_seq,
+        row.open_epoch,
+        row.close_epoch,
     )
 
 
@@ -216,4 +234,6 @@ def _candle_row(symbol: str, candle: Candle) -> dict[str, Any]:
         "trades": candle.trades,
         "open_seq": candle.open_seq,
         "close_seq": candle.close_seq,
+        "open_epoch": candle.open_epoch,
+        "close_epoch": candle.close_epoch,
     }

@@ -3,64 +3,17 @@ strings; requests may send a JSON number too, read exactly (never through a floa
 Shapes are checked here (422 ``validation_error``); the rules (422 with their own codes:
 ``invalid_schedule``, ``invalid_cron``, ...) in the domain."""
 
-import re
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StrictStr,
-    WithJsonSchema,
-)
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from bourse.auto.domain.schedule import FREQUENCIES
-from bourse.contracts.money import DecimalStr
+from bourse.contracts.money import DecimalIn, DecimalStr
+from bourse.contracts.symbols import Symbol
+from bourse.contracts.times import UtcTime as Time
 
-_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?")
-_SYMBOL = re.compile(r"[A-Z][A-Z0-9.]{0,15}")
-
-
-def parse_decimal(value: object) -> Decimal:
-    """A decimal from a string ("100.25") or an exact JSON number; no bool, float or NaN."""
-    if isinstance(value, bool):
-        raise ValueError("must be a decimal number, not a boolean")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal) and value.is_finite():
-        return value
-    if isinstance(value, str) and _DECIMAL.fullmatch(value):
-        return Decimal(value)
-    raise ValueError('must be a finite decimal number, e.g. "100.25"')
-
-
-def parse_symbol(value: object) -> str:
-    if not isinstance(value, str) or not _SYMBOL.fullmatch(value.upper()):
-        raise ValueError("must be a symbol: a letter, then letters, digits or dots (max 16)")
-    return value.upper()
-
-
-def as_utc(value: datetime) -> datetime:
-    """A time without a zone is UTC (API.md: times are UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-_DECIMAL_SCHEMA = {
-    "anyOf": [{"type": "string", "pattern": f"^{_DECIMAL.pattern}$"}, {"type": "number"}]
-}
-DecimalIn = Annotated[Decimal, BeforeValidator(parse_decimal), WithJsonSchema(_DECIMAL_SCHEMA)]
-Symbol = Annotated[
-    str,
-    BeforeValidator(parse_symbol),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9.]{0,15}$"}),
-]
-Time = Annotated[datetime, AfterValidator(as_utc)]
 Side = Literal["buy", "sell"]
 Condition = Literal["above", "below", "crosses_above", "crosses_below"]
 

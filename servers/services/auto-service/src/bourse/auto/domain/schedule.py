@@ -101,8 +101,9 @@ def parse_weekday(value: str | int) -> int:
 
 def build(request: ScheduleRequest, reference: datetime) -> Schedule:
     """Validate ``request``. Missing parts default from ``reference`` (when the schedule
-    starts): the weekday for weekly ones; ``at`` defaults to 09:30."""
-    tz_name = request.timezone or "UTC"
+    starts): the weekday for weekly ones; a missing ``at`` is 09:30 (an empty one is a
+    422 ``invalid_schedule``, like any other malformed time)."""
+    tz_name = request.timezone if request.timezone is not None else "UTC"  # "" is refused
     zone(tz_name)
     if (request.cron is None) == (request.frequency is None):
         raise _invalid("give exactly one of cron and frequency")
@@ -113,7 +114,8 @@ def build(request: ScheduleRequest, reference: datetime) -> Schedule:
 
 def _cron_schedule(request: ScheduleRequest, tz_name: str) -> Schedule:
     assert request.cron is not None
-    if request.at or request.day_of_week is not None or request.day_of_month is not None:
+    given = (request.at, request.day_of_week, request.day_of_month)
+    if any(part is not None for part in given):
         raise _invalid("a cron schedule takes no at, day_of_week or day_of_month")
     return Schedule(timezone=tz_name, cron=check_cron(request.cron))
 
@@ -131,7 +133,7 @@ def _frequency_schedule(request: ScheduleRequest, tz_name: str, reference: datet
     schedule = Schedule(
         timezone=tz_name,
         frequency=frequency,
-        at=parse_at(request.at) if request.at else DEFAULT_AT,
+        at=parse_at(request.at) if request.at is not None else DEFAULT_AT,  # "" is refused
         day_of_week=_weekday(request, local_day) if weekly else None,
         day_of_month=_day_of_month(request) if frequency == "monthly" else None,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.auto.db import alerts, prices
 from bourse.auto.domain.alerts import AlertDraft, candidate_range, check_alert, fires
 from bourse.auto.domain.ids import alert_client_order_id
+from bourse.auto.domain.instruments import check_sizes
 from bourse.auto.domain.orders import OrderSpec
 from bourse.auto.handlers.common import (
     Idempotency,
@@ -25,6 +26,7 @@ from bourse.auto.handlers.common import (
     owned,
     read_owned,
 )
+from bourse.auto.handlers.instruments import listed
 from bourse.common.db import Database
 from bourse.common.idempotency import StoredResponse
 from bourse.contracts.events import AlertTriggered, OrderRequested, PriceChanged
@@ -44,6 +46,9 @@ async def create(
 ) -> Row | StoredResponse:
     async def apply(session: AsyncSession) -> Row:
         alert = check_alert(draft, now)
+        instrument = await listed(session, alert.symbol)
+        if alert.order is not None:
+            check_sizes(alert.order, instrument)
         values = asdict(alert) | {"order": alert.order.public() if alert.order else None}
         statement = insert(alerts).values(id=uuid7(), user_id=user_id, status="active", **values)
         return (await session.execute(statement.returning(alerts))).one()

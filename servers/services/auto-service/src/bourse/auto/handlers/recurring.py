@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.auto.db import recurring_orders, runs
 from bourse.auto.domain import recurring as rules
 from bourse.auto.domain.errors import DomainError
+from bourse.auto.domain.instruments import check_sizes
 from bourse.auto.domain.recurring import Changes, Draft, Recurring
 from bourse.auto.handlers.common import (
     Idempotency,
@@ -25,6 +26,7 @@ from bourse.auto.handlers.common import (
     page_of,
     read_owned,
 )
+from bourse.auto.handlers.instruments import listed
 from bourse.common.db import Database
 from bourse.common.errors import Problem
 from bourse.common.idempotency import StoredResponse
@@ -58,6 +60,7 @@ async def create(
 
     async def apply(session: AsyncSession) -> Row:
         recurring, first = rules.new(draft, now)
+        check_sizes(recurring.order, await listed(session, recurring.symbol))
         values = _values(recurring) | {"status": "active", "next_run_at": first}
         statement = insert(recurring_orders).values(id=uuid7(), user_id=user_id, **values)
         return (await session.execute(statement.returning(recurring_orders))).one()
@@ -86,6 +89,8 @@ async def change(
         if row.status == "completed":
             raise _completed()
         recurring, next_run = rules.changed(rules.stored(row), changes, now)
+        if changes.given & {"symbol", "qty"}:  # a schedule change keeps what was valid
+            check_sizes(recurring.order, await listed(session, recurring.symbol))
         values = _values(recurring)
         if row.status == "active":
             values["next_run_at"] = next_run

@@ -65,11 +65,19 @@ def _order_text(order: OrderSnapshot, event: OrderChanged) -> tuple[str, str]:
                 f"{what} is partially filled: {now}{filled} so far{at}.",
             )
         case "canceled":
-            return "Order canceled", f"{what} was canceled{_partly(order)}."
+            why = _CANCEL_REASONS.get(order.reject_reason or "", "")
+            return "Order canceled", f"{what} was canceled{_partly(order)}{why}."
         case "rejected":
             return "Order rejected", f"{what} was rejected: {reason(order.reject_reason)}."
         case _:
             return "Order expired", f"{what} expired at the end of its session{_partly(order)}."
+
+
+# Why an order was canceled other than by its owner (order-service's reject_reason).
+_CANCEL_REASONS = {
+    "exchange_reset": ": the exchange restarted without its order book (exchange reset),"
+    " and what it reserved is available again",
+}
 
 
 def _size(order: OrderSnapshot) -> str:

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bourse.auth.deps import CurrentUser
+from bourse.common.body import json_body, openapi_body
 from bourse.common.errors import Problem
 from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
+from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
 from bourse.order import handlers, replace
 from bourse.order.api.schemas import (
@@ -43,6 +45,9 @@ async def _settings(request: Request) -> Settings:
 
 Config = Annotated[Settings, Depends(_settings)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+# Bodies parsed with exact decimals: a JSON number never goes through a float.
+CreateBody = Annotated[OrderCreate, Depends(json_body(OrderCreate))]
+ReplaceBody = Annotated[OrderReplace, Depends(json_body(OrderReplace))]
 
 
 def to_order(row: Any) -> Order:
@@ -83,9 +88,15 @@ def to_fill(row: Any) -> FillOut:
     )
 
 
-@router.post("/orders", status_code=202, response_model=Order, responses=PROBLEMS)
+@router.post(
+    "/orders",
+    status_code=202,
+    response_model=Order,
+    responses=PROBLEMS,
+    openapi_extra=openapi_body(OrderCreate),
+)
 async def place_order(
-    body: OrderCreate,
+    body: CreateBody,
     user: CurrentUser,
     db: Db,
     settings: Config,
@@ -126,7 +137,7 @@ async def list_orders(
     user: CurrentUser,
     db: Db,
     status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
-    symbol: Annotated[str | None, Query(max_length=16)] = None,
+    symbol: Annotated[Symbol | None, Query()] = None,
     limit: Limit = 50,
     after: After = None,
 ) -> OrderPage:
@@ -160,9 +171,15 @@ async def get_order(order_id: uuid.UUID, user: CurrentUser, db: Db) -> Order:
     return to_order(await handlers.get_order(db, user.user_id, order_id))
 
 
-@router.patch("/orders/{order_id}", status_code=202, response_model=Order, responses=PROBLEMS)
+@router.patch(
+    "/orders/{order_id}",
+    status_code=202,
+    response_model=Order,
+    responses=PROBLEMS,
+    openapi_extra=openapi_body(OrderReplace),
+)
 async def replace_order(
-    order_id: uuid.UUID, body: OrderReplace, user: CurrentUser, db: Db, settings: Config
+    order_id: uuid.UUID, body: ReplaceBody, user: CurrentUser, db: Db, settings: Config
 ) -> Order:
     """Replace a resting order: the answer is the new order (``replaces`` the old one,
     which ends ``replaced`` once the exchange has taken it off the book)."""

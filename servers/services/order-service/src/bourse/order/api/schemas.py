@@ -1,23 +1,12 @@
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from bourse.contracts.money import DecimalStr
+from bourse.contracts.money import DecimalIn, DecimalStr
+from bourse.contracts.symbols import Symbol
 
-
-def _finite(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise ValueError("must be a finite number")
-    if value.as_tuple().exponent < -8:  # type: ignore[operator]
-        raise ValueError("at most 8 decimal places")
-    return value
-
-
-Amount = Annotated[Decimal, AfterValidator(_finite)]
-Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9.]{0,15}$")]
 ClientOrderId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
 ]
@@ -29,10 +18,10 @@ class OrderCreate(BaseModel):
     side: Literal["buy", "sell"]
     type: Literal["market", "limit", "stop", "stop_limit"]
     time_in_force: Literal["day", "gtc", "ioc", "fok"]
-    qty: Amount | None = None
-    notional: Amount | None = None
-    limit_price: Amount | None = None
-    stop_price: Amount | None = None
+    qty: DecimalIn | None = None
+    notional: DecimalIn | None = None
+    limit_price: DecimalIn | None = None
+    stop_price: DecimalIn | None = None
     client_order_id: ClientOrderId | None = None
 
 
@@ -40,8 +29,8 @@ class OrderReplace(BaseModel):
     """PATCH /orders/{id}: the new order's quantity and/or limit price."""
 
     model_config = ConfigDict(extra="forbid")
-    qty: Amount | None = None
-    limit_price: Amount | None = None
+    qty: DecimalIn | None = None
+    limit_price: DecimalIn | None = None
 
     @model_validator(mode="after")
     def _something(self) -> "OrderReplace":

@@ -8,7 +8,7 @@ becomes a stop-limit at its stop price +/- the collar, for the same reason.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Literal
 
 from bourse.common.errors import Problem
@@ -19,6 +19,7 @@ OrderType = Literal["market", "limit", "stop", "stop_limit"]
 TimeInForce = Literal["day", "gtc", "ioc", "fok"]
 MAX_QTY = Decimal("1000000000")
 MAX_NOTIONAL = Decimal("1000000000")
+MAX_PRICE = Decimal("1000000000")
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,24 @@ def invalid(code: str, detail: str) -> Problem:
 
 
 def units(value: Decimal, increment: Decimal, code: str, what: str) -> int:
+    """How many ``increment`` make ``value`` (lots of a qty, ticks of a price); 422
+    ``code`` unless it is a positive multiple. Bound ``value`` first (:func:`at_most`):
+    a quotient beyond the decimal context's precision is refused, never a 500."""
     if not value.is_finite() or value <= 0:
         raise invalid(code, f"{what} must be positive")
-    count, rest = divmod(value, increment)
+    try:
+        count, rest = divmod(value, increment)
+    except InvalidOperation:
+        raise invalid(code, f"{what} {value} is out of range for {increment}") from None
     if rest:
         raise invalid(code, f"{what} {value} is not a multiple of {increment}")
     return int(count)
+
+
+def at_most(value: Decimal | None, limit: Decimal, code: str, what: str) -> None:
+    """422 ``code`` when ``value`` exceeds ``limit`` (what the instrument can represent)."""
+    if value is not None and value.is_finite() and value > limit:
+        raise invalid(code, f"{what} may not exceed {limit}")
 
 
 def collar_price(reference: Decimal, side: Side, collar: Decimal, tick: Decimal) -> Decimal:
@@ -78,12 +91,11 @@ def place(request: OrderRequest, instrument: Instrument, collar: Decimal) -> Pla
     if not instrument.trading:
         raise invalid("symbol_halted", f"{instrument.symbol} is halted")
     _check_shape(request)
+    _check_bounds(request)
     if request.notional is not None:
         return _notional_buy(request, instrument)
     assert request.qty is not None
     lots = units(request.qty, instrument.lot_size, "invalid_lot_size", "qty")
-    if request.qty > MAX_QTY:
-        raise invalid("invalid_qty", f"qty may not exceed {MAX_QTY}")
     engine = _engine_order(request, instrument, lots, collar)
     worst = Decimal(engine.price) * instrument.tick_size if engine.price is not None else None
     if request.side == "sell":
@@ -107,6 +119,13 @@ def _check_shape(request: OrderRequest) -> None:
         raise invalid("invalid_order", "stop_price goes with stop and stop_limit orders only")
     if request.type == "market" and request.time_in_force not in ("day", "ioc", "gtc"):
         raise invalid("invalid_order", "market orders cannot be fill-or-kill")
+
+
+def _check_bounds(request: OrderRequest) -> None:
+    at_most(request.qty, MAX_QTY, "invalid_qty", "qty")
+    at_most(request.notional, MAX_NOTIONAL, "invalid_notional", "notional")
+    at_most(request.limit_price, MAX_PRICE, "invalid_price", "limit_price")
+    at_most(request.stop_price, MAX_PRICE, "invalid_price", "stop_price")
 
 
 def _notional_buy(request: OrderRequest, instrument: Instrument) -> Placement:

@@ -1,16 +1,15 @@
 """/api/v1/portfolio (API.md, Portfolio): always the token's user's own portfolio."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AfterValidator
 
 from bourse.auth.deps import CurrentUser
+from bourse.contracts.times import UtcTime
 from bourse.messaging.runtime import Db
 from bourse.portfolio import queries
 from bourse.portfolio.api.schemas import EquityHistory, EquityPoint, Portfolio
-from bourse.portfolio.domain.history import Timeframe, as_utc
+from bourse.portfolio.domain.history import Timeframe
 from bourse.portfolio.live.hub import Hub, utcnow
 
 router = APIRouter(prefix="/api/v1/portfolio", tags=["portfolio"])
@@ -19,16 +18,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input"},
 }
 MAX_POINTS = 1000
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return as_utc(value)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+05:00
-        raise ValueError("time out of range") from exc
-
-
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 @router.get("", response_model=Portfolio, responses=PROBLEMS)

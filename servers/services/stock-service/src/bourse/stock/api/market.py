@@ -1,19 +1,17 @@
 """Public market data: /api/v1/stocks/* (API.md, Market data). No token needed."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AfterValidator
 
 from bourse.common.pagination import After, Limit
+from bourse.contracts.times import UtcTime
 from bourse.messaging.runtime import Db
 from bourse.stock import queries
 from bourse.stock.api.deps import Symbol
 from bourse.stock.api.schemas import Book, Candle, Candles, Instrument, Instruments, Quote, Trade
 from bourse.stock.api.schemas import Trades as TradePage
 from bourse.stock.domain.candles import Interval
-from bourse.stock.domain.timeutil import as_utc
 
 router = APIRouter(prefix="/api/v1/stocks", tags=["stocks"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -21,16 +19,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input"},
 }
 MAX_CANDLES = 1000
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return as_utc(value)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+05:00
-        raise ValueError("time out of range") from exc
-
-
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 @router.get("", response_model=Instruments)

@@ -1,29 +1,30 @@
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bourse.common.pagination import Page
 from bourse.contracts.events import Side
-from bourse.contracts.money import DecimalStr
+from bourse.contracts.money import DecimalIn, DecimalStr
+from bourse.contracts.symbols import CanonicalSymbol
 from bourse.stock.domain.book import Level
-from bourse.stock.domain.instruments import SYMBOL_PATTERN, Status
+from bourse.stock.domain.instruments import Status
 
-PositiveDecimal = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
+# A tick or lot size: what every service stores as NUMERIC(.., 8), so at most 8 places.
+Size = Annotated[DecimalIn, Field(gt=0, max_digits=20, decimal_places=8)]
 
 
 class NewInstrumentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    symbol: Annotated[str, StringConstraints(pattern=SYMBOL_PATTERN)]
+    symbol: CanonicalSymbol
     name: Annotated[
         str,
         StringConstraints(
             strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
         ),
     ]
-    tick_size: PositiveDecimal
-    lot_size: PositiveDecimal
+    tick_size: Size
+    lot_size: Size
 
 
 class Instrument(BaseModel):

@@ -1,7 +1,9 @@
 """OHLCV candles: UTC buckets of fixed width, built trade by trade.
 
-The open is the bucket's first trade by sequence number and the close its last, so trades
-that arrive out of order (redelivery, competing consumers) still make the same candle.
+The open is the bucket's first trade by position and the close its last, so trades that
+arrive out of order (redelivery, competing consumers) still make the same candle. A
+trade's position is (the exchange journal's epoch, its seq): seqs start again in a new
+journal, whose epoch (a UUIDv7, time-ordered) is greater than any before it.
 """
 
 from collections.abc import Iterable, Mapping
@@ -9,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final, Literal, get_args
+from uuid import UUID
 
 from bourse.stock.domain.timeutil import as_utc
 
@@ -22,6 +25,15 @@ INTERVALS: Final[dict[str, timedelta]] = {
 }
 assert set(INTERVALS) == set(get_args(Interval))
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+NO_JOURNAL: Final = UUID(int=0)  # the epoch of trades from before journals had one
+
+Position = tuple[UUID, int]
+
+
+def position(epoch: UUID | None, seq: int) -> Position:
+    """Where a trade (or book) stands in the exchange's history: comparable across
+    journals, since a newer journal has a greater epoch."""
+    return (epoch or NO_JOURNAL, seq)
 
 
 def bucket_start(ts: datetime, interval: str) -> datetime:
@@ -38,6 +50,11 @@ class Tick:
     qty: Decimal
     seq: int
     ts: datetime
+    epoch: UUID | None = None
+
+    @property
+    def position(self) -> Position:
+        return position(self.epoch, self.seq)
 
 
 @dataclass(frozen=True)
@@ -52,21 +69,27 @@ class Candle:
     trades: int
     open_seq: int
     close_seq: int
+    open_epoch: UUID | None = None
+    close_epoch: UUID | None = None
 
     @classmethod
     def first(cls, interval: str, tick: Tick) -> "Candle":
-        p = tick.price
+        p, seq, epoch = tick.price, tick.seq, tick.epoch
         start = bucket_start(tick.ts, interval)
-        return cls(interval, start, p, p, p, p, tick.qty, 1, tick.seq, tick.seq)
+        return cls(interval, start, p, p, p, p, tick.qty, 1, seq, seq, epoch, epoch)
 
     def add(self, tick: Tick) -> "Candle":
-        earlier, later = tick.seq < self.open_seq, tick.seq > self.close_seq
+        at = tick.position
+        earlier = at < position(self.open_epoch, self.open_seq)
+        later = at > position(self.close_epoch, self.close_seq)
         return replace(
             self,
             open=tick.price if earlier else self.open,
             open_seq=tick.seq if earlier else self.open_seq,
+            open_epoch=tick.epoch if earlier else self.open_epoch,
             close=tick.price if later else self.close,
             close_seq=tick.seq if later else self.close_seq,
+            close_epoch=tick.epoch if later else self.close_epoch,
             high=max(self.high, tick.price),
             low=min(self.low, tick.price),
             volume=self.volume + tick.qty,

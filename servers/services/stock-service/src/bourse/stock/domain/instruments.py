@@ -1,7 +1,5 @@
-"""Instruments: symbols and their trading status."""
+"""Instruments: their trading status (the symbol format is bourse.contracts.symbols)."""
 
-from typing import Final, Literal
+from typing import Literal
 
 Status = Literal["trading", "halted"]
-# Upper-case letters, digits and dots, starting with a letter, at most 10 characters.
-SYMBOL_PATTERN: Final = r"^[A-Z][A-Z0-9.]{0,9}$"
