@@ -14,7 +14,7 @@ from bourse.common.testing import ensure_services, running_app, temporary_databa
 from bourse.contracts.events import InstrumentChanged
 from bourse.messaging.broker import Broker
 from bourse.order.config import Settings
-from bourse.order.handlers import on_instrument_changed
+from bourse.order.handlers.events import on_instrument_changed
 from bourse.order.main import MIGRATIONS, create_app
 
 

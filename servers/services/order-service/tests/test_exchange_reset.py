@@ -5,7 +5,6 @@ exchange_reset, their events published; orders the exchange never acknowledged w
 the new journal; a late report from the retired journal changes nothing."""
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -28,6 +27,7 @@ from bourse.contracts.ids import uuid7
 from bourse.contracts.topology import EXCHANGE, ORDERS
 from bourse.messaging.broker import Broker
 from bourse.messaging.outbox import envelope_for
+from bourse.messaging.wire import envelopes_of
 from bourse.order.db import exchange_epochs, fills, orders
 
 Json = dict[str, Any]
@@ -82,7 +82,10 @@ async def drain(queue: aio_pika.abc.AbstractQueue, wait: float = 0.3) -> list[Js
     await asyncio.sleep(wait)
     out = []
     while (message := await queue.get(no_ack=True, fail=False)) is not None:
-        out.append({"routing_key": message.routing_key, **json.loads(message.body)})
+        out += [
+            {"routing_key": message.routing_key, **envelope.model_dump(mode="json")}
+            for envelope in envelopes_of(message)
+        ]
     return out
 
 

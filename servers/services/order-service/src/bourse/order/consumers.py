@@ -22,8 +22,8 @@ from bourse.contracts.events import (
 from bourse.contracts.topology import AUTO, EXCHANGE, MARKET, TRADER
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
-from bourse.order import handlers
 from bourse.order.config import Settings
+from bourse.order.handlers import events as handlers
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:

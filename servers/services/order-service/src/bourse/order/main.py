@@ -19,7 +19,7 @@ from bourse.order import consumers
 from bourse.order.api.routes import router
 from bourse.order.config import Settings
 from bourse.order.db import instruments
-from bourse.order.handlers import upsert_instruments
+from bourse.order.handlers.events import upsert_instruments
 from bourse.order.session import SessionCloser
 
 MIGRATIONS = Path(__file__).parent / "migrations"

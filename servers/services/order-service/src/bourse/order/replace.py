@@ -19,7 +19,7 @@ from bourse.common.errors import Problem, not_found
 from bourse.order.config import Settings
 from bourse.order.db import orders
 from bourse.order.domain.placement import OrderRequest, place
-from bourse.order.handlers import Row, insert_order, load_instrument, request_cancel
+from bourse.order.handlers.orders import Row, insert_order, load_instrument, request_cancel
 
 REPLACEABLE = frozenset({"new", "partially_filled"})  # resting on the book
 

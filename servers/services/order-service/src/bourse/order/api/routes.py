@@ -16,7 +16,7 @@ from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
 from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
-from bourse.order import handlers, replace
+from bourse.order import replace
 from bourse.order.api.schemas import (
     FillOut,
     FillPage,
@@ -29,6 +29,7 @@ from bourse.order.config import Settings
 from bourse.order.db import fills, orders
 from bourse.order.domain.lifecycle import OPEN, avg_price
 from bourse.order.domain.placement import OrderRequest
+from bourse.order.handlers import http as handlers
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {

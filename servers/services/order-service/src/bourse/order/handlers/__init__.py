@@ -1,0 +1,2 @@
+"""Use cases: ``http`` for requests, ``events`` for consumed batches, ``orders`` for
+what both do to an order."""

@@ -1,0 +1,129 @@
+"""The HTTP use cases of order-service: each runs in one transaction, scoped to the
+caller, and stages its events."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.common.db import Database
+from bourse.common.errors import Problem, not_found
+from bourse.common.idempotency import StoredResponse, claim, remember
+from bourse.order.config import Settings
+from bourse.order.db import orders
+from bourse.order.domain.lifecycle import OPEN
+from bourse.order.domain.placement import OrderRequest
+from bourse.order.handlers.orders import Row, create_order, request_cancel, select_by_client_id
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An Idempotency-Key, the request's fingerprint and how to render the answer."""
+
+    key: str
+    fingerprint: str
+    render: Callable[[Row], dict[str, Any]]
+
+
+async def place_order(
+    db: Database,
+    settings: Settings,
+    user_id: uuid.UUID,
+    request: OrderRequest,
+    client_order_id: str | None,
+    idempotency: Idempotency | None = None,
+) -> tuple[Row, bool] | StoredResponse:
+    """(the order, True if created now), or the stored first answer of a repeated
+    Idempotency-Key. A known client_order_id returns its order."""
+    try:
+        return await db.run(
+            lambda s: _place(s, settings, user_id, request, client_order_id, idempotency)
+        )
+    except IntegrityError:  # the same client_order_id raced in: the other one won
+        existing = await _by_client_id(db, user_id, client_order_id)
+        if existing is None:
+            raise
+        return existing, False
+
+
+async def _place(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: uuid.UUID,
+    request: OrderRequest,
+    client_order_id: str | None,
+    idempotency: Idempotency | None,
+) -> tuple[Row, bool] | StoredResponse:
+    if idempotency is not None:
+        stored = await claim(session, user_id, idempotency.key, idempotency.fingerprint)
+        if stored is not None:
+            return stored
+    placed = await create_order(session, settings, user_id, request, client_order_id)
+    if idempotency is not None:
+        await remember(session, user_id, idempotency.key, 202, idempotency.render(placed[0]))
+    return placed
+
+
+async def get_order(db: Database, user_id: uuid.UUID, order_id: uuid.UUID) -> Row:
+    async with db.transaction() as session:
+        row = (
+            await session.execute(
+                select(orders).where(orders.c.id == order_id, orders.c.user_id == user_id)
+            )
+        ).one_or_none()
+    if row is None:
+        raise not_found("order")
+    return row
+
+
+async def get_by_client_id(db: Database, user_id: uuid.UUID, client_order_id: str) -> Row:
+    row = await _by_client_id(db, user_id, client_order_id)
+    if row is None:
+        raise not_found("order")
+    return row
+
+
+async def _by_client_id(db: Database, user_id: uuid.UUID, client_order_id: str | None) -> Row:
+    if client_order_id is None:
+        return None
+    async with db.transaction() as session:
+        return await select_by_client_id(session, user_id, client_order_id)
+
+
+async def cancel_order(
+    db: Database, settings: Settings, user_id: uuid.UUID, order_id: uuid.UUID
+) -> Row:
+    async def work(session: AsyncSession) -> Row:
+        row = (
+            await session.execute(
+                select(orders)
+                .where(orders.c.id == order_id, orders.c.user_id == user_id)
+                .with_for_update()
+            )
+        ).one_or_none()
+        if row is None:
+            raise not_found("order")
+        if row.status not in OPEN:
+            raise Problem(422, "order_not_open", f"the order is already {row.status}")
+        return await request_cancel(session, settings, row)
+
+    return await db.run(work)
+
+
+async def cancel_all(db: Database, settings: Settings, user_id: uuid.UUID) -> list[Row]:
+    async def work(session: AsyncSession) -> list[Row]:
+        rows = (
+            await session.execute(
+                select(orders)
+                .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN))
+                .order_by(orders.c.id)
+                .with_for_update()
+            )
+        ).all()
+        return [await request_cancel(session, settings, row) for row in rows]
+
+    return await db.run(work)

@@ -1,0 +1,213 @@
+"""What requests and consumed events both do to orders: create one (and ask for its
+risk check), request a cancel, end one, and let a replacement waiting on it go on."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bourse.common.errors import Problem
+from bourse.contracts.events import (
+    ExchangeCommand,
+    RiskRequested,
+)
+from bourse.contracts.ids import uuid7
+from bourse.messaging.outbox import stage
+from bourse.order.config import Settings
+from bourse.order.db import engine_ids, instruments, orders
+from bourse.order.domain.instrument import Instrument
+from bourse.order.domain.placement import OrderRequest, Placement, place
+from bourse.order.snapshots import order_changed
+
+Row = Any
+
+
+async def insert_order(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    request: OrderRequest,
+    placement: Placement | None,
+    **state: Any,
+) -> Row:
+    """A new order row for ``request`` reserving what ``placement`` says (nothing when
+    None); ``state`` sets the rest: status, client_order_id, replace links."""
+    return (
+        await session.execute(
+            insert(orders)
+            .values(
+                id=uuid7(),
+                user_id=user_id,
+                symbol=request.symbol,
+                side=request.side,
+                type=request.type,
+                time_in_force=request.time_in_force,
+                qty=request.qty,
+                notional=request.notional,
+                limit_price=request.limit_price,
+                stop_price=request.stop_price,
+                engine_id=engine_ids.next_value(),
+                reserve_cash=placement.reserve_cash if placement else Decimal(0),
+                reserve_qty=placement.reserve_qty if placement else Decimal(0),
+                **state,
+            )
+            .returning(orders)
+        )
+    ).one()
+
+
+async def request_risk(session: AsyncSession, order: Row, placement: Placement) -> None:
+    """Ask trader-service to reserve what ``order`` needs (the saga's first step)."""
+    await stage(
+        session,
+        RiskRequested(
+            order_id=order.id,
+            user_id=order.user_id,
+            symbol=order.symbol,
+            side=order.side,
+            reserve_cash=placement.reserve_cash,
+            reserve_qty=placement.reserve_qty,
+        ),
+    )
+
+
+async def load_instrument(session: AsyncSession, symbol: str) -> Instrument:
+    row = (
+        await session.execute(select(instruments).where(instruments.c.symbol == symbol))
+    ).one_or_none()
+    if row is None:
+        raise Problem(422, "unknown_symbol", f"unknown symbol {symbol}")
+    return Instrument(row.symbol, row.tick_size, row.lot_size, row.status, row.last_price)
+
+
+async def create_order(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: uuid.UUID,
+    request: OrderRequest,
+    client_order_id: str | None,
+) -> tuple[Row, bool]:
+    if client_order_id is not None:
+        existing = await select_by_client_id(session, user_id, client_order_id)
+        if existing is not None:
+            return existing, False
+    instrument = await load_instrument(session, request.symbol)
+    placement = place(request, instrument, settings.collar)
+    row = await insert_order(
+        session, user_id, request, placement, status="pending_new", client_order_id=client_order_id
+    )
+    await request_risk(session, row, placement)
+    return row, True
+
+
+async def select_by_client_id(session: AsyncSession, user_id: uuid.UUID, cid: str) -> Row:
+    return (
+        await session.execute(
+            select(orders).where(orders.c.user_id == user_id, orders.c.client_order_id == cid)
+        )
+    ).one_or_none()
+
+
+async def request_cancel(session: AsyncSession, settings: Settings, row: Row) -> Row:
+    """Mark the order pending_cancel; the exchange (or the risk answer) finishes it."""
+    if row.cancel_requested:
+        return row
+    if row.sent_to_exchange:
+        await stage(
+            session,
+            ExchangeCommand(
+                symbol=row.symbol,
+                op="cancel",
+                engine_id=row.engine_id,
+                order_id=row.id,
+                shards=settings.exchange_shards,
+            ),
+        )
+    return (
+        await session.execute(
+            update(orders)
+            .where(orders.c.id == row.id)
+            .values(status="pending_cancel", cancel_requested=True, updated_at=datetime.now(UTC))
+            .returning(orders)
+        )
+    ).one()
+
+
+async def finish(
+    session: AsyncSession, settings: Settings, row: Row, status: str, reason: str | None
+) -> None:
+    """End ``row`` as ``status`` (a canceled order waited on by its replacement ends
+    ``replaced`` and lets the replacement go) and publish its event."""
+    if status == "canceled" and row.replaced_by is not None:
+        status = "replaced"
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"status": status, "reject_reason": reason, "updated_at": now}
+    if status == "canceled":
+        values["canceled_at"] = now
+    updated = (
+        await session.execute(
+            update(orders).where(orders.c.id == row.id).values(**values).returning(orders)
+        )
+    ).one()
+    await stage(session, order_changed(updated))
+    if updated.replaced_by is not None:
+        await release_replacement(session, settings, updated.replaced_by, updated.filled_qty)
+
+
+async def release_replacement(
+    session: AsyncSession, settings: Settings, replacement: uuid.UUID, old_filled: Decimal
+) -> None:
+    """The order ``replacement`` waits for is final, having filled ``old_filled``: the
+    replacement goes on now, shrunk by what the old order filled since the replace (its
+    own risk check follows), or ends when nothing is left to trade or its owner
+    cancelled it meanwhile."""
+    new = await lock_order(session, replacement)
+    if new is None or not new.held:
+        return
+    qty = new.qty - (old_filled - new.replace_base_filled)
+    if new.cancel_requested:
+        await finish(session, settings, new, "canceled", reason=None)
+        return
+    if qty <= 0:
+        await finish(session, settings, new, "rejected", reason="qty_already_filled")
+        return
+    request = OrderRequest(
+        new.symbol, new.side, new.type, new.time_in_force, qty, None, new.limit_price,
+        new.stop_price,
+    )  # fmt: skip
+    placement = place(
+        request, for_replay(await load_instrument(session, new.symbol)), settings.collar
+    )
+    await session.execute(
+        update(orders)
+        .where(orders.c.id == new.id)
+        .values(
+            qty=qty,
+            held=False,
+            reserve_cash=placement.reserve_cash,
+            reserve_qty=placement.reserve_qty,
+            updated_at=datetime.now(UTC),
+        )
+    )
+    await request_risk(session, new, placement)
+
+
+async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Row:
+    return (
+        await session.execute(select(orders).where(orders.c.id == order_id).with_for_update())
+    ).one_or_none()
+
+
+def for_replay(instrument: Instrument) -> Instrument:
+    """The order was validated when placed: a halt since then does not stop it here (the
+    exchange is the place that refuses trading), and the collar uses the price now."""
+    return Instrument(
+        instrument.symbol,
+        instrument.tick_size,
+        instrument.lot_size,
+        "trading",
+        instrument.last_price,
+    )
