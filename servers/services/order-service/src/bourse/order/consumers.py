@@ -5,6 +5,7 @@ journal) on another, with a single active consumer so that reports are applied i
 exchange's order even with several instances running.
 Bindings end in ``#``: symbols may contain dots (BRK.B), which ``*`` would not match."""
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,12 +28,6 @@ from bourse.order.handlers import events as handlers
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
-    async def risk_accepted(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_risk_accepted(session, settings, payload)
-
-    async def risk_rejected(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_risk_rejected(session, settings, payload)
-
     async def instrument(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_instrument_changed(session, payload)
 
@@ -42,12 +37,10 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def order_requested(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_order_requested(session, settings, payload)
 
-    async def executions(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_executions(session, settings, payload)
-
     async def exchange_started(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_exchange_started(session, settings, payload)
 
+    risk_answers = partial(handlers.on_risk_answers, settings)  # one handler: one batch
     prefix = settings.queue_prefix
     events = QueueSpec(
         f"{prefix}order.events",
@@ -65,16 +58,16 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         Subscription(
             events,
             {
-                RiskAccepted.TYPE: risk_accepted,
-                RiskRejected.TYPE: risk_rejected,
                 InstrumentChanged.TYPE: instrument,
                 PriceChanged.TYPE: price,
                 OrderRequested.TYPE: order_requested,
             },
+            batch={RiskAccepted.TYPE: risk_answers, RiskRejected.TYPE: risk_answers},
         ),
         Subscription(
             reports,
-            {ExecutionsReported.TYPE: executions, ExchangeStarted.TYPE: exchange_started},
+            {ExchangeStarted.TYPE: exchange_started},
+            batch={ExecutionsReported.TYPE: partial(handlers.on_reports, settings)},
         ),
     ]
 

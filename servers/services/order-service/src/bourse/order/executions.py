@@ -1,23 +1,22 @@
-"""Applying the exchange's execution reports to orders and fills.
+"""Applying the exchange's execution reports to orders and fills: pure, on working
+copies of the locked order rows.
 
-A report holds every event one engine command produced, in engine order. All orders it
-touches are locked with one query, the events are applied to working copies in order
-(each change yields the OrderChanged event of that moment: a fill carries the filled qty
-right after it), then fills and order rows are written in bulk. The consumer's inbox
-makes a redelivered report a no-op; fills are also unique by (trade, order), the trade
-id including the reporting journal's epoch. Every order a report touches records that
+A report holds every event one engine command produced, in engine order. The consumer
+locks every order of a batch of reports at once; :func:`apply_to` applies one report's
+events to the working copies in order (each change yields the OrderChanged event of that
+moment: a fill carries the filled qty right after it) and returns the fills to write;
+the store writes fills and orders once per batch. The consumer's inbox makes a
+redelivered report a no-op; fills are also unique by (trade, order), the trade id
+including the reporting journal's epoch. Every order a report touches records that
 journal (``exchange_epoch``): bourse.order.epochs ends it if that journal is replaced.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.contracts.events import (
     EngineEvent,
@@ -27,29 +26,19 @@ from bourse.contracts.events import (
     trade_key,
 )
 from bourse.contracts.ids import uuid7
-from bourse.order.db import fills, orders
 from bourse.order.domain import lifecycle
 from bourse.order.domain.instrument import Instrument
 from bourse.order.snapshots import order_changed
-
-WRITABLE = (
-    "status",
-    "filled_qty",
-    "filled_notional",
-    "reject_reason",
-    "updated_at",
-    "filled_at",
-    "canceled_at",
-    "exchange_epoch",
-)
 
 
 class Working:
     """A locked order being changed by a report."""
 
-    def __init__(self, row: Any) -> None:
-        self.values: dict[str, Any] = dict(row._mapping)
-        self.state = lifecycle.OrderState(row.status, row.qty, row.filled_qty, row.filled_notional)
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        self.values: dict[str, Any] = dict(row)
+        self.state = lifecycle.OrderState(
+            row["status"], row["qty"], row["filled_qty"], row["filled_notional"]
+        )
         self.dirty = False
 
     def reported_by(self, epoch: UUID | None) -> None:
@@ -80,18 +69,33 @@ class Working:
 @dataclass(frozen=True)
 class Applied:
     changes: list[OrderChanged]  # in engine order
-    # (replacement id, the old order's final filled qty) for every order that ended while
-    # a replace was waiting for it
+    fills: list[tuple[Any, ...]]  # rows of the fills table, in FILL_COLUMNS order
+    # (replacement id, the old order's final filled qty) for every order that ended in
+    # this report while a replace was waiting for it
     released: list[tuple[UUID, Decimal]]
 
 
-async def apply_report(
-    session: AsyncSession, instrument: Instrument, report: ExecutionsReported
-) -> Applied:
-    working = await _lock(session, report.events)
-    now = datetime.now(UTC)
+FILL_COLUMNS = (
+    "id", "order_id", "user_id", "symbol", "side", "qty", "price", "liquidity", "trade_id",
+    "created_at",
+)  # fmt: skip
+
+
+def engine_ids(report: ExecutionsReported) -> set[int]:
+    """The engine ids of the orders ``report`` speaks of."""
+    return {i for e in report.events for i in (e.id, e.taker, e.maker) if i is not None}
+
+
+def apply_to(
+    working: Mapping[int, Working], instrument: Instrument, report: ExecutionsReported,
+    now: datetime,
+) -> Applied:  # fmt: skip
+    """Apply ``report`` to the working copies of its orders (those ``working`` lacks are
+    not this service's, or gone); returns its events, fills and released replacements."""
+    mine = [working[i] for i in sorted(engine_ids(report)) if i in working]
+    open_before = {id(order) for order in mine if order.state.status not in lifecycle.TERMINAL}
     changes: list[OrderChanged] = []
-    new_fills: list[dict[str, Any]] = []
+    new_fills: list[tuple[Any, ...]] = []
     for offset, event in enumerate(report.events):
         seq = report.first_seq + offset
         if event.type == "trade":
@@ -110,16 +114,15 @@ async def apply_report(
         if order is not None and _apply(order, event):
             order.sync(now)
             changes.append(order_changed(order.values))
-    for order in working.values():
+    for order in mine:
         order.reported_by(report.epoch)
-    await _write(session, working, new_fills)
     released = [
         (order.values["replaced_by"], order.state.filled_qty)
-        for order in working.values()
-        if order.dirty and order.values["replaced_by"] is not None
+        for order in mine
+        if id(order) in open_before and order.values["replaced_by"] is not None
         and order.state.status in lifecycle.TERMINAL
     ]  # fmt: skip
-    return Applied(changes, released)
+    return Applied(changes, new_fills, released)
 
 
 def _apply(order: Working, event: EngineEvent) -> bool:
@@ -146,45 +149,9 @@ def _fill(instrument: Instrument, event: EngineEvent, liquidity: str, now: datet
     )
 
 
-def _fill_row(order: Working, fill: Fill, trade_id: str) -> dict[str, Any]:
-    return {
-        "id": fill.id,
-        "order_id": order.values["id"],
-        "user_id": order.values["user_id"],
-        "symbol": order.values["symbol"],
-        "side": order.values["side"],
-        "qty": fill.qty,
-        "price": fill.price,
-        "liquidity": fill.liquidity,
-        "trade_id": trade_id,
-        "created_at": fill.ts,
-    }
-
-
-async def _lock(session: AsyncSession, events: list[EngineEvent]) -> dict[int, Working]:
-    ids = {i for e in events for i in (e.id, e.taker, e.maker) if i is not None}
-    if not ids:
-        return {}
-    rows = (
-        await session.execute(
-            select(orders)
-            .where(orders.c.engine_id.in_(ids))
-            .order_by(orders.c.id)
-            .with_for_update()
-        )
-    ).all()
-    return {row.engine_id: Working(row) for row in rows}
-
-
-async def _write(
-    session: AsyncSession, working: dict[int, Working], new_fills: list[dict[str, Any]]
-) -> None:
-    if new_fills:
-        await session.execute(insert(fills).values(new_fills).on_conflict_do_nothing())
-    for order in working.values():
-        if order.dirty:
-            await session.execute(
-                update(orders)
-                .where(orders.c.id == order.values["id"])
-                .values({key: order.values[key] for key in WRITABLE})
-            )
+def _fill_row(order: Working, fill: Fill, trade_id: str) -> tuple[Any, ...]:
+    values = order.values
+    return (
+        fill.id, values["id"], values["user_id"], values["symbol"], values["side"], fill.qty,
+        fill.price, fill.liquidity, trade_id, fill.ts,
+    )  # fmt: skip

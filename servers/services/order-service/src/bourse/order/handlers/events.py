@@ -1,7 +1,12 @@
-"""What order-service does with the events it consumes."""
+"""What order-service does with the events it consumes. The hot ones come in batches
+(ARCHITECTURE §4a): the risk answers, and the exchange's execution reports; every order a
+batch touches is locked once, the events are applied in message order to in-memory
+copies by pure rules (domain/answers.py, executions.py), and orders and fills are
+written back with one statement each (store.py). The rest is applied one at a time."""
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common.db import Database
 from bourse.common.errors import Problem
 from bourse.contracts.events import (
-    ExchangeCommand,
     ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
@@ -23,20 +27,20 @@ from bourse.contracts.events import (
     RiskRejected,
 )
 from bourse.contracts.topology import shard_of
+from bourse.messaging.consumer import caused_by
 from bourse.messaging.outbox import stage
-from bourse.order import epochs
+from bourse.messaging.uow import Event, UnitOfWork
+from bourse.order import epochs, store
 from bourse.order.config import Settings
-from bourse.order.db import instruments, orders
-from bourse.order.domain.lifecycle import OPEN
-from bourse.order.domain.placement import OrderRequest, place
-from bourse.order.executions import apply_report
+from bourse.order.db import instruments
+from bourse.order.domain import answers
+from bourse.order.domain.lifecycle import TERMINAL
+from bourse.order.domain.placement import OrderRequest
+from bourse.order.executions import Working, apply_to, engine_ids
 from bourse.order.handlers.orders import (
     create_order,
     finish,
-    for_replay,
     insert_order,
-    load_instrument,
-    lock_order,
     release_replacement,
 )
 from bourse.order.snapshots import order_changed
@@ -86,10 +90,10 @@ async def on_exchange_started(
             payload.shards,
             settings.exchange_shards,
         )
-    await _journal_seen(session, settings, payload.shard, payload.epoch)
+    await journal_seen(session, settings, payload.shard, payload.epoch)
 
 
-async def _journal_seen(
+async def journal_seen(
     session: AsyncSession, settings: Settings, shard: int, epoch: uuid.UUID
 ) -> bool:
     """Note that ``shard`` runs journal ``epoch``: when that is a new journal, end the open
@@ -140,67 +144,91 @@ async def upsert_instruments(db: Database, items: list[dict[str, Any]]) -> None:
             )
 
 
-async def on_risk_accepted(
-    session: AsyncSession, settings: Settings, payload: RiskAccepted
+# -- batches ------------------------------------------------------------------------------
+
+
+async def on_risk_answers(
+    settings: Settings, uow: UnitOfWork, events: Sequence[Event[RiskAccepted | RiskRejected]]
 ) -> None:
-    row = await lock_order(session, payload.order_id)
-    if row is None or row.sent_to_exchange or row.status not in OPEN:
+    """Send accepted orders to the exchange, end rejected ones (and those cancelled while
+    the check ran)."""
+    pg = await uow.pg()
+    locked = await store.lock_orders(pg, {event.payload.order_id for event in events})
+    known = await store.instruments(pg, {order["symbol"] for order in locked.values()})
+    now = datetime.now(UTC)
+    changed: dict[uuid.UUID, dict[str, Any]] = {}
+    for event in events:
+        order = locked.get(event.payload.order_id)
+        if order is None:
+            continue
+        instrument = known.get(order["symbol"])
+        announced = answers.answer_risk(
+            order, event.payload, instrument, settings.collar, settings.exchange_shards, now
+        )
+        if not announced:
+            continue
+        uow.stage(*announced, cause=event)
+        changed[order["id"]] = order
+        if order["status"] in TERMINAL and order["replaced_by"] is not None:
+            await store.save_orders(pg, [changed.pop(order["id"])])  # before it is read
+            with caused_by(event.envelope):
+                await release_replacement(
+                    uow.session, settings, order["replaced_by"], order["filled_qty"]
+                )
+    await store.save_orders(pg, list(changed.values()))
+
+
+async def on_reports(
+    settings: Settings, uow: UnitOfWork, events: Sequence[Event[ExecutionsReported]]
+) -> None:
+    """Apply the exchange's reports. A report from a journal not known as current first
+    goes through :func:`journal_seen` (a new journal ends the lost book's orders; one
+    retired is dropped), so the batch is applied in segments between such reports."""
+    current = await store.current_epochs(await uow.pg())
+    segment: list[Event[ExecutionsReported]] = []
+    for event in events:
+        journal = _journal_of(settings, event.payload)
+        if journal is not None and journal not in current:
+            await _apply_reports(settings, uow, segment)
+            segment = []
+            with caused_by(event.envelope):
+                if not await journal_seen(uow.session, settings, *journal):
+                    continue
+            current = await store.current_epochs(await uow.pg())
+        segment.append(event)
+    await _apply_reports(settings, uow, segment)
+
+
+def _journal_of(settings: Settings, report: ExecutionsReported) -> tuple[int, uuid.UUID] | None:
+    if report.epoch is None:
+        return None
+    shard = report.shard
+    if shard is None:
+        shard = shard_of(report.symbol, settings.exchange_shards)
+    return shard, report.epoch
+
+
+async def _apply_reports(
+    settings: Settings, uow: UnitOfWork, events: Sequence[Event[ExecutionsReported]]
+) -> None:
+    if not events:
         return
-    if row.cancel_requested:  # cancelled while the risk check ran: never reaches the book
-        await finish(session, settings, row, "canceled", reason=None)
-        return
-    instrument = await load_instrument(session, row.symbol)
-    request = OrderRequest(
-        row.symbol,
-        row.side,
-        row.type,
-        row.time_in_force,
-        row.qty,
-        row.notional,
-        row.limit_price,
-        row.stop_price,
-    )
-    engine = place(request, for_replay(instrument), settings.collar).engine
-    await stage(
-        session,
-        ExchangeCommand(
-            symbol=row.symbol,
-            op="new",
-            engine_id=row.engine_id,
-            order_id=row.id,
-            side=row.side,
-            order_type=engine.order_type,
-            price=engine.price,
-            stop_price=engine.stop_price,
-            qty=engine.qty,
-            tif=engine.tif,
-            owner=str(row.user_id),
-            budget=engine.budget,
-            shards=settings.exchange_shards,
-        ),
-    )
-    await session.execute(update(orders).where(orders.c.id == row.id).values(sent_to_exchange=True))
-
-
-async def on_risk_rejected(
-    session: AsyncSession, settings: Settings, payload: RiskRejected
-) -> None:
-    row = await lock_order(session, payload.order_id)
-    if row is not None and row.status in OPEN and not row.sent_to_exchange:
-        await finish(session, settings, row, "rejected", reason=payload.reason)
-
-
-async def on_executions(
-    session: AsyncSession, settings: Settings, payload: ExecutionsReported
-) -> None:
-    if payload.epoch is not None:
-        shard = payload.shard
-        if shard is None:
-            shard = shard_of(payload.symbol, settings.exchange_shards)
-        if not await _journal_seen(session, settings, shard, payload.epoch):
-            return
-    instrument = await load_instrument(session, payload.symbol)
-    applied = await apply_report(session, instrument, payload)
-    await stage(session, *applied.changes)  # one insert, in engine order
-    for replacement, old_filled in applied.released:
-        await release_replacement(session, settings, replacement, old_filled)
+    pg = await uow.pg()
+    wanted = set().union(*(engine_ids(event.payload) for event in events))
+    rows = await store.lock_orders_by_engine_id(pg, wanted)
+    working = {row["engine_id"]: Working(row) for row in rows}
+    known = await store.instruments(pg, {event.payload.symbol for event in events})
+    now = datetime.now(UTC)
+    fills: list[tuple[Any, ...]] = []
+    for event in events:
+        instrument = known.get(event.payload.symbol)
+        if instrument is None:
+            raise Problem(422, "unknown_symbol", f"unknown symbol {event.payload.symbol}")
+        applied = apply_to(working, instrument, event.payload, now)
+        fills += applied.fills
+        uow.stage(*applied.changes, cause=event)  # in engine order
+        with caused_by(event.envelope):
+            for replacement, old_filled in applied.released:
+                await release_replacement(uow.session, settings, replacement, old_filled)
+    await store.add_fills(pg, fills)
+    await store.save_orders(pg, [order.values for order in working.values() if order.dirty])

@@ -19,6 +19,7 @@ from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import engine_ids, instruments, orders
+from bourse.order.domain.answers import ended, for_replay
 from bourse.order.domain.instrument import Instrument
 from bourse.order.domain.placement import OrderRequest, Placement, place
 from bourse.order.snapshots import order_changed
@@ -141,12 +142,7 @@ async def finish(
 ) -> None:
     """End ``row`` as ``status`` (a canceled order waited on by its replacement ends
     ``replaced`` and lets the replacement go) and publish its event."""
-    if status == "canceled" and row.replaced_by is not None:
-        status = "replaced"
-    now = datetime.now(UTC)
-    values: dict[str, Any] = {"status": status, "reject_reason": reason, "updated_at": now}
-    if status == "canceled":
-        values["canceled_at"] = now
+    values = ended(row._mapping, status, reason, datetime.now(UTC))
     updated = (
         await session.execute(
             update(orders).where(orders.c.id == row.id).values(**values).returning(orders)
@@ -199,15 +195,3 @@ async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Row:
     return (
         await session.execute(select(orders).where(orders.c.id == order_id).with_for_update())
     ).one_or_none()
-
-
-def for_replay(instrument: Instrument) -> Instrument:
-    """The order was validated when placed: a halt since then does not stop it here (the
-    exchange is the place that refuses trading), and the collar uses the price now."""
-    return Instrument(
-        instrument.symbol,
-        instrument.tick_size,
-        instrument.lot_size,
-        "trading",
-        instrument.last_price,
-    )

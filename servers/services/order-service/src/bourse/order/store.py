@@ -1,0 +1,87 @@
+"""The hot path's SQL of order-service (the consumer's batches), on asyncpg inside the
+consumer's transaction: one statement per table for a whole batch. The requests and the
+colder paths use SQLAlchemy Core (handlers/)."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from bourse.order.domain.instrument import Instrument
+
+# What the consumer may change on an order row.
+STATE_COLUMNS = (
+    ("id", "uuid"),
+    ("status", "text"),
+    ("filled_qty", "numeric"),
+    ("filled_notional", "numeric"),
+    ("reject_reason", "text"),
+    ("updated_at", "timestamptz"),
+    ("filled_at", "timestamptz"),
+    ("canceled_at", "timestamptz"),
+    ("exchange_epoch", "uuid"),
+    ("sent_to_exchange", "bool"),
+)
+
+_LOCK_BY_ID = "SELECT * FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+_LOCK_BY_ENGINE_ID = (
+    "SELECT * FROM orders WHERE engine_id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"
+)
+_INSTRUMENTS = (
+    "SELECT symbol, tick_size, lot_size, status, last_price FROM instruments"
+    " WHERE symbol = ANY($1::text[])"
+)
+_CURRENT_EPOCHS = "SELECT shard, epoch FROM exchange_epochs WHERE retired_at IS NULL"
+_SAVE_ORDERS = (
+    "UPDATE orders o SET "
+    + ", ".join(f"{name} = u.{name}" for name, _ in STATE_COLUMNS[1:])
+    + " FROM unnest("
+    + ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(STATE_COLUMNS, start=1))
+    + ") AS u("
+    + ", ".join(name for name, _ in STATE_COLUMNS)
+    + ") WHERE o.id = u.id"
+)
+_ADD_FILLS = """
+INSERT INTO fills (id, order_id, user_id, symbol, side, qty, price, liquidity, trade_id,
+                   created_at)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
+                     $6::numeric[], $7::numeric[], $8::text[], $9::text[], $10::timestamptz[])
+ON CONFLICT DO NOTHING
+"""
+
+
+async def lock_orders(pg: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+    """The orders with these ids, locked in id order (the order every writer locks in)."""
+    rows = await pg.fetch(_LOCK_BY_ID, sorted(ids))
+    return {row["id"]: dict(row) for row in rows}
+
+
+async def lock_orders_by_engine_id(
+    pg: asyncpg.Connection, engine_ids: Iterable[int]
+) -> list[dict[str, Any]]:
+    """The orders with these engine ids, locked in id order."""
+    return [dict(row) for row in await pg.fetch(_LOCK_BY_ENGINE_ID, sorted(engine_ids))]
+
+
+async def instruments(pg: asyncpg.Connection, symbols: Iterable[str]) -> dict[str, Instrument]:
+    rows = await pg.fetch(_INSTRUMENTS, sorted(set(symbols)))
+    return {row["symbol"]: Instrument(*row) for row in rows}
+
+
+async def current_epochs(pg: asyncpg.Connection) -> set[tuple[int, UUID]]:
+    """(shard, journal) of every journal not retired."""
+    return {(row["shard"], row["epoch"]) for row in await pg.fetch(_CURRENT_EPOCHS)}
+
+
+async def save_orders(pg: asyncpg.Connection, changed: Sequence[Mapping[str, Any]]) -> None:
+    """Write the consumer-owned columns of ``changed`` orders, with one statement."""
+    if changed:
+        columns = [[order[name] for order in changed] for name, _ in STATE_COLUMNS]
+        await pg.execute(_SAVE_ORDERS, *columns)
+
+
+async def add_fills(pg: asyncpg.Connection, fills: Sequence[tuple[Any, ...]]) -> None:
+    """Record fills (rows in executions.FILL_COLUMNS order); a known one is left as is."""
+    if fills:
+        await pg.execute(_ADD_FILLS, *(list(column) for column in zip(*fills, strict=True)))
