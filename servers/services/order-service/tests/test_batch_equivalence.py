@@ -1,0 +1,203 @@
+"""Property: applying risk answers and execution reports in batches (of any cut) leaves
+exactly the order rows, fills and outbox events (same order) that applying them one at a
+time leaves (ARCHITECTURE §4a).
+
+Each example draws a random flow over twelve orders: risk answers (some for orders whose
+owner cancelled meanwhile), engine acceptances, trades between any two orders, cancels,
+reports repeated under a new message id and redeliveries; applies it once message by
+message and once cut into random batches, on a database of its own, and compares. Times
+and fill ids are made at application time, so they are left out of the comparison."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from bourse.common.db import Database
+from bourse.common.migrations import upgrade
+from bourse.common.testing import temporary_database
+from bourse.contracts import Envelope
+from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
+from bourse.messaging.consumer import batch_handlers
+from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
+from bourse.order.config import Settings
+from bourse.order.consumers import subscriptions
+from bourse.order.main import MIGRATIONS
+
+ORDERS = 12
+USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
+EPOCH = uuid.UUID("01900000-0000-7000-8000-000000000001")
+CONSUMER = "order.test"
+HANDLERS = {
+    kind: handler
+    for sub in subscriptions(Settings(database_url="postgresql+asyncpg://unused/x"))
+    for kind, handler in batch_handlers(sub.handlers, sub.batch).items()
+}
+
+Op = tuple[str, int, int, int]
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["accept", "reject", "rest", "trade", "cancel", "again", "dup"]),
+        st.integers(0, ORDERS - 1),
+        st.integers(0, ORDERS - 1),
+        st.integers(1, 6),
+    ),
+    min_size=10,
+    max_size=60,
+)
+cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
+
+
+def order_id(n: int) -> uuid.UUID:
+    return uuid.UUID(int=1000 + n)
+
+
+def report(seq: int, *events: EngineEvent) -> Envelope:
+    payload = ExecutionsReported(
+        symbol="AAPL",
+        command_id=uuid.uuid4(),
+        first_seq=seq,
+        events=list(events),
+        epoch=EPOCH,
+        shard=0,
+    )
+    return envelope_of(payload)
+
+
+def flow(drawn: list[Op]) -> list[Envelope]:
+    out: list[Envelope] = []
+    seq = 1
+    for kind, a, b, qty in drawn:
+        ids = {"order_id": order_id(a), "user_id": USERS[a % 3]}
+        if kind == "accept":
+            out.append(envelope_of(RiskAccepted(**ids)))
+        elif kind == "reject":
+            out.append(envelope_of(RiskRejected(**ids, reason="insufficient_buying_power")))
+        elif kind == "rest":
+            out.append(report(seq, EngineEvent(type="accepted", id=a + 1)))
+        elif kind == "trade" and a != b:
+            trade = EngineEvent(type="trade", taker=a + 1, maker=b + 1, price=10_000, qty=qty)
+            out.append(report(seq, trade))
+        elif kind == "cancel":
+            out.append(report(seq, EngineEvent(type="cancelled", id=a + 1, reason="user")))
+        elif kind == "again" and out:  # the same payload under a new message id
+            again = out[qty % len(out)]
+            out.append(Envelope(type=again.type, payload=again.payload))
+        elif kind == "dup" and out:
+            out.append(out[qty % len(out)])
+        seq += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+async def orders_db() -> AsyncIterator[Database]:
+    async with temporary_database("bourse_order_batch") as url:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+        database = Database(url, pool_size=3)
+        yield database
+        await database.dispose()
+
+
+async def fresh(db: Database) -> None:
+    """Twelve limit orders of 10 at 100: the even ones already on the exchange, every
+    third one cancelled by its owner while its risk check ran."""
+    async with db.transaction() as session:
+        await session.execute(text("TRUNCATE orders, fills, instruments, exchange_epochs"))
+        await session.execute(text("TRUNCATE outbox, inbox"))
+        await session.execute(
+            text(
+                "INSERT INTO instruments (symbol, tick_size, lot_size, status, last_price)"
+                " VALUES ('AAPL', 0.01, 1, 'trading', 100)"
+            )
+        )
+        await session.execute(
+            text("INSERT INTO exchange_epochs (epoch, shard) VALUES (:e, 0)"), {"e": EPOCH}
+        )
+        for n in range(ORDERS):
+            await session.execute(
+                text(
+                    "INSERT INTO orders (id, user_id, symbol, side, type, time_in_force, qty,"
+                    " limit_price, status, engine_id, reserve_cash, reserve_qty,"
+                    " sent_to_exchange, cancel_requested)"
+                    " VALUES (:id, :user, 'AAPL', :side, 'limit', 'gtc', 10, 100,"
+                    " 'pending_new', :engine, 1000, 0, :sent, :cancel)"
+                ),
+                {
+                    "id": order_id(n),
+                    "user": USERS[n % 3],
+                    "side": "buy" if n % 2 else "sell",
+                    "engine": n + 1,
+                    "sent": n % 2 == 0,
+                    "cancel": n % 3 == 0,
+                },
+            )
+
+
+async def state(db: Database) -> dict[str, list[Any]]:
+    async with db.transaction() as session:
+        found = {
+            "orders": await session.execute(
+                text(
+                    "SELECT id, status, filled_qty, filled_notional, reject_reason,"
+                    " sent_to_exchange, exchange_epoch, filled_at IS NULL,"
+                    " canceled_at IS NULL FROM orders ORDER BY id"
+                )
+            ),
+            "fills": await session.execute(
+                text(
+                    "SELECT order_id, user_id, side, qty, price, liquidity, trade_id"
+                    " FROM fills ORDER BY id"
+                )
+            ),
+            "inbox": await session.execute(text("SELECT message_id FROM inbox ORDER BY 1")),
+        }
+        rows = {name: [tuple(row) for row in result] for name, result in found.items()}
+        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
+        rows["outbox"] = [_published(Envelope.from_bytes(body)) for body in bodies]
+    return rows
+
+
+def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
+    payload = dict(envelope.payload)
+    if "order" in payload:  # made at application time
+        payload["order"] = {k: v for k, v in payload["order"].items() if k != "updated_at"}
+    if payload.get("fill"):
+        payload["fill"] = {k: v for k, v in payload["fill"].items() if k not in ("id", "ts")}
+    return envelope.type, envelope.causation_id, payload
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=ops, sizes=cuts)
+async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
+    orders_db: Database, drawn: list[Op], sizes: list[int]
+) -> None:
+    envelopes = flow(drawn)
+    await fresh(orders_db)
+    for envelope in envelopes:
+        await apply_batch_as_consumer(orders_db, CONSUMER, HANDLERS, [envelope])
+    one_at_a_time = await state(orders_db)
+    await fresh(orders_db)
+    start, turn = 0, 0
+    while start < len(envelopes):
+        size = sizes[turn % len(sizes)]
+        batch = envelopes[start : start + size]
+        await apply_batch_as_consumer(orders_db, CONSUMER, HANDLERS, batch)
+        start, turn = start + size, turn + 1
+    assert await state(orders_db) == one_at_a_time
+
+
+def test_the_flow_exercises_fills() -> None:
+    """The generator can make trades (a guard against a flow that tests nothing)."""
+    envelopes = flow([("trade", 0, 1, 3), ("rest", 2, 0, 1)])
+    assert [e.type for e in envelopes] == [ExecutionsReported.TYPE] * 2
+    assert Decimal(envelopes[0].payload["events"][0]["qty"]) == 3
