@@ -10,35 +10,82 @@ until it is confirmed, with backoff: the batch's deliveries are acked only after
 What "fails" means is the broker's policy (bourse.messaging): a nack, a lost connection,
 or no queue for a type that requires one (execution reports); market data that nobody
 subscribes to is simply not delivered.
+
+Batches (ARCHITECTURE §4a): the messages of one exchange, routing key and type in a
+journal batch travel as ONE message carrying their envelopes in order
+(bourse.messaging.wire), so a symbol's reports of a batch are one delivery to
+order-service, its trades one to stock-service. Each envelope keeps its own id, so a
+re-publish after a crash, however it is cut, is deduped event by event.
 """
 
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bourse.exchange_server.reports import Outgoing
 from bourse.messaging.broker import Broker
+from bourse.messaging.wire import BATCH_HEADER, batch_body
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 5.0
 WINDOW = 1000  # messages in flight at most
+EVENTS_PER_MESSAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Envelopes of one exchange, routing key and type, in order: one AMQP message."""
+
+    exchange: str
+    routing_key: str
+    items: tuple[Outgoing, ...]
+
+    async def publish(self, broker: Broker) -> None:
+        first = self.items[0].envelope
+        if len(self.items) == 1:
+            await broker.publish_envelope(self.exchange, self.routing_key, first)
+            return
+        await broker.publish_raw(
+            self.exchange,
+            self.routing_key,
+            batch_body([item.envelope.to_bytes() for item in self.items]),
+            message_id=str(first.message_id),
+            message_type=first.type,
+            correlation_id=first.correlation_id,
+            headers={BATCH_HEADER: len(self.items)},
+        )
+
+
+def batches(messages: Sequence[Outgoing]) -> list[Batch]:
+    """The messages grouped by exchange, routing key and type (each group in list order,
+    the groups in the order of their first message), at most EVENTS_PER_MESSAGE each."""
+    groups: dict[tuple[str, str, str], list[Outgoing]] = {}
+    for message in messages:
+        key = (message.exchange, message.routing_key, message.envelope.type)
+        groups.setdefault(key, []).append(message)
+    return [
+        Batch(exchange, key, tuple(group[start : start + EVENTS_PER_MESSAGE]))
+        for (exchange, key, _), group in groups.items()
+        for start in range(0, len(group), EVENTS_PER_MESSAGE)
+    ]
 
 
 async def publish_all(broker: Broker, messages: Sequence[Outgoing]) -> None:
     """Publish in windows (a long re-publish after recovery must not race the confirm
     timeout); a window is confirmed whole before the next starts, so order holds."""
-    for start in range(0, len(messages), WINDOW):
-        await _publish_window(broker, messages[start : start + WINDOW])
+    grouped = batches(messages)
+    for start in range(0, len(grouped), WINDOW):
+        await _publish_window(broker, grouped[start : start + WINDOW])
 
 
-async def _publish_window(broker: Broker, messages: Sequence[Outgoing]) -> None:
+async def _publish_window(broker: Broker, messages: Sequence[Batch]) -> None:
     pending = list(messages)
     backoff = 0.05
     while pending:
         results = await asyncio.gather(
-            *(broker.publish_envelope(m.exchange, m.routing_key, m.envelope) for m in pending),
-            return_exceptions=True,
+            *(batch.publish(broker) for batch in pending), return_exceptions=True
         )
         failed = [(m, r) for m, r in zip(pending, results, strict=True) if _failed(r)]
         if failed:
