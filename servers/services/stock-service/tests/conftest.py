@@ -20,8 +20,8 @@ from bourse.common.migrations import upgrade
 from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
 from bourse.contracts import Envelope
 from bourse.messaging.tables import outbox
-from bourse.stock import handlers
 from bourse.stock.config import Settings
+from bourse.stock.handlers import http as handlers
 from bourse.stock.main import MIGRATIONS, create_app
 
 Headers = dict[str, str]

@@ -14,7 +14,7 @@ from bourse.stock.api import admin
 from bourse.stock.api import market as market_api
 from bourse.stock.config import Settings
 from bourse.stock.consumers import market_subscription
-from bourse.stock.handlers import announce_instruments
+from bourse.stock.handlers.http import announce_instruments
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

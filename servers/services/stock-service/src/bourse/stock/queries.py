@@ -15,7 +15,7 @@ from bourse.stock.db import candles, instruments, quotes, trades
 from bourse.stock.domain.book import Depth
 from bourse.stock.domain.candles import bucket_start
 from bourse.stock.domain.timeutil import as_utc
-from bourse.stock.handlers import unknown_symbol
+from bourse.stock.handlers.http import unknown_symbol
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 

@@ -14,9 +14,9 @@ from bourse.auth.principal import Principal
 from bourse.common.db import Database
 from bourse.common.idempotency import claim, remember, request_hash
 from bourse.messaging.runtime import Db
-from bourse.stock import handlers
 from bourse.stock.api.deps import Symbol
 from bourse.stock.api.schemas import Instrument, NewInstrumentRequest
+from bourse.stock.handlers import http as handlers
 
 router = APIRouter(prefix="/api/v1/stocks", tags=["admin"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {

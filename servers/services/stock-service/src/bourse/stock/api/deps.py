@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from bourse.contracts.symbols import parse_symbol
-from bourse.stock.handlers import unknown_symbol
+from bourse.stock.handlers.http import unknown_symbol
 
 
 async def _symbol(symbol: Annotated[str, Path()]) -> str:

@@ -1,8 +1,13 @@
 """Order book depth and the top of book."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+
+from bourse.contracts.events import BookChanged
+from bourse.stock.domain.candles import Position, position
+from bourse.stock.domain.timeutil import as_utc
 
 Level = tuple[Decimal, Decimal]  # (price, qty)
 MAX_DEPTH = 50
@@ -53,3 +58,27 @@ def _levels_json(levels: Sequence[Level]) -> list[list[str]]:
 
 def _levels(stored: Sequence[Sequence[str]]) -> list[Level]:
     return [(Decimal(price), Decimal(qty)) for price, qty in stored]
+
+
+@dataclass(frozen=True)
+class Newest:
+    """The book a symbol's quotes row ends with, and the newest time of those applied."""
+
+    book: BookChanged
+    ts: datetime
+
+
+def apply_books(stored: Mapping[str, Position], books: Sequence[BookChanged]) -> dict[str, Newest]:
+    """Apply ``books`` in order, each only if newer (by journal epoch, then seq) than the
+    one held: the symbols whose book changed, with what they end with."""
+    held = dict(stored)
+    out: dict[str, Newest] = {}
+    for book in books:
+        at = position(book.epoch, book.seq)
+        if book.symbol in held and at <= held[book.symbol]:
+            continue
+        held[book.symbol] = at
+        before = out.get(book.symbol)
+        ts = as_utc(book.ts) if before is None else max(before.ts, as_utc(book.ts))
+        out[book.symbol] = Newest(book, ts)
+    return out

@@ -1,0 +1,1 @@
+"""Use cases: ``http`` for requests (admin), ``events`` for consumed batches."""

@@ -1,0 +1,157 @@
+"""Property: applying trades and books in batches (of any cut) leaves exactly the tape,
+candles, last trades and prices, quotes and outbox events (same order) that applying them
+one at a time leaves (ARCHITECTURE §4a).
+
+Each example draws a random flow for two symbols: trades out of sequence order and across
+two exchange journals, trades repeated under a new message id, books out of order,
+redeliveries; applies it once message by message and once cut into random batches, on a
+database of its own, and compares. The price throttle is an hour long, so whether a price
+is published never depends on the moment a message happens to be applied."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from bourse.common.db import Database
+from bourse.common.migrations import upgrade
+from bourse.common.testing import temporary_database
+from bourse.contracts import Envelope
+from bourse.contracts.events import BookChanged, TradeExecuted
+from bourse.messaging.consumer import batch_handlers
+from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
+from bourse.stock.config import Settings
+from bourse.stock.consumers import market_subscription
+from bourse.stock.handlers import http
+from bourse.stock.main import MIGRATIONS
+
+SYMBOLS = ["ACME", "BOLT"]
+JOURNALS = [uuid.UUID("01900000-0000-7000-8000-00000000000a"), None]
+T0 = datetime(2026, 3, 9, 14, 30, tzinfo=UTC)
+CONSUMER = "stock.market"
+_SUB = market_subscription(Settings(price_publish_interval_ms=3_600_000))
+HANDLERS = batch_handlers(_SUB.handlers, _SUB.batch)
+
+Op = tuple[str, int, int, int]
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["trade", "trade", "book", "again", "dup"]),
+        st.integers(0, 3),
+        st.integers(1, 40),
+        st.integers(0, 600),
+    ),
+    min_size=10,
+    max_size=60,
+)
+cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
+
+
+def flow(drawn: list[Op]) -> list[Envelope]:
+    out: list[Envelope] = []
+    for kind, who, seq, seconds in drawn:
+        symbol, journal = SYMBOLS[who % 2], JOURNALS[who // 2]
+        at = T0 + timedelta(seconds=seconds)
+        if kind == "trade":
+            trade = TradeExecuted(
+                symbol=symbol,
+                trade_id=f"{symbol}:{journal}:{seq}",
+                price=Decimal(100 + seq % 7),
+                qty=Decimal(1 + seconds % 5),
+                taker_side="buy" if seq % 2 else "sell",
+                seq=seq,
+                ts=at,
+                epoch=journal,
+            )
+            out.append(envelope_of(trade))
+        elif kind == "book":
+            levels = [(Decimal(100 - seq % 3), Decimal(seconds % 9))]
+            book = BookChanged(symbol=symbol, bids=levels, asks=[], seq=seq, ts=at, epoch=journal)
+            out.append(envelope_of(book))
+        elif kind == "again" and out:  # the same payload under a new message id
+            again = out[seq % len(out)]
+            out.append(Envelope(type=again.type, payload=again.payload))
+        elif kind == "dup" and out:
+            out.append(out[seq % len(out)])
+    return out
+
+
+@pytest.fixture(scope="module")
+async def market_db() -> AsyncIterator[Database]:
+    async with temporary_database("bourse_stock_batch") as url:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+        database = Database(url, pool_size=3)
+        yield database
+        await database.dispose()
+
+
+async def fresh(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(text("TRUNCATE instruments, quotes, trades, candles CASCADE"))
+        await session.execute(text("TRUNCATE outbox, inbox"))
+        for symbol in SYMBOLS:
+            await http.create_instrument(
+                session, http.NewInstrument(symbol, symbol, Decimal("0.01"), Decimal(1))
+            )
+        await session.execute(text("TRUNCATE outbox"))
+
+
+QUERIES = {
+    "trades": "SELECT trade_id, symbol, price, qty, taker_side, seq, ts FROM trades ORDER BY id",
+    "candles": "SELECT * FROM candles ORDER BY symbol, interval, bucket_start",
+    "instruments": (
+        "SELECT symbol, last_price, last_trade_seq, last_trade_epoch, last_trade_at,"
+        " price_pending, price_published_at IS NULL FROM instruments ORDER BY symbol"
+    ),
+    "quotes": (
+        "SELECT symbol, bid, bid_size, ask, ask_size, last, last_size, last_seq, ts, book,"
+        " book_seq, book_epoch FROM quotes ORDER BY symbol"
+    ),
+    "inbox": "SELECT message_id FROM inbox ORDER BY 1",
+}
+
+
+async def state(db: Database) -> dict[str, list[Any]]:
+    async with db.transaction() as session:
+        found = {
+            name: [tuple(row) for row in await session.execute(text(query))]
+            for name, query in QUERIES.items()
+        }
+        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
+        found["outbox"] = [_published(Envelope.from_bytes(body)) for body in bodies]
+    return found
+
+
+def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
+    return envelope.type, envelope.causation_id, envelope.payload
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=ops, sizes=cuts)
+async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
+    market_db: Database, drawn: list[Op], sizes: list[int]
+) -> None:
+    envelopes = flow(drawn)
+    await fresh(market_db)
+    for envelope in envelopes:
+        await apply_batch_as_consumer(market_db, CONSUMER, HANDLERS, [envelope])
+    one_at_a_time = await state(market_db)
+    await fresh(market_db)
+    start, turn = 0, 0
+    while start < len(envelopes):
+        size = sizes[turn % len(sizes)]
+        await apply_batch_as_consumer(
+            market_db, CONSUMER, HANDLERS, envelopes[start : start + size]
+        )
+        start, turn = start + size, turn + 1
+    assert await state(market_db) == one_at_a_time
