@@ -47,10 +47,8 @@ from itertools import groupby
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
-from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,7 +59,6 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 from bourse.contracts.topology import DEAD_LETTER_EXCHANGE
 from bourse.messaging.broker import Broker
-from bourse.messaging.tables import inbox
 from bourse.messaging.topology import QueueSpec, declare_queue
 from bourse.messaging.uow import Event, UnitOfWork
 from bourse.messaging.wire import PoisonMessageError, Settlement, decode, settle
@@ -317,20 +314,24 @@ class Consumer:
                 backoff = min(backoff * 2, 2.0)
 
     async def _apply(self, session: AsyncSession, deliveries: list[Delivery]) -> None:
-        fresh = await self._first_deliveries(session, deliveries)
-        await apply_batch(UnitOfWork(session), self.handlers, [d.event for d in fresh])
+        uow = UnitOfWork(session)
+        fresh = await self._first_deliveries(uow, deliveries)
+        await apply_batch(uow, self.handlers, [d.event for d in fresh])
 
     async def _apply_each(
         self, session: AsyncSession, deliveries: list[Delivery]
     ) -> list[Delivery]:
         """Apply each delivery in a savepoint; returns those that failed."""
         uow = UnitOfWork(session)
+        pg = await uow.pg()
         failed = []
         for delivery in deliveries:
             mark = uow.staged
             try:
-                async with session.begin_nested():
-                    if await self._first_deliveries(session, [delivery]):
+                # asyncpg's savepoint, sent at once: SQLAlchemy's begin_nested() sends its
+                # SAVEPOINT only with the session's next statement, after a raw one
+                async with pg.transaction():
+                    if await self._first_deliveries(uow, [delivery]):
                         await apply_batch(uow, self.handlers, [delivery.event])
             except Exception as exc:
                 if is_transient(exc):
@@ -343,13 +344,13 @@ class Consumer:
         return failed
 
     async def _first_deliveries(
-        self, session: AsyncSession, deliveries: list[Delivery]
+        self, uow: UnitOfWork, deliveries: list[Delivery]
     ) -> list[Delivery]:
         """Records the batch in the inbox with one statement; returns, in order, the
         deliveries seen for the first time (a redelivery, or a second copy inside the
         batch, is left out)."""
         fresh = await record_in_inbox(
-            session, self.name, [d.envelope.message_id for d in deliveries]
+            await uow.pg(), self.name, [d.envelope.message_id for d in deliveries]
         )
         return list(_firsts(deliveries, fresh))
 
@@ -362,25 +363,15 @@ def _firsts(deliveries: Sequence[Delivery], fresh: set[UUID]) -> Iterator[Delive
 
 
 async def record_in_inbox(
-    session: AsyncSession, consumer: str, message_ids: Sequence[UUID]
+    pg: asyncpg.Connection, consumer: str, message_ids: Sequence[UUID]
 ) -> set[UUID]:
     """Records ``message_ids`` as seen by ``consumer`` with one statement; returns those
     it had not seen before."""
-    found = await session.scalars(_RECORD, {"consumer": consumer, "ids": list(message_ids)})
-    return set(found)
+    return {row[0] for row in await pg.fetch(_RECORD, consumer, list(message_ids))}
 
 
-# One statement whatever the batch size: a multi-row VALUES would be compiled anew for
-# every distinct count of rows.
-_RECORD = (
-    insert(inbox)
-    .from_select(
-        ["consumer", "message_id"],
-        select(
-            bindparam("consumer", type_=String),
-            func.unnest(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
-        ),
-    )
-    .on_conflict_do_nothing()
-    .returning(inbox.c.message_id)
-)
+# One prepared statement whatever the batch size.
+_RECORD = """
+INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[])
+ON CONFLICT DO NOTHING RETURNING message_id
+"""

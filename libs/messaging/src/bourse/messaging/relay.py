@@ -20,6 +20,7 @@
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -27,7 +28,7 @@ from itertools import groupby
 from typing import Any
 
 import asyncpg
-from sqlalchemy import BigInteger, bindparam, delete, func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import make_url
 
 from bourse.common.db import Database
@@ -43,17 +44,12 @@ PRUNE_INTERVAL = 600.0  # seconds between inbox prunes
 INBOX_RETENTION = "7 days"
 
 
-# Built once: the relay runs them at every wake-up.
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("key", type_=BigInteger)))
-_TAKE_OLDEST = (
-    delete(outbox)
-    .where(
-        outbox.c.id.in_(
-            select(outbox.c.id).order_by(outbox.c.id).limit(bindparam("n")).scalar_subquery()
-        )
-    )
-    .returning(outbox)
-)
+# Prepared once per connection by asyncpg: the relay runs them at every wake-up.
+_TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
+_TAKE_OLDEST = """
+DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1)
+RETURNING id, exchange, routing_key, message_type, body, headers
+"""
 
 
 class OutboxRelay:
@@ -108,12 +104,12 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish the oldest staged rows; returns how many went out."""
-        async with self.db.transaction() as session:
-            if not await session.scalar(_TRY_LOCK, {"key": RELAY_LOCK_KEY}):
+        conn = await self._connection()
+        async with conn.transaction():
+            if not await conn.fetchval(_TRY_LOCK, RELAY_LOCK_KEY):
                 return 0
             # taken out in the same statement; a failed publish rolls the delete back
-            taken = await session.execute(_TAKE_OLDEST, {"n": self.batch_size})
-            rows = sorted(taken.all(), key=lambda row: row.id)
+            rows = sorted(await conn.fetch(_TAKE_OLDEST, self.batch_size), key=_id_of)
             if not rows:
                 return 0
             await asyncio.gather(*(self._publish(group) for group in self._messages(rows)))
@@ -130,23 +126,27 @@ class OutboxRelay:
     async def _publish(self, group: list[Any]) -> None:
         first = group[0]
         if len(group) == 1:
-            body, headers = first.body, first.headers
+            body, headers = first["body"], json.loads(first["headers"])
         else:
-            body, headers = batch_body([row.body for row in group]), {BATCH_HEADER: len(group)}
+            body = batch_body([row["body"] for row in group])
+            headers = {BATCH_HEADER: len(group)}
         await self.broker.publish_raw(
-            first.exchange,
-            first.routing_key,
+            first["exchange"],
+            first["routing_key"],
             body,
-            message_id=str(first.id),
-            message_type=first.message_type,
+            message_id=str(first["id"]),
+            message_type=first["message_type"],
             headers=headers,
         )
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Publish until the outbox is empty (tests and graceful shutdown)."""
-        async with asyncio.timeout(timeout):
-            while await self.publish_batch() or await self.backlog():
-                await asyncio.sleep(0.01)
+        try:
+            async with asyncio.timeout(timeout):
+                while await self.publish_batch() or await self.backlog():
+                    await asyncio.sleep(0.01)
+        finally:
+            await self._close_listener()
 
     async def backlog(self) -> int:
         async with self.db.transaction() as session:
@@ -173,13 +173,19 @@ class OutboxRelay:
     def is_leader(self) -> bool:
         return self._leader
 
-    async def _lead(self) -> bool:
-        """Whether this instance is the leader, becoming it if the post is free. The lock
-        lives as long as this connection: if the leader dies, the server frees it."""
+    async def _connection(self) -> asyncpg.Connection:
+        """The relay's own connection: it listens (as the leader) and publishes on it."""
         if self._listener is None or self._listener.is_closed():
             await self._close_listener()
             url = make_url(self.db.engine.url).set(drivername="postgresql")
             self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+        return self._listener
+
+    async def _lead(self) -> bool:
+        """Whether this instance is the leader, becoming it if the post is free. The lock
+        lives as long as this connection: if the leader dies, the server frees it."""
+        await self._connection()
+        assert self._listener is not None
         if not self._leader:
             lock = "SELECT pg_try_advisory_lock($1)"
             if not await self._listener.fetchval(lock, LEADER_LOCK_KEY):
@@ -198,4 +204,9 @@ class OutboxRelay:
 
 def _route_of(row: Any) -> tuple[Any, ...]:
     """Rows with headers of their own go alone (a batch has one set of headers)."""
-    return (row.exchange, row.routing_key, row.message_type, row.id if row.headers else None)
+    alone = row["id"] if row["headers"] not in ("{}", None) else None
+    return (row["exchange"], row["routing_key"], row["message_type"], alone)
+
+
+def _id_of(row: Any) -> Any:
+    return row["id"]

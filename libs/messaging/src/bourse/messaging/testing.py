@@ -29,7 +29,9 @@ async def apply_as_consumer(
     envelope = Envelope.from_bytes(envelope.to_bytes())
     payload = payload_model(envelope.type).model_validate(envelope.payload)
     async with db.transaction() as session:
-        if not await record_in_inbox(session, consumer, [envelope.message_id]):
+        if not await record_in_inbox(
+            await UnitOfWork(session).pg(), consumer, [envelope.message_id]
+        ):
             return False
         await handlers[envelope.type](session, envelope, payload)
     return True
@@ -46,13 +48,14 @@ async def apply_batch_as_consumer(
     returns the message ids that were new to the inbox."""
     events = [_decoded(envelope) for envelope in envelopes]
     async with db.transaction() as session:
-        fresh = await record_in_inbox(session, consumer, [e.message_id for e in events])
+        uow = UnitOfWork(session)
+        fresh = await record_in_inbox(await uow.pg(), consumer, [e.message_id for e in events])
         first = []
         for event in events:  # a second copy inside the batch is left out too
             if event.message_id in fresh:
                 fresh.discard(event.message_id)
                 first.append(event)
-        await apply_batch(UnitOfWork(session), handlers, first)
+        await apply_batch(uow, handlers, first)
     return [event.message_id for event in first]
 
 
