@@ -6,6 +6,7 @@ problem+json. An unexpected exception is logged and answered 500 without interna
 """
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -84,11 +85,13 @@ _STATUS_CODES = {
 }
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
+def validation_problem(errors: Sequence[Any]) -> Problem:
+    """422 ``validation_error`` listing pydantic's errors (where, what, which kind)."""
+    listed = [
         {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type")}
-        for err in exc.errors()
+        for err in errors
     ]
+    return Problem(422, "validation_error", "the request is not valid", errors=listed)
 
 
 async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
@@ -98,10 +101,7 @@ async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problem = Problem(
-        422, "validation_error", "the request is not valid", errors=_validation_errors(exc)
-    )
-    return problem.response()
+    return validation_problem(exc.errors()).response()
 
 
 async def _on_http(_request: Request, exc: Exception) -> JSONResponse:

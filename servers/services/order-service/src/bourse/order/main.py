@@ -19,6 +19,7 @@ from bourse.order import consumers
 from bourse.order.api.routes import router
 from bourse.order.config import Settings
 from bourse.order.db import instruments
+from bourse.order.entry import OrderEntry
 from bourse.order.handlers.events import upsert_instruments
 from bourse.order.session import SessionCloser
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.verifier = verifier or jwks_verifier(settings)
+        app.state.entry = OrderEntry(runtime.db, settings)
         async with runtime.lifespan(app):
             await _bootstrap_instruments(runtime, settings)
             task = None

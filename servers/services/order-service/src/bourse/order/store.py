@@ -8,7 +8,9 @@ from uuid import UUID
 
 import asyncpg
 
+from bourse.contracts.ids import uuid7
 from bourse.order.domain.instrument import Instrument
+from bourse.order.domain.placement import OrderRequest, Placement
 
 # What the consumer may change on an order row.
 STATE_COLUMNS = (
@@ -85,3 +87,59 @@ async def add_fills(pg: asyncpg.Connection, fills: Sequence[tuple[Any, ...]]) ->
     """Record fills (rows in executions.FILL_COLUMNS order); a known one is left as is."""
     if fills:
         await pg.execute(_ADD_FILLS, *(list(column) for column in zip(*fills, strict=True)))
+
+
+_BY_CLIENT_ID = """
+SELECT o.* FROM orders o JOIN unnest($1::uuid[], $2::text[]) AS k(user_id, cid)
+  ON o.user_id = k.user_id AND o.client_order_id = k.cid
+"""
+_ADD_ORDERS = """
+INSERT INTO orders (id, user_id, client_order_id, symbol, side, type, time_in_force, qty,
+                    notional, limit_price, stop_price, reserve_cash, reserve_qty, status,
+                    engine_id)
+SELECT u.*, 'pending_new', nextval('engine_id_seq')
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[],
+            $12::numeric[], $13::numeric[]) AS u
+ON CONFLICT (user_id, client_order_id) DO NOTHING
+RETURNING *
+"""
+NewRow = tuple[UUID, OrderRequest, str | None, Placement]  # user, request, client id, holds
+
+
+class ClientOrderIdRacedError(RuntimeError):
+    """Another transaction created an order with one of these client order ids."""
+
+
+async def orders_by_client_id(
+    pg: asyncpg.Connection, keys: Sequence[tuple[UUID, str]]
+) -> dict[tuple[UUID, str], dict[str, Any]]:
+    if not keys:
+        return {}
+    rows = await pg.fetch(_BY_CLIENT_ID, [k[0] for k in keys], [k[1] for k in keys])
+    return {(row["user_id"], row["client_order_id"]): dict(row) for row in rows}
+
+
+async def add_orders(pg: asyncpg.Connection, new: Sequence[NewRow]) -> list[dict[str, Any]]:
+    """Insert new orders (pending_new, engine ids from the sequence) with one statement;
+    their rows, in the same order."""
+    if not new:
+        return []
+    ids = [uuid7() for _ in new]
+    columns = [
+        ids,
+        [user for user, *_ in new],
+        [cid for _, _, cid, _ in new],
+        *([getattr(r, name) for _, r, _, _ in new] for name in _REQUEST_FIELDS),
+        [p.reserve_cash for *_, p in new],
+        [p.reserve_qty for *_, p in new],
+    ]
+    rows = {row["id"]: dict(row) for row in await pg.fetch(_ADD_ORDERS, *columns)}
+    if len(rows) != len(new):
+        raise ClientOrderIdRacedError("a client order id was taken meanwhile")
+    return [rows[order_id] for order_id in ids]
+
+
+_REQUEST_FIELDS = (
+    "symbol", "side", "type", "time_in_force", "qty", "notional", "limit_price", "stop_price",
+)  # fmt: skip

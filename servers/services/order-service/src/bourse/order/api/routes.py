@@ -7,28 +7,34 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bourse.auth.deps import CurrentUser
 from bourse.common.body import json_body, openapi_body
-from bourse.common.errors import Problem
+from bourse.common.errors import Problem, validation_problem
 from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
 from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
 from bourse.order import replace
 from bourse.order.api.schemas import (
+    ErrorResult,
     FillOut,
     FillPage,
     Order,
+    OrderBatch,
+    OrderBatchResult,
     OrderCreate,
     OrderPage,
     OrderReplace,
+    OrderResult,
 )
 from bourse.order.config import Settings
 from bourse.order.db import fills, orders
 from bourse.order.domain.lifecycle import OPEN, avg_price
 from bourse.order.domain.placement import OrderRequest
+from bourse.order.entry import NewOrder, OrderEntry
 from bourse.order.handlers import http as handlers
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -49,6 +55,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 # Bodies parsed with exact decimals: a JSON number never goes through a float.
 CreateBody = Annotated[OrderCreate, Depends(json_body(OrderCreate))]
 ReplaceBody = Annotated[OrderReplace, Depends(json_body(OrderReplace))]
+BatchBody = Annotated[OrderBatch, Depends(json_body(OrderBatch))]
 
 
 def to_order(row: Any) -> Order:
@@ -102,9 +109,72 @@ async def place_order(
     db: Db,
     settings: Config,
     response: Response,
+    http_request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> Order | JSONResponse:
-    request = OrderRequest(
+    request = _order_request(body)
+    if idempotency_key is None:  # committed with the orders placed at the same moment
+        (outcome,) = await entry_of(http_request).place(
+            [NewOrder(user.user_id, request, body.client_order_id)]
+        )
+        if isinstance(outcome, Problem):
+            raise outcome
+        row, created = outcome
+    else:
+        fingerprint = request_hash("POST", "/api/v1/orders", body.model_dump(mode="json"))
+        idempotency = handlers.Idempotency(
+            idempotency_key, fingerprint, lambda row: to_order(row).model_dump(mode="json")
+        )
+        result = await handlers.place_order(
+            db, settings, user.user_id, request, body.client_order_id, idempotency
+        )
+        if isinstance(result, StoredResponse):  # the same key and body: the first answer
+            return JSONResponse(
+                result.body, status_code=result.status_code, headers={"Idempotent-Replay": "true"}
+            )
+        row, created = result
+    if not created:
+        response.headers["Idempotent-Replay"] = "true"
+    return to_order(row)
+
+
+@router.post(
+    "/orders/batch",
+    response_model=OrderBatchResult,
+    responses=PROBLEMS,
+    openapi_extra=openapi_body(OrderBatch),
+)
+async def place_orders(
+    body: BatchBody, user: CurrentUser, http_request: Request
+) -> OrderBatchResult:
+    """1 to 100 orders, each validated, placed and deduplicated (client_order_id) on its
+    own, exactly as if POSTed alone, and committed together; one result per order."""
+    results: list[OrderResult | ErrorResult] = []
+    valid: list[tuple[int, NewOrder]] = []
+    for index, raw in enumerate(body.orders):
+        try:
+            one = OrderCreate.model_validate(raw)
+        except ValidationError as exc:
+            results.append(ErrorResult(error=validation_problem(exc.errors()).body()))
+            continue
+        results.append(ErrorResult(error={}))  # replaced below
+        valid.append((index, NewOrder(user.user_id, _order_request(one), one.client_order_id)))
+    outcomes = await entry_of(http_request).place([order for _, order in valid])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, Problem):
+            results[index] = ErrorResult(error=outcome.body())
+        else:
+            results[index] = OrderResult(order=to_order(outcome[0]))
+    return OrderBatchResult(results=results)
+
+
+def entry_of(request: Request) -> OrderEntry:
+    entry: OrderEntry = request.app.state.entry
+    return entry
+
+
+def _order_request(body: OrderCreate) -> OrderRequest:
+    return OrderRequest(
         body.symbol,
         body.side,
         body.type,
@@ -114,23 +184,6 @@ async def place_order(
         body.limit_price,
         body.stop_price,
     )
-    idempotency = None
-    if idempotency_key is not None:
-        fingerprint = request_hash("POST", "/api/v1/orders", body.model_dump(mode="json"))
-        idempotency = handlers.Idempotency(
-            idempotency_key, fingerprint, lambda row: to_order(row).model_dump(mode="json")
-        )
-    result = await handlers.place_order(
-        db, settings, user.user_id, request, body.client_order_id, idempotency
-    )
-    if isinstance(result, StoredResponse):  # the same key and body: the first answer
-        return JSONResponse(
-            result.body, status_code=result.status_code, headers={"Idempotent-Replay": "true"}
-        )
-    row, created = result
-    if not created:
-        response.headers["Idempotent-Replay"] = "true"
-    return to_order(row)
 
 
 @router.get("/orders", response_model=OrderPage, responses=PROBLEMS)

@@ -1,8 +1,8 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bourse.contracts.money import DecimalIn, DecimalStr
 from bourse.contracts.symbols import Symbol
@@ -81,3 +81,22 @@ class OrderPage(BaseModel):
 class FillPage(BaseModel):
     items: list[FillOut]
     next: str | None
+
+
+class OrderBatch(BaseModel):
+    """POST /orders/batch: 1 to 100 order bodies, each checked on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+    orders: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=100)]
+
+
+class OrderResult(BaseModel):
+    order: Order
+
+
+class ErrorResult(BaseModel):
+    error: dict[str, Any]  # the problem (type, title, status, detail, code) of that order
+
+
+class OrderBatchResult(BaseModel):
+    results: list[OrderResult | ErrorResult]
