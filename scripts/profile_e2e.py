@@ -173,7 +173,7 @@ async def main() -> None:
         await reset_statements()
         with tempfile.TemporaryDirectory() as tmp:
             samplers = start_sampling(pids, args.seconds, Path(tmp))
-            placed, _, _ = await load(pairs, symbol, args.rate, args.seconds, 256)
+            placed, _, _ = await load(pairs, symbol, args.rate, args.seconds, 256, 1)
             for sampler in samplers:
                 _, err = await asyncio.to_thread(sampler.communicate)
                 if sampler.returncode:
