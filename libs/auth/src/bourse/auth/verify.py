@@ -1,14 +1,18 @@
 """Local token verification against the issuer's JWKS, cached by key id.
 
 The algorithm is pinned (EdDSA: a token cannot choose ``none`` or HS256), and ``exp``,
-``nbf``, ``iss``, ``aud`` and ``sub`` are required. An unknown ``kid`` refreshes the JWKS
-(key rotation), at most once per ``min_refresh_interval`` so that forged kids cannot make
-us hammer the issuer.
+``nbf``, ``iss``, ``aud`` and ``sub`` are required. A token verified once is remembered
+until it expires (bounded in number): a client sends the same token with every request,
+and checking its signature again each time was most of an authenticated read's CPU. An
+access token cannot be revoked before its expiry anyway; the cache changes nothing there.
+An unknown ``kid`` refreshes the JWKS (key rotation), at most once per
+``min_refresh_interval`` so that forged kids cannot make us hammer the issuer.
 """
 
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +24,7 @@ from bourse.auth.signing import ALGORITHM
 from bourse.common.settings import ServiceSettings
 
 JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
+REMEMBERED = 50_000  # verified tokens kept at most (least recently used goes first)
 
 
 class InvalidTokenError(Exception):
@@ -55,8 +60,21 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {}
         self._refreshed_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        """The token's principal; raises :class:`InvalidTokenError`."""
+        known = self._verified.get(token)
+        if known is not None and known.seconds_left() > 0:
+            self._verified.move_to_end(token)
+            return known
+        principal = await self._verify(token)
+        self._verified[token] = principal
+        if len(self._verified) > REMEMBERED:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
