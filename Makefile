@@ -37,8 +37,9 @@ bench-b: bootstrap ## matching-engine benchmark, workload b (exchange-core's mix
 
 RATE ?= 1000
 SECONDS ?= 20
-bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS
-	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS)
+BATCH ?= 1
+bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS, BATCH per request
+	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS) --batch $(BATCH)
 
 bench-sql: bootstrap ## CPU of one transaction: SQLAlchemy session / Core / asyncpg (needs PostgreSQL)
 	$(UV) run python scripts/bench_sql.py
