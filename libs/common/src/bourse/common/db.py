@@ -85,6 +85,14 @@ class Database:
                 await asyncio.sleep(0.005 * 2**attempt)
         raise AssertionError("unreachable")
 
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        """One row (an asyncpg Record, or None) of a read by key, outside a transaction:
+        one round trip on a pooled connection (no BEGIN and COMMIT around it), the
+        statement prepared once per connection. For hot reads of a single row."""
+        async with self.engine.connect() as conn:
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            return await driver.fetchrow(query, *args)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

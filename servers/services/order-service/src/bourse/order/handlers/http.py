@@ -4,6 +4,7 @@ caller, and stages its events."""
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -69,15 +70,14 @@ async def _place(
 
 
 async def get_order(db: Database, user_id: uuid.UUID, order_id: uuid.UUID) -> Row:
-    async with db.transaction() as session:
-        row = (
-            await session.execute(
-                select(orders).where(orders.c.id == order_id, orders.c.user_id == user_id)
-            )
-        ).one_or_none()
+    """The caller's order (another user's is a 404, like a missing one)."""
+    row = await db.fetchrow(_BY_ID, order_id, user_id)
     if row is None:
         raise not_found("order")
-    return row
+    return SimpleNamespace(**row)
+
+
+_BY_ID = "SELECT * FROM orders WHERE id = $1 AND user_id = $2"
 
 
 async def get_by_client_id(db: Database, user_id: uuid.UUID, client_order_id: str) -> Row:
