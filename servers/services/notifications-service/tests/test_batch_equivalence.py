@@ -22,13 +22,13 @@ from bourse.common.migrations import upgrade
 from bourse.common.testing import temporary_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
-from bourse.messaging.testing import envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of
 from bourse.notifications.main import MIGRATIONS
 from bourse.notifications.testing import (
+    HANDLERS,
     account,
     alert,
     auto_run,
-    deliver_batch,
     order,
     registered,
 )
@@ -124,15 +124,7 @@ async def state(db: Database) -> dict[str, list[Any]]:
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     inbox_db: Database, drawn: list[Op], sizes: list[int]
 ) -> None:
-    envelopes = flow(drawn)
-    await empty(inbox_db)
-    for envelope in envelopes:
-        await deliver_batch(inbox_db, CONSUMER, [envelope])
-    one_at_a_time = await state(inbox_db)
-    await empty(inbox_db)
-    start, turn = 0, 0
-    while start < len(envelopes):
-        size = sizes[turn % len(sizes)]
-        await deliver_batch(inbox_db, CONSUMER, envelopes[start : start + size])
-        start, turn = start + size, turn + 1
-    assert await state(inbox_db) == one_at_a_time
+    one_at_a_time, batched = await applied_both_ways(
+        inbox_db, CONSUMER, HANDLERS, flow(drawn), sizes, reset=empty, read=state
+    )
+    assert batched == one_at_a_time

@@ -25,7 +25,7 @@ from bourse.common.testing import temporary_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
 from bourse.order.main import MIGRATIONS
@@ -181,19 +181,10 @@ def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     orders_db: Database, drawn: list[Op], sizes: list[int]
 ) -> None:
-    envelopes = flow(drawn)
-    await fresh(orders_db)
-    for envelope in envelopes:
-        await apply_batch_as_consumer(orders_db, CONSUMER, HANDLERS, [envelope])
-    one_at_a_time = await state(orders_db)
-    await fresh(orders_db)
-    start, turn = 0, 0
-    while start < len(envelopes):
-        size = sizes[turn % len(sizes)]
-        batch = envelopes[start : start + size]
-        await apply_batch_as_consumer(orders_db, CONSUMER, HANDLERS, batch)
-        start, turn = start + size, turn + 1
-    assert await state(orders_db) == one_at_a_time
+    one_at_a_time, batched = await applied_both_ways(
+        orders_db, CONSUMER, HANDLERS, flow(drawn), sizes, reset=fresh, read=state
+    )
+    assert batched == one_at_a_time
 
 
 def test_the_flow_exercises_fills() -> None:

@@ -17,8 +17,9 @@ from sqlalchemy import text
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import Side
-from bourse.messaging.testing import envelope_of
-from bourse.portfolio.testing import cash, deliver_batch, fill, price, securities
+from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.portfolio.consumers import QUEUE
+from bourse.portfolio.testing import HANDLERS, cash, fill, price, securities
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
 SYMBOLS = ["ACME", "BOLT"]
@@ -103,15 +104,7 @@ def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     ledger: Database, drawn: list[Op], sizes: list[int]
 ) -> None:
-    envelopes = flow(drawn)
-    await empty(ledger)
-    for envelope in envelopes:
-        await deliver_batch(ledger, [envelope])
-    one_at_a_time = await state(ledger)
-    await empty(ledger)
-    start, turn = 0, 0
-    while start < len(envelopes):
-        size = sizes[turn % len(sizes)]
-        await deliver_batch(ledger, envelopes[start : start + size])
-        start, turn = start + size, turn + 1
-    assert await state(ledger) == one_at_a_time
+    one_at_a_time, batched = await applied_both_ways(
+        ledger, QUEUE, HANDLERS, flow(drawn), sizes, reset=empty, read=state
+    )
+    assert batched == one_at_a_time

@@ -26,7 +26,7 @@ from bourse.common.testing import temporary_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of
 from bourse.stock.config import Settings
 from bourse.stock.consumers import market_subscription
 from bourse.stock.handlers import http
@@ -141,17 +141,7 @@ def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     market_db: Database, drawn: list[Op], sizes: list[int]
 ) -> None:
-    envelopes = flow(drawn)
-    await fresh(market_db)
-    for envelope in envelopes:
-        await apply_batch_as_consumer(market_db, CONSUMER, HANDLERS, [envelope])
-    one_at_a_time = await state(market_db)
-    await fresh(market_db)
-    start, turn = 0, 0
-    while start < len(envelopes):
-        size = sizes[turn % len(sizes)]
-        await apply_batch_as_consumer(
-            market_db, CONSUMER, HANDLERS, envelopes[start : start + size]
-        )
-        start, turn = start + size, turn + 1
-    assert await state(market_db) == one_at_a_time
+    one_at_a_time, batched = await applied_both_ways(
+        market_db, CONSUMER, HANDLERS, flow(drawn), sizes, reset=fresh, read=state
+    )
+    assert batched == one_at_a_time

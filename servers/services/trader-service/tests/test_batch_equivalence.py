@@ -17,8 +17,8 @@ from sqlalchemy import text
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus, RiskRequested
-from bourse.messaging.testing import envelope_of
-from bourse.trader.testing import deliver_batch, fill, order_changed, risk
+from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.trader.testing import CONSUMER, HANDLERS, fill, order_changed, risk
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
 CASH, SHARES = Decimal(1_000_000), Decimal(1_000)
@@ -153,21 +153,7 @@ async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     flow = Flow()
     for op in drawn:
         flow.add(op)
-    await fresh_ledger(ledger)
-    for envelope in flow.envelopes:
-        await deliver_batch(ledger, [envelope])
-    one_at_a_time = await state(ledger)
-    await fresh_ledger(ledger)
-    start = 0
-    for size in _cycle(sizes, len(flow.envelopes)):
-        await deliver_batch(ledger, flow.envelopes[start : start + size])
-        start += size
-    assert await state(ledger) == one_at_a_time
-
-
-def _cycle(sizes: list[int], total: int) -> list[int]:
-    """Batch sizes, repeating ``sizes``, that add up to ``total``."""
-    out: list[int] = []
-    while sum(out) < total:
-        out.append(sizes[len(out) % len(sizes)])
-    return out
+    one_at_a_time, batched = await applied_both_ways(
+        ledger, CONSUMER, HANDLERS, flow.envelopes, sizes, reset=fresh_ledger, read=state
+    )
+    assert batched == one_at_a_time

@@ -3,8 +3,8 @@ one transaction), without a broker (the broker path itself is tested in this lib
 own tests). A subscription's ``wants`` filter is not applied: the handler sees every
 message, so its own checks stay tested."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 from bourse.common.db import Database
@@ -12,6 +12,8 @@ from bourse.contracts import Envelope, payload_model
 from bourse.contracts.events import Payload
 from bourse.messaging.consumer import BatchHandler, Handler, apply_batch, record_in_inbox
 from bourse.messaging.uow import Event, UnitOfWork
+
+T = TypeVar("T")
 
 
 def envelope_of(payload: Payload, message_id: UUID | None = None, **fields: Any) -> Envelope:
@@ -62,3 +64,29 @@ async def apply_batch_as_consumer(
 def _decoded(envelope: Envelope) -> Event[Any]:
     envelope = Envelope.from_bytes(envelope.to_bytes())
     return Event(envelope, payload_model(envelope.type).model_validate(envelope.payload))
+
+
+async def applied_both_ways(
+    db: Database,
+    consumer: str,
+    handlers: Mapping[str, BatchHandler],
+    envelopes: Sequence[Envelope],
+    sizes: Sequence[int],
+    *,
+    reset: Callable[[Database], Awaitable[None]],
+    read: Callable[[Database], Awaitable[T]],
+) -> tuple[T, T]:
+    """What ``read`` finds after applying ``envelopes`` one message per batch, then after
+    applying them again (from ``reset``) cut into batches of ``sizes`` (repeated as
+    needed): a batch handler must give both the same (ARCHITECTURE §4a)."""
+    await reset(db)
+    for envelope in envelopes:
+        await apply_batch_as_consumer(db, consumer, handlers, [envelope])
+    one_at_a_time = await read(db)
+    await reset(db)
+    start, turn = 0, 0
+    while start < len(envelopes):
+        size = sizes[turn % len(sizes)]
+        await apply_batch_as_consumer(db, consumer, handlers, envelopes[start : start + size])
+        start, turn = start + size, turn + 1
+    return one_at_a_time, await read(db)
