@@ -22,7 +22,7 @@ from bourse.common.migrations import upgrade
 from bourse.common.testing import temporary_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
-from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.notifications.main import MIGRATIONS
 from bourse.notifications.testing import (
     HANDLERS,
@@ -93,26 +93,21 @@ async def empty(db: Database) -> None:
         )
 
 
+QUERIES = {
+    "notifications": (
+        "SELECT user_id, type, title, body, data, source_key FROM notifications ORDER BY id"
+    ),
+    "deliveries": (
+        "SELECT d.user_id, n.source_key FROM webhook_deliveries d"
+        " JOIN notifications n ON n.id = d.notification_id ORDER BY d.id"
+    ),
+    "inbox": "SELECT message_id FROM inbox ORDER BY 1",
+}
+
+
 async def state(db: Database) -> dict[str, list[Any]]:
     """Notifications and deliveries in the order they were made (ids are UUIDv7)."""
-    async with db.transaction() as session:
-        stored = await session.execute(
-            text(
-                "SELECT user_id, type, title, body, data, source_key FROM notifications ORDER BY id"
-            )
-        )
-        queued = await session.execute(
-            text(
-                "SELECT d.user_id, n.source_key FROM webhook_deliveries d"
-                " JOIN notifications n ON n.id = d.notification_id ORDER BY d.id"
-            )
-        )
-        inbox = await session.execute(text("SELECT message_id FROM inbox ORDER BY 1"))
-        return {
-            "notifications": [tuple(row) for row in stored],
-            "deliveries": [tuple(row) for row in queued],
-            "inbox": [tuple(row) for row in inbox],
-        }
+    return await rows_and_outbox(db, QUERIES)
 
 
 @settings(

@@ -25,7 +25,7 @@ from bourse.common.testing import temporary_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
 from bourse.order.main import MIGRATIONS
@@ -139,28 +139,20 @@ async def fresh(db: Database) -> None:
             )
 
 
+QUERIES = {
+    "orders": (
+        "SELECT id, status, filled_qty, filled_notional, reject_reason, sent_to_exchange,"
+        " exchange_epoch, filled_at IS NULL, canceled_at IS NULL FROM orders ORDER BY id"
+    ),
+    "fills": (
+        "SELECT order_id, user_id, side, qty, price, liquidity, trade_id FROM fills ORDER BY id"
+    ),
+    "inbox": "SELECT message_id FROM inbox ORDER BY 1",
+}
+
+
 async def state(db: Database) -> dict[str, list[Any]]:
-    async with db.transaction() as session:
-        found = {
-            "orders": await session.execute(
-                text(
-                    "SELECT id, status, filled_qty, filled_notional, reject_reason,"
-                    " sent_to_exchange, exchange_epoch, filled_at IS NULL,"
-                    " canceled_at IS NULL FROM orders ORDER BY id"
-                )
-            ),
-            "fills": await session.execute(
-                text(
-                    "SELECT order_id, user_id, side, qty, price, liquidity, trade_id"
-                    " FROM fills ORDER BY id"
-                )
-            ),
-            "inbox": await session.execute(text("SELECT message_id FROM inbox ORDER BY 1")),
-        }
-        rows = {name: [tuple(row) for row in result] for name, result in found.items()}
-        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
-        rows["outbox"] = [_published(Envelope.from_bytes(body)) for body in bodies]
-    return rows
+    return await rows_and_outbox(db, QUERIES, _published)
 
 
 def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:

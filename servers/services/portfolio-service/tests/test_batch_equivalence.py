@@ -17,7 +17,7 @@ from sqlalchemy import text
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import Side
-from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.portfolio.consumers import QUEUE
 from bourse.portfolio.testing import HANDLERS, cash, fill, price, securities
 
@@ -69,30 +69,19 @@ async def empty(db: Database) -> None:
         await session.execute(text(f"TRUNCATE {TABLES}"))
 
 
+QUERIES = {
+    "positions": "SELECT user_id, symbol, qty, cost, realized_pl FROM positions ORDER BY 1, 2",
+    "fills": "SELECT id, order_id, user_id, symbol, side, qty, price, ts FROM fills ORDER BY 1",
+    "deposits": ("SELECT id, user_id, symbol, qty, cost_price FROM securities_deposits ORDER BY 1"),
+    "accounts": "SELECT user_id, cash, reserved_cash, as_of FROM accounts ORDER BY 1",
+    "prices": "SELECT symbol, price, ts FROM prices ORDER BY 1",
+    "inbox": "SELECT message_id FROM inbox ORDER BY 1",
+}
+
+
 async def state(db: Database) -> dict[str, list[Any]]:
     """Every row that matters, in a stable order; outbox events in publishing order."""
-    queries = {
-        "positions": "SELECT user_id, symbol, qty, cost, realized_pl FROM positions ORDER BY 1, 2",
-        "fills": "SELECT id, order_id, user_id, symbol, side, qty, price, ts FROM fills ORDER BY 1",
-        "deposits": (
-            "SELECT id, user_id, symbol, qty, cost_price FROM securities_deposits ORDER BY 1"
-        ),
-        "accounts": "SELECT user_id, cash, reserved_cash, as_of FROM accounts ORDER BY 1",
-        "prices": "SELECT symbol, price, ts FROM prices ORDER BY 1",
-        "inbox": "SELECT message_id FROM inbox ORDER BY 1",
-    }
-    async with db.transaction() as session:
-        found = {
-            name: [tuple(row) for row in await session.execute(text(query))]
-            for name, query in queries.items()
-        }
-        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
-        found["outbox"] = [_published(Envelope.from_bytes(body)) for body in bodies]
-    return found
-
-
-def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
-    return envelope.type, envelope.causation_id, envelope.payload
+    return await rows_and_outbox(db, QUERIES)
 
 
 @settings(

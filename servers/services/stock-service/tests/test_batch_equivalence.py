@@ -26,7 +26,7 @@ from bourse.common.testing import temporary_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.stock.config import Settings
 from bourse.stock.consumers import market_subscription
 from bourse.stock.handlers import http
@@ -118,18 +118,7 @@ QUERIES = {
 
 
 async def state(db: Database) -> dict[str, list[Any]]:
-    async with db.transaction() as session:
-        found = {
-            name: [tuple(row) for row in await session.execute(text(query))]
-            for name, query in QUERIES.items()
-        }
-        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
-        found["outbox"] = [_published(Envelope.from_bytes(body)) for body in bodies]
-    return found
-
-
-def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
-    return envelope.type, envelope.causation_id, envelope.payload
+    return await rows_and_outbox(db, QUERIES)
 
 
 @settings(

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus, RiskRequested
-from bourse.messaging.testing import applied_both_ways, envelope_of
+from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.trader.testing import CONSUMER, HANDLERS, fill, order_changed, risk
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
@@ -111,34 +111,25 @@ async def fresh_ledger(db: Database) -> None:
             )
 
 
+QUERIES = {
+    "accounts": "SELECT user_id, cash, reserved_cash FROM accounts ORDER BY user_id",
+    "holdings": "SELECT user_id, symbol, qty, reserved_qty FROM holdings ORDER BY 1, 2",
+    "reservations": (
+        "SELECT order_id, user_id, symbol, side, cash_remaining, qty_remaining,"
+        " filled_qty_applied, final_filled_qty, status, reject_reason"
+        " FROM reservations ORDER BY order_id"
+    ),
+    "activities": (
+        "SELECT user_id, type, amount, symbol, qty, price, side, order_id, fill_id"
+        " FROM activities ORDER BY id"
+    ),
+    "inbox": "SELECT message_id FROM inbox ORDER BY message_id",
+}
+
+
 async def state(db: Database) -> dict[str, list[Any]]:
     """Every row that matters, in a stable order; outbox events in publishing order."""
-    queries = {
-        "accounts": "SELECT user_id, cash, reserved_cash FROM accounts ORDER BY user_id",
-        "holdings": "SELECT user_id, symbol, qty, reserved_qty FROM holdings ORDER BY 1, 2",
-        "reservations": (
-            "SELECT order_id, user_id, symbol, side, cash_remaining, qty_remaining,"
-            " filled_qty_applied, final_filled_qty, status, reject_reason"
-            " FROM reservations ORDER BY order_id"
-        ),
-        "activities": (
-            "SELECT user_id, type, amount, symbol, qty, price, side, order_id, fill_id"
-            " FROM activities ORDER BY id"
-        ),
-        "inbox": "SELECT message_id FROM inbox ORDER BY message_id",
-    }
-    async with db.transaction() as session:
-        found = {
-            name: [tuple(row) for row in await session.execute(text(query))]
-            for name, query in queries.items()
-        }
-        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
-        found["outbox"] = [_published(Envelope.from_bytes(body)) for body in bodies]
-    return found
-
-
-def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
-    return envelope.type, envelope.causation_id, envelope.payload
+    return await rows_and_outbox(db, QUERIES)
 
 
 @settings(

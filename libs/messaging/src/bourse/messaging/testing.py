@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
+from sqlalchemy import text
+
 from bourse.common.db import Database
 from bourse.contracts import Envelope, payload_model
 from bourse.contracts.events import Payload
@@ -90,3 +92,25 @@ async def applied_both_ways(
         await apply_batch_as_consumer(db, consumer, handlers, envelopes[start : start + size])
         start, turn = start + size, turn + 1
     return one_at_a_time, await read(db)
+
+
+def published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
+    """What an outbox event says: its type, its cause and its payload."""
+    return envelope.type, envelope.causation_id, envelope.payload
+
+
+async def rows_and_outbox(
+    db: Database,
+    queries: Mapping[str, str],
+    describe: Callable[[Envelope], Any] = published,
+) -> dict[str, list[Any]]:
+    """The rows each query returns, and the outbox's events in publishing order (each as
+    ``describe`` tells it)."""
+    async with db.transaction() as session:
+        found = {
+            name: [tuple(row) for row in await session.execute(text(query))]
+            for name, query in queries.items()
+        }
+        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
+        found["outbox"] = [describe(Envelope.from_bytes(body)) for body in bodies]
+    return found
