@@ -23,10 +23,10 @@ def test_messages_of_one_route_travel_together_in_order() -> None:
         outgoing("execution.A"),
     )
     grouped = batches([a1, t1, b1, a2, t2, a3])
-    assert [(b.routing_key, b.items) for b in grouped] == [
-        ("execution.A", (a1, a2, a3)),
-        ("market.trade.A", (t1, t2)),
+    assert [(b.routing_key, b.items) for b in grouped] == [  # by their last message
         ("execution.B", (b1,)),
+        ("market.trade.A", (t1, t2)),
+        ("execution.A", (a1, a2, a3)),
     ]
 
 

@@ -59,17 +59,24 @@ class Batch:
 
 
 def batches(messages: Sequence[Outgoing]) -> list[Batch]:
-    """The messages grouped by exchange, routing key and type (each group in list order,
-    the groups in the order of their first message), at most EVENTS_PER_MESSAGE each."""
+    """The messages grouped by exchange, routing key and type (each group in list order),
+    at most EVENTS_PER_MESSAGE each; the groups in the order of their LAST message, so
+    that what came last in the journal still arrives last."""
     groups: dict[tuple[str, str, str], list[Outgoing]] = {}
-    for message in messages:
+    last: dict[tuple[str, str, str], int] = {}
+    for index, message in enumerate(messages):
         key = (message.exchange, message.routing_key, message.envelope.type)
         groups.setdefault(key, []).append(message)
-    return [
-        Batch(exchange, key, tuple(group[start : start + EVENTS_PER_MESSAGE]))
-        for (exchange, key, _), group in groups.items()
-        for start in range(0, len(group), EVENTS_PER_MESSAGE)
-    ]
+        last[key] = index
+    out: list[Batch] = []
+    for key in sorted(groups, key=last.__getitem__):
+        exchange, routing_key, _ = key
+        group = groups[key]
+        out += [
+            Batch(exchange, routing_key, tuple(group[start : start + EVENTS_PER_MESSAGE]))
+            for start in range(0, len(group), EVENTS_PER_MESSAGE)
+        ]
+    return out
 
 
 async def publish_all(broker: Broker, messages: Sequence[Outgoing]) -> None:
