@@ -4,7 +4,7 @@ on serialization failures and deadlocks (PostgreSQL SQLSTATE 40001 / 40P01)."""
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # A pooled connection idle for longer than this is pinged before use. SQLAlchemy's
 # pool_pre_ping would ping every checkout: three round trips (BEGIN, ping, ROLLBACK) on
@@ -116,6 +117,28 @@ async def fetch_or_create(
     if row is None:
         raise AssertionError("a row created in this transaction vanished")
     return row
+
+
+async def fetch_or_create_all(
+    fetch: Callable[[list[K]], Awaitable[dict[K, T]]],
+    create: Callable[[list[K]], Awaitable[object]],
+    keys: list[K],
+) -> dict[K, T]:
+    """:func:`fetch_or_create` for many rows at once: ``fetch`` selects (and locks) the
+    rows of some keys, ``create`` inserts the missing ones (ON CONFLICT DO NOTHING); the
+    rows of every key, with one statement each in the usual case that all exist."""
+    found = await fetch(keys) if keys else {}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        await create(missing)
+        found |= await fetch(missing)
+    return found
+
+
+def unnest_columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as the column arrays that ``... SELECT * FROM unnest($1, $2, ...)`` takes:
+    one statement writes them all, whatever their number."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _validate_on_checkout(engine: AsyncEngine) -> None:

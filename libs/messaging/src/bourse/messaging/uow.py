@@ -8,7 +8,6 @@ work is flushed, however many there are; their ids are UUIDv7 taken at staging t
 the relay publishes them in the order they were staged.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -16,6 +15,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bourse.common.db import unnest_columns
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 
@@ -96,7 +96,7 @@ class UnitOfWork:
         """Write the staged events to the outbox with one statement."""
         if not self._staged:
             return
-        columns = _columns(self._staged)
+        columns = unnest_columns(self._staged)
         self._staged = []
         pg = await self.pg()
         await pg.execute(_OUTBOX_INSERT, *columns)
@@ -108,7 +108,3 @@ async def _begun(adapted: Any) -> None:
     transaction (and commit on its own). Start the transaction now if it has not begun."""
     if adapted._transaction is None:
         await adapted._start_transaction()
-
-
-def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows, strict=True)]

@@ -14,6 +14,7 @@ import asyncpg
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bourse.common.db import unnest_columns
 from bourse.contracts.ids import uuid7
 from bourse.notifications.db import notifications
 from bourse.notifications.domain.messages import Draft
@@ -46,7 +47,7 @@ async def add_all(pg: asyncpg.Connection, drafts: Sequence[tuple[UUID, Draft]]) 
         if key not in rows:
             rows[key] = (uuid7(), user_id, draft.type, draft.title, draft.body)
             rows[key] += (json.dumps(draft.data), draft.source_key)
-    columns = [list(column) for column in zip(*rows.values(), strict=True)]
+    columns = unnest_columns(list(rows.values()))
     added = sorted(await pg.fetch(_ADD_ALL, *columns)) if rows else []
     if not added:
         return []
@@ -54,7 +55,7 @@ async def add_all(pg: asyncpg.Connection, drafts: Sequence[tuple[UUID, Draft]]) 
     hooked = {row[0] for row in await pg.fetch(_WITH_WEBHOOK, users)}
     queued = [(uuid7(), user, nid) for nid, user, _ in added if user in hooked]
     if queued:
-        await pg.execute(_QUEUE_WEBHOOKS, *(list(c) for c in zip(*queued, strict=True)))
+        await pg.execute(_QUEUE_WEBHOOKS, *unnest_columns(queued))
     notices = [
         json.dumps({"id": str(nid), "user_id": str(user), "webhook": user in hooked})
         for nid, user, _ in added

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from bourse.common.db import unnest_columns
 from bourse.contracts.ids import uuid7
 from bourse.order.domain.instrument import Instrument
 from bourse.order.domain.placement import OrderRequest, Placement
@@ -86,7 +87,7 @@ async def save_orders(pg: asyncpg.Connection, changed: Sequence[Mapping[str, Any
 async def add_fills(pg: asyncpg.Connection, fills: Sequence[tuple[Any, ...]]) -> None:
     """Record fills (rows in executions.FILL_COLUMNS order); a known one is left as is."""
     if fills:
-        await pg.execute(_ADD_FILLS, *(list(column) for column in zip(*fills, strict=True)))
+        await pg.execute(_ADD_FILLS, *unnest_columns(fills))
 
 
 _BY_CLIENT_ID = """

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bourse.common.db import fetch_or_create
+from bourse.common.db import fetch_or_create, fetch_or_create_all, unnest_columns
 from bourse.portfolio.db import accounts, fills, positions, prices, securities_deposits
 from bourse.portfolio.domain.books import SEEDED, Cash, PortfolioBooks, PositionKey, Price
 from bourse.portfolio.domain.positions import ZERO, Position
@@ -187,7 +187,7 @@ async def record_fills(pg: asyncpg.Connection, fills_: list[tuple[Any, ...]]) ->
     that were not recorded before."""
     if not fills_:
         return set()
-    rows = await pg.fetch(_RECORD_FILLS, *_columns(fills_, 8))
+    rows = await pg.fetch(_RECORD_FILLS, *unnest_columns(fills_))
     return {row[0] for row in rows}
 
 
@@ -212,30 +212,28 @@ async def lock_books(
 async def _lock_positions(
     pg: asyncpg.Connection, keys: list[PositionKey]
 ) -> dict[PositionKey, Position]:
-    if not keys:
-        return {}
-    columns = _columns(keys, 2)
-    found = {
-        (r[0], r[1]): Position(r[2], r[3], r[4]) for r in await pg.fetch(_LOCK_POSITIONS, *columns)
-    }
-    missing = [key for key in keys if key not in found]
-    if missing:
-        await pg.execute(_OPEN_POSITIONS, *_columns(missing, 2))
-        rows = await pg.fetch(_LOCK_POSITIONS, *_columns(missing, 2))
-        found |= {(r[0], r[1]): Position(r[2], r[3], r[4]) for r in rows}
-    return found
+    """Locked; created flat when missing."""
+
+    async def locked(some: list[PositionKey]) -> dict[PositionKey, Position]:
+        rows = await pg.fetch(_LOCK_POSITIONS, *unnest_columns(some))
+        return {(r[0], r[1]): Position(r[2], r[3], r[4]) for r in rows}
+
+    async def create(some: list[PositionKey]) -> None:
+        await pg.execute(_OPEN_POSITIONS, *unnest_columns(some))
+
+    return await fetch_or_create_all(locked, create, keys)
 
 
 async def _lock_accounts(pg: asyncpg.Connection, users: list[UUID]) -> dict[UUID, Cash]:
-    if not users:
-        return {}
-    found = {r[0]: Cash(r[1], r[2], r[3]) for r in await pg.fetch(_LOCK_ACCOUNTS, users)}
-    missing = [user for user in users if user not in found]
-    if missing:
-        await pg.execute(_OPEN_ACCOUNTS, missing, SEEDED)
-        rows = await pg.fetch(_LOCK_ACCOUNTS, missing)
-        found |= {r[0]: Cash(r[1], r[2], r[3]) for r in rows}
-    return found
+    """Locked; created (cash 0, as of long ago) when missing."""
+
+    async def locked(some: list[UUID]) -> dict[UUID, Cash]:
+        return {r[0]: Cash(r[1], r[2], r[3]) for r in await pg.fetch(_LOCK_ACCOUNTS, some)}
+
+    async def create(some: list[UUID]) -> None:
+        await pg.execute(_OPEN_ACCOUNTS, some, SEEDED)
+
+    return await fetch_or_create_all(locked, create, users)
 
 
 async def save_books(pg: asyncpg.Connection, books: PortfolioBooks) -> None:
@@ -245,7 +243,7 @@ async def save_books(pg: asyncpg.Connection, books: PortfolioBooks) -> None:
         held = [books.positions[key] for key in keys]
         await pg.execute(
             _SAVE_POSITIONS,
-            *_columns(keys, 2),
+            *unnest_columns(keys),
             [p.qty for p in held],
             [p.cost for p in held],
             [p.realized_pl for p in held],
@@ -266,7 +264,3 @@ async def save_books(pg: asyncpg.Connection, books: PortfolioBooks) -> None:
         await pg.execute(
             _SAVE_PRICES, symbols, [p.price for p in known], [p.ts for p in known], SEEDED
         )
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]

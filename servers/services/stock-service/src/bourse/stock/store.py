@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from bourse.common.db import unnest_columns
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.stock.domain.book import Depth, Newest
 from bourse.stock.domain.candles import Candle, CandleKey, Position, position
@@ -128,7 +129,7 @@ async def save_tape(pg: asyncpg.Connection, tape: Tape) -> None:
         rows = [
             (s, *_candle_values(tape.candles[s][key])) for s, key in sorted(tape.changed_candles)
         ]
-        await pg.execute(_SAVE_CANDLES, *(list(c) for c in zip(*rows, strict=True)))
+        await pg.execute(_SAVE_CANDLES, *unnest_columns(rows))
     moved = sorted(((s, last) for s, last in tape.last.items() if last.changed), key=_first)
     if not moved:
         return
@@ -168,7 +169,7 @@ async def save_books(pg: asyncpg.Connection, books: Mapping[str, Newest]) -> Non
     if not books:
         return
     rows = [_book_values(books[s].book, books[s].ts) for s in sorted(books)]
-    await pg.execute(_SAVE_BOOKS, *(list(column) for column in zip(*rows, strict=True)))
+    await pg.execute(_SAVE_BOOKS, *unnest_columns(rows))
 
 
 def _book_values(book: BookChanged, ts: Any) -> tuple[Any, ...]:

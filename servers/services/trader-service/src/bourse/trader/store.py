@@ -10,6 +10,7 @@ cases use SQLAlchemy Core.
 from dataclasses import asdict, astuple
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bourse.common.db import fetch_or_create
+from bourse.common.db import fetch_or_create, fetch_or_create_all, unnest_columns
 from bourse.contracts.events import AccountUpdated
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
@@ -274,19 +275,18 @@ async def lock_books(pg: asyncpg.Connection, needs: Needs) -> LedgerBooks:
     holdings_ = await _lock_holdings(pg, sorted(keys))
     fills = set()
     if needs.fills:
-        orders, fill_ids = (list(column) for column in zip(*needs.fills, strict=True))
+        orders, fill_ids = unnest_columns(sorted(needs.fills))
         fills = {(row[0], row[1]) for row in await pg.fetch(_APPLIED_FILLS, orders, fill_ids)}
     return LedgerBooks(accounts_, holdings_, reservations_, fills & needs.fills)
 
 
 async def _lock_accounts(pg: asyncpg.Connection, users: list[UUID]) -> dict[UUID, Balance]:
-    found = {row[0]: Balance(row[1], row[2]) for row in await pg.fetch(_LOCK_ACCOUNTS, users)}
-    missing = [user for user in users if user not in found]
-    if missing:  # rare: the account is opened at registration
-        await pg.execute(_OPEN_ACCOUNTS, missing)
-        rows = await pg.fetch(_LOCK_ACCOUNTS, missing)
-        found |= {row[0]: Balance(row[1], row[2]) for row in rows}
-    return found
+    """Locked; opened when missing (rare: an account is opened at registration)."""
+
+    async def locked(keys: list[UUID]) -> dict[UUID, Balance]:
+        return {row[0]: Balance(row[1], row[2]) for row in await pg.fetch(_LOCK_ACCOUNTS, keys)}
+
+    return await fetch_or_create_all(locked, partial(open_accounts, pg), users)
 
 
 async def _lock_holdings(
@@ -294,7 +294,7 @@ async def _lock_holdings(
 ) -> dict[tuple[UUID, str], Position]:
     held = {key: Position() for key in keys}
     if keys:
-        users, symbols = (list(column) for column in zip(*keys, strict=True))
+        users, symbols = unnest_columns(keys)
         for row in await pg.fetch(_LOCK_HOLDINGS, users, symbols):
             held[(row[0], row[1])] = Position(row[2], row[3])
     return held
@@ -320,10 +320,6 @@ async def save_books(pg: asyncpg.Connection, books: LedgerBooks) -> None:
         )
     if books.changed_reservations:
         rows = [astuple(books.reservations[oid]) for oid in sorted(books.changed_reservations)]
-        await pg.execute(_SAVE_RESERVATIONS, *_columns(rows, 10))
+        await pg.execute(_SAVE_RESERVATIONS, *unnest_columns(rows))
     if books.activities:
-        await pg.execute(_ADD_ACTIVITIES, *_columns([astuple(a) for a in books.activities], 10))
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
+        await pg.execute(_ADD_ACTIVITIES, *unnest_columns([astuple(a) for a in books.activities]))
