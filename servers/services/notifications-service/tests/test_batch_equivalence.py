@@ -7,7 +7,6 @@ message id included), auto runs, alerts, deposits and registrations for three us
 of whom has a webhook, plus redeliveries; applies it once message by message and once cut
 into random batches, on a database of its own, and compares."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,8 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
-from bourse.common.testing import temporary_database
+from bourse.common.testing import migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
 from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
@@ -77,11 +75,8 @@ def flow(drawn: list[Op]) -> list[Envelope]:
 
 @pytest.fixture(scope="module")
 async def inbox_db() -> AsyncIterator[Database]:
-    async with temporary_database("bourse_notifications_batch") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        database = Database(url, pool_size=3)
+    async with migrated_database("bourse_notifications_batch", MIGRATIONS) as database:
         yield database
-        await database.dispose()
 
 
 async def empty(db: Database) -> None:

@@ -8,7 +8,6 @@ reports repeated under a new message id and redeliveries; applies it once messag
 message and once cut into random batches, on a database of its own, and compares. Times
 and fill ids are made at application time, so they are left out of the comparison."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -20,8 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
-from bourse.common.testing import temporary_database
+from bourse.common.testing import migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
 from bourse.messaging.consumer import batch_handlers
@@ -97,11 +95,8 @@ def flow(drawn: list[Op]) -> list[Envelope]:
 
 @pytest.fixture(scope="module")
 async def orders_db() -> AsyncIterator[Database]:
-    async with temporary_database("bourse_order_batch") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        database = Database(url, pool_size=3)
+    async with migrated_database("bourse_order_batch", MIGRATIONS) as database:
         yield database
-        await database.dispose()
 
 
 async def fresh(db: Database) -> None:

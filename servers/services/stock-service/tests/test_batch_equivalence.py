@@ -8,7 +8,6 @@ redeliveries; applies it once message by message and once cut into random batche
 database of its own, and compares. The price throttle is an hour long, so whether a price
 is published never depends on the moment a message happens to be applied."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,8 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
-from bourse.common.testing import temporary_database
+from bourse.common.testing import migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.messaging.consumer import batch_handlers
@@ -84,11 +82,8 @@ def flow(drawn: list[Op]) -> list[Envelope]:
 
 @pytest.fixture(scope="module")
 async def market_db() -> AsyncIterator[Database]:
-    async with temporary_database("bourse_stock_batch") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        database = Database(url, pool_size=3)
+    async with migrated_database("bourse_stock_batch", MIGRATIONS) as database:
         yield database
-        await database.dispose()
 
 
 async def fresh(db: Database) -> None:

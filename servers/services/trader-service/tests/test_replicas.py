@@ -20,8 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
-from bourse.common.testing import eventually, temporary_database
+from bourse.common.testing import eventually, migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
 from bourse.contracts.topology import ORDERS
@@ -64,9 +63,7 @@ def flow(seed: int) -> tuple[list[Envelope], list[Envelope]]:
 
 
 async def migrated(prefix: str) -> AsyncIterator[Database]:
-    async with temporary_database(prefix) as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        database = Database(url, pool_size=10)
+    async with migrated_database(prefix, MIGRATIONS, pool_size=10) as database:
         async with database.transaction() as session:
             for user in USERS:
                 await session.execute(
@@ -77,7 +74,6 @@ async def migrated(prefix: str) -> AsyncIterator[Database]:
                     {"u": user},
                 )
         yield database
-        await database.dispose()
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from typing import Any
 
 import asyncpg
 
+from bourse.common.db import Database
+from bourse.common.migrations import upgrade
+
 PG_ADMIN_DSN = os.environ.get(
     "BOURSE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -54,6 +57,21 @@ async def temporary_database(prefix: str) -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def migrated_database(
+    prefix: str, migrations: Path, pool_size: int = 3
+) -> AsyncIterator[Database]:
+    """A fresh database migrated to the service's head (its Alembic ``migrations``
+    folder), as a :class:`Database`; dropped afterwards."""
+    async with temporary_database(prefix) as url:
+        await asyncio.to_thread(upgrade, migrations, url)
+        database = Database(url, pool_size=pool_size)
+        try:
+            yield database
+        finally:
+            await database.dispose()
 
 
 def _rabbitmqctl(*args: str) -> None:
