@@ -16,6 +16,11 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 10
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     consumer_prefetch: int = 64
+    # How long a woken outbox relay, and a consumer that got a first delivery, wait for
+    # more to join the batch (seconds): a little latency buys batches, and per-message
+    # cost, not business logic, is what an order costs (ARCHITECTURE §4a).
+    relay_linger: float = 0.002
+    consumer_linger: float = 0.0
     jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
     jwt_issuer: str = "bourse-user-service"
     jwt_audience: str = "bourse"

@@ -157,6 +157,7 @@ class Consumer:
         workers: int = 1,
         partition_key: PartitionKey | None = None,
         wants: Wants | None = None,
+        linger: float = 0.0,
     ) -> None:
         self.broker = broker
         self.db = db
@@ -167,6 +168,7 @@ class Consumer:
         self.prefetch = prefetch
         self.partition_key = partition_key
         self.wants = wants
+        self.linger = linger
         lanes = workers if partition_key is not None else 1
         self._lanes: list[asyncio.Queue[Delivery]] = [asyncio.Queue() for _ in range(max(lanes, 1))]
         self._busy = 0
@@ -230,6 +232,8 @@ class Consumer:
         while True:
             batch = [await lane.get()]
             self._busy += 1
+            if self.linger and lane.qsize() < self.max_batch - 1:
+                await asyncio.sleep(self.linger)  # let the deliveries of this moment join
             while len(batch) < self.max_batch and not lane.empty():
                 batch.append(lane.get_nowait())
             try:
