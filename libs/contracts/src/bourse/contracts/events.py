@@ -90,16 +90,19 @@ class RiskRejected(Payload):
 
 class AccountUpdated(Payload):
     """The cash of an account after a change. ``amount`` is the signed change of cash for
-    a deposit or withdrawal (None for the others); ``activity_id`` the ledger entry."""
+    a deposit or withdrawal (None for the others); ``activity_id`` the ledger entry;
+    ``settled`` the fill that a ``fill`` update settled: the one settlement event of a
+    fill, which carries both its cash and its shares (ARCHITECTURE §4a)."""
 
     TYPE = "account.updated"
     EXCHANGE = topology.TRADER
     user_id: UUID
     cash: DecimalStr
     reserved_cash: DecimalStr
-    reason: str  # deposit, withdrawal, fill, reservation, release
+    reason: str  # deposit, withdrawal, fill
     amount: DecimalStr | None = None
     activity_id: UUID | None = None
+    settled: "FillSettled | None" = None
 
     def routing_key(self) -> str:
         """``account.updated.<reason>``: a subscriber binds only the changes it needs (a
@@ -279,6 +282,16 @@ class Fill(BaseModel):
     ts: datetime
 
 
+class FillSettled(BaseModel):
+    """A fill of ``order_id`` as the ledger settled it."""
+
+    model_config = ConfigDict(frozen=True)
+    order_id: UUID
+    symbol: str
+    side: Side
+    fill: Fill
+
+
 class OrderChanged(Payload):
     """An order reached a new state; ``fill`` is set when a fill caused it. Routing key:
     ``order.<status>`` (order.new, order.partially_filled, order.filled, order.canceled,
@@ -366,3 +379,6 @@ class PortfolioUpdated(Payload):
     user_id: UUID
     reason: Literal["fill", "cash", "securities_deposit"]
     symbols: list[str] = []
+
+
+AccountUpdated.model_rebuild()  # ``settled`` names FillSettled, defined further down

@@ -54,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common import context
 from bourse.common.db import Database, is_retryable
-from bourse.common.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
+from bourse.common.metrics import CONSUMER_BATCH, MESSAGES_CONSUMED, MESSAGES_FAILED
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 from bourse.contracts.topology import DEAD_LETTER_EXCHANGE
@@ -236,6 +236,7 @@ class Consumer:
                 await asyncio.sleep(self.linger)  # let the deliveries of this moment join
             while len(batch) < self.max_batch and not lane.empty():
                 batch.append(lane.get_nowait())
+            CONSUMER_BATCH.labels(self.broker.service, self.spec.name).observe(len(batch))
             try:
                 await self._process(batch)
             except Exception:  # unacked deliveries come back: keep consuming

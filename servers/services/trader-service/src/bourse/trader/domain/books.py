@@ -15,6 +15,7 @@ from uuid import UUID
 from bourse.contracts.events import (
     AccountUpdated,
     Fill,
+    FillSettled,
     OrderChanged,
     Payload,
     RiskAccepted,
@@ -129,9 +130,15 @@ def _decision(reservation: Reservation) -> RiskAccepted | RiskRejected:
     return RiskAccepted(**ids)
 
 
-def account_updated(user_id: UUID, balance: Balance, reason: str) -> AccountUpdated:
+def account_updated(
+    user_id: UUID, balance: Balance, reason: str, settled: FillSettled | None = None
+) -> AccountUpdated:
     return AccountUpdated(
-        user_id=user_id, cash=balance.cash, reserved_cash=balance.reserved_cash, reason=reason
+        user_id=user_id,
+        cash=balance.cash,
+        reserved_cash=balance.reserved_cash,
+        reason=reason,
+        settled=settled,
     )
 
 
@@ -181,7 +188,12 @@ def _settle(books: LedgerBooks, event: OrderChanged, reservation: Reservation) -
     if balance == balance_before:
         return []
     books.changed_accounts.add(user_id)
-    return [account_updated(user_id, balance, "fill")] if filled else []
+    if not filled or event.fill is None:
+        return []
+    settled = FillSettled(
+        order_id=reservation.order_id, symbol=symbol, side=reservation.side, fill=event.fill
+    )
+    return [account_updated(user_id, balance, "fill", settled)]
 
 
 def _settle_fill(
