@@ -495,7 +495,8 @@ async def test_an_invalid_order_requested_by_auto_is_recorded_as_rejected(
     assert (order["status"], order["reject_reason"]) == ("rejected", "unknown_symbol")
     events = changes(await _until(taps["orders"], 1))
     mine = [e for e in events if e["payload"]["order"]["id"] == order["id"]]
-    assert [e["routing_key"] for e in mine] == ["order.rejected"]
+    # routed to the requester's own binding: auto-service receives no other order's outcome
+    assert [e["routing_key"] for e in mine] == ["order.rejected.auto"]
     assert mine[0]["payload"]["order"]["client_order_id"] == "auto-run-2"
 
 

@@ -295,15 +295,19 @@ class FillSettled(BaseModel):
 class OrderChanged(Payload):
     """An order reached a new state; ``fill`` is set when a fill caused it. Routing key:
     ``order.<status>`` (order.new, order.partially_filled, order.filled, order.canceled,
-    order.rejected, order.expired, order.replaced)."""
+    order.rejected, order.expired, order.replaced), and ``order.<status>.<requested_by>``
+    for an order another service asked for (``order.filled.auto``): the requester binds
+    the outcomes of its own orders alone, everyone else ``order.<status>.#``."""
 
     TYPE = "order.changed"
     EXCHANGE = topology.ORDERS
     order: OrderSnapshot
     fill: Fill | None = None
+    requested_by: str | None = None
 
     def routing_key(self) -> str:
-        return f"order.{self.order.status}"
+        status = f"order.{self.order.status}"
+        return status if self.requested_by is None else f"{status}.{self.requested_by}"
 
 
 # -- automation (auto -> order, auto -> notifications) ---------------------------------------
@@ -318,6 +322,7 @@ class OrderRequested(Payload):
     TYPE = "auto.order_requested"
     EXCHANGE = topology.AUTO
     ROUTE_REQUIRED = True
+    REQUESTER: ClassVar[str] = "auto"  # the order's events: order.<status>.auto
     user_id: UUID
     client_order_id: str
     symbol: str

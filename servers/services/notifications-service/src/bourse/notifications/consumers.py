@@ -18,11 +18,10 @@ from bourse.notifications.config import Settings
 from bourse.notifications.handlers import events
 
 QUEUE = "notifications.events"
+NOTIFIED_STATUSES = ("filled", "partially_filled", "canceled", "rejected", "expired")
 BINDINGS = (
-    *(
-        Binding(ORDERS, f"order.{status}")
-        for status in ("filled", "partially_filled", "canceled", "rejected", "expired")
-    ),
+    # ".#": also order.<status>.<requested_by>, the orders another service asked for
+    *(Binding(ORDERS, f"order.{status}.#") for status in NOTIFIED_STATUSES),
     Binding(AUTO, "auto.run.succeeded"),
     Binding(AUTO, "auto.run.failed"),
     Binding(AUTO, "alert.triggered.#"),  # "#": symbols may contain dots
@@ -34,7 +33,11 @@ BINDINGS = (
 def subscription(settings: Settings) -> Subscription:
     on_events = events.on_notifiable_events
     return Subscription(
-        QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
+        QueueSpec(
+            settings.queue_prefix + QUEUE,
+            BINDINGS,
+            retired=tuple(Binding(ORDERS, f"order.{status}") for status in NOTIFIED_STATUSES),
+        ),
         {},
         batch={
             OrderChanged.TYPE: on_events,

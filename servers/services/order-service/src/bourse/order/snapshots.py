@@ -30,4 +30,6 @@ def snapshot(order: Mapping[str, Any]) -> OrderSnapshot:
 
 def order_changed(row: Any, fill: Fill | None = None) -> OrderChanged:
     mapping = row._mapping if hasattr(row, "_mapping") else row
-    return OrderChanged(order=snapshot(mapping), fill=fill)
+    return OrderChanged(
+        order=snapshot(mapping), fill=fill, requested_by=mapping.get("requested_by")
+    )

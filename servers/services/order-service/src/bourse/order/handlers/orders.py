@@ -90,6 +90,7 @@ async def create_order(
     user_id: uuid.UUID,
     request: OrderRequest,
     client_order_id: str | None,
+    requested_by: str | None = None,
 ) -> tuple[Row, bool]:
     if client_order_id is not None:
         existing = await select_by_client_id(session, user_id, client_order_id)
@@ -98,7 +99,13 @@ async def create_order(
     instrument = await load_instrument(session, request.symbol)
     placement = place(request, instrument, settings.collar)
     row = await insert_order(
-        session, user_id, request, placement, status="pending_new", client_order_id=client_order_id
+        session,
+        user_id,
+        request,
+        placement,
+        status="pending_new",
+        client_order_id=client_order_id,
+        requested_by=requested_by,
     )
     await request_risk(session, row, placement)
     return row, True
