@@ -10,11 +10,12 @@ stored after the socket opened.
 
 Closes: 4401 a missing, invalid or expired token (as every feed); 4400 ``since`` is not a
 whole number >= 0; 4422 ``since`` is beyond the caller's last seq (the reason names it);
-1013 the client fell too far behind (reconnect with ``?since=``). Messages from the client
-are ignored."""
+1013 the client fell too far behind, or the service could not read its updates
+(reconnect with ``?since=``). Messages from the client are ignored."""
 
 import asyncio
 import contextlib
+import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -27,6 +28,7 @@ from bourse.common.db import Database
 from bourse.notifications.trade_updates import handlers
 from bourse.notifications.trade_updates.hub import Subscriber, TradeUpdatesHub
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 INVALID_SINCE = 4400
 SINCE_BEYOND_LAST = 4422
@@ -81,9 +83,14 @@ async def _serve(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
-    if listening not in done and subscriber.overflowed:
+    if listening in done:
+        return
+    failed = pushing.done() and not pushing.cancelled() and pushing.exception() is not None
+    if failed:  # say, the database did not answer: the client reconnects with ?since=
+        log.error("trade updates: a socket's feed failed", exc_info=pushing.exception())
+    if failed or subscriber.overflowed:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(TRY_AGAIN_LATER, "too slow: reconnect with ?since=")
+            await websocket.close(TRY_AGAIN_LATER, "reconnect with ?since=")
 
 
 async def _replay_then_push(
