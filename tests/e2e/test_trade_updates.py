@@ -1,8 +1,9 @@
 """/ws/trade-updates through nginx: a bot's orders as numbered trade updates (pending_new,
 new, fill with its price and qty; pending_cancel, canceled), the order object exactly as
-GET /api/v1/orders/{id} shows it, a reconnect with ``?since=`` that gets exactly what it
-missed, in order, then live updates; another user's socket hears nothing; a bad token
-closes 4401 and a ``since`` beyond the last seq 4422."""
+GET /api/v1/orders/{id} shows it, the same on two sockets (two instances), a reconnect
+with ``?since=`` that gets exactly what it missed, in order, then live updates; another
+user's socket hears nothing; a bad token closes 4401 and a ``since`` beyond the last seq
+4422."""
 
 import asyncio
 import json
@@ -76,7 +77,11 @@ async def test_a_bots_orders_stream_and_resume_with_since(
     await bot.deposit("10000.00")
     await seller.deposit_shares(symbol, "100")
 
-    async with stream(stack, bot, since=0) as socket, stream(stack, stranger, 0) as other:
+    async with (
+        stream(stack, bot, since=0) as socket,
+        stream(stack, bot, since=0) as twin,  # nginx spreads them over both instances
+        stream(stack, stranger, 0) as other,
+    ):
         buy = await bot.order(symbol=symbol, side="buy", qty="5", limit_price="50.00")
         await bot.wait_status(buy["id"], "new")
         await seller.order(symbol=symbol, side="sell", qty="5", limit_price="50.00")
@@ -91,6 +96,7 @@ async def test_a_bots_orders_stream_and_resume_with_since(
         assert (first[2]["price"], first[2]["qty"]) == ("50", "5")
         assert "price" not in first[0] and "price" not in first[1]
         assert first[2]["order"] == filled  # exactly the order object of GET /orders/{id}
+        assert await updates(twin, 3) == first
 
         canceled = await rest_then_cancel(bot, symbol, "40.00")
         second = await updates(socket, 4)
@@ -101,6 +107,7 @@ async def test_a_bots_orders_stream_and_resume_with_since(
             (7, "canceled", canceled),
         ]
         assert second[3]["order"] == await bot.order_status(canceled)
+        assert await updates(twin, 4) == second
         assert await quiet(socket) == []
         assert await quiet(other, 0.1) == []  # another user hears nothing of it
     last_seen = 7
