@@ -271,6 +271,13 @@ class OrderSnapshot(BaseModel):
     status: OrderStatus
     reject_reason: str | None
     updated_at: datetime
+    # The rest of API.md's order object (optional: senders from before them omit them).
+    stop_price: DecimalStr | None = None
+    created_at: datetime | None = None
+    filled_at: datetime | None = None
+    canceled_at: datetime | None = None
+    replaces: UUID | None = None
+    replaced_by: UUID | None = None
 
 
 class Fill(BaseModel):
@@ -294,10 +301,12 @@ class FillSettled(BaseModel):
 
 class OrderChanged(Payload):
     """An order reached a new state; ``fill`` is set when a fill caused it. Routing key:
-    ``order.<status>`` (order.new, order.partially_filled, order.filled, order.canceled,
-    order.rejected, order.expired, order.replaced), and ``order.<status>.<requested_by>``
-    for an order another service asked for (``order.filled.auto``): the requester binds
-    the outcomes of its own orders alone, everyone else ``order.<status>.#``."""
+    ``order.<status>`` (order.pending_new when it is created, order.new,
+    order.partially_filled, order.filled, order.canceled, order.rejected, order.expired,
+    order.replaced; order.pending_cancel for a fill that came while a cancel was pending),
+    and ``order.<status>.<requested_by>`` for an order another service asked for
+    (``order.filled.auto``): the requester binds the outcomes of its own orders alone,
+    everyone else ``order.<status>.#``."""
 
     TYPE = "order.changed"
     EXCHANGE = topology.ORDERS
@@ -308,6 +317,17 @@ class OrderChanged(Payload):
     def routing_key(self) -> str:
         status = f"order.{self.order.status}"
         return status if self.requested_by is None else f"{status}.{self.requested_by}"
+
+
+class OrderCancelRequested(Payload):
+    """A cancel of ``order`` was accepted (it is ``pending_cancel`` now; the exchange, or
+    the risk answer, ends it). Not an ``order.pending_cancel`` OrderChanged: that key
+    carries the fills that come while a cancel is pending, and its subscribers (trader,
+    portfolio) want only those."""
+
+    TYPE = "order.cancel_requested"
+    EXCHANGE = topology.ORDERS
+    order: OrderSnapshot
 
 
 # -- automation (auto -> order, auto -> notifications) ---------------------------------------
