@@ -23,8 +23,7 @@ from bourse.contracts.topology import AUTO, ORDERS, TRADER, USERS
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.notifications.config import Settings
-from bourse.notifications.handlers import events
-from bourse.notifications.trade_updates import handlers as trade_updates
+from bourse.notifications.handlers import events, trade_updates
 
 QUEUE = "notifications.events"
 NOTIFIED_STATUSES = ("filled", "partially_filled", "canceled", "rejected", "expired")

@@ -12,11 +12,11 @@ from bourse.messaging.runtime import ServiceRuntime
 from bourse.notifications.api import routes, trade_updates, webhook, ws
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import subscription, trade_updates_subscription
+from bourse.notifications.handlers.trade_updates import run_pruner
 from bourse.notifications.live.feed import NotificationFeed
 from bourse.notifications.live.hub import Hub
-from bourse.notifications.trade_updates.hub import TradeUpdatesHub
-from bourse.notifications.trade_updates.pruner import run_pruner
-from bourse.notifications.trade_updates.store import CHANNEL as TRADE_UPDATES
+from bourse.notifications.live.trade_updates import TradeUpdatesHub
+from bourse.notifications.store.trade_updates import CHANNEL as TRADE_UPDATES
 from bourse.notifications.webhooks.worker import WebhookWorker, new_client
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -25,8 +25,8 @@ from bourse.auth.websocket import (
     serve_until_token_expires,
 )
 from bourse.common.db import Database
-from bourse.notifications.trade_updates import handlers
-from bourse.notifications.trade_updates.hub import Subscriber, TradeUpdatesHub
+from bourse.notifications.handlers import trade_updates as handlers
+from bourse.notifications.live.trade_updates import Subscriber, TradeUpdatesHub
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -25,9 +25,9 @@ from datetime import datetime
 from uuid import UUID
 
 from bourse.common.db import Database
+from bourse.notifications.handlers import trade_updates as handlers
 from bourse.notifications.metrics import TRADE_UPDATES_CONNECTIONS, TRADE_UPDATES_PUSHED
-from bourse.notifications.trade_updates import handlers
-from bourse.notifications.trade_updates.store import CHANNEL, Stored
+from bourse.notifications.store.trade_updates import CHANNEL, Stored
 
 log = logging.getLogger(__name__)
 PULL_LIMIT = 256  # updates read per user per pull (a user still behind is pulled again)
