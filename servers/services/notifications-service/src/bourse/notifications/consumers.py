@@ -3,7 +3,7 @@ bound to and which handler takes each message type.
 
 * ``notifications.events``: what users are told of (handlers/events.py);
 * ``notifications.trade_updates``: every change of every order, for /ws/trade-updates
-  (trade_updates/handlers.py). One active consumer at a time (``x-single-active-consumer``)
+  (handlers/trade_updates.py). One active consumer at a time (``x-single-active-consumer``)
   and one lane: each user's seqs follow the order in which order-service published.
   ``order.pending_new``, ``order.new``, ``order.replaced`` and ``order.cancel_requested``
   are bound by this queue alone."""
