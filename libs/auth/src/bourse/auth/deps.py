@@ -1,17 +1,31 @@
-"""FastAPI dependencies: ``CurrentUser`` (401 problem+json without a valid bearer token)
-and ``require_role``. The app stores its :class:`TokenVerifier` in ``app.state.verifier``."""
+"""FastAPI dependencies: ``CurrentUser`` (401 problem+json without a valid bearer token or
+API key; 403 ``insufficient_scope`` when a key's scopes do not allow the method),
+``TokenUser`` (a bearer token only) and ``require_role``. The app stores its
+:class:`TokenVerifier` in ``app.state.verifier``; API keys are checked by its
+``api_keys`` (:class:`bourse.auth.api_keys.KeyVerifier`)."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from bourse.auth.api_keys import KEY_ID_HEADER, KEY_SECRET_HEADER
 from bourse.auth.principal import Principal
+from bourse.auth.scopes import check_method_scope, check_not_a_key
 from bourse.auth.verify import InvalidTokenError, TokenVerifier
 from bourse.common.errors import Problem, unauthorized
 
 _bearer = HTTPBearer(auto_error=False)
+_key_id = APIKeyHeader(
+    name=KEY_ID_HEADER, auto_error=False, scheme_name="ApiKeyId", description="API key id"
+)
+_key_secret = APIKeyHeader(
+    name=KEY_SECRET_HEADER,
+    auto_error=False,
+    scheme_name="ApiKeySecret",
+    description="API key secret (with X-Bourse-Key-Id, instead of a bearer token)",
+)
 
 
 def verifier_of(request: Request) -> TokenVerifier:
@@ -19,19 +33,45 @@ def verifier_of(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def current_user(
+async def authenticated(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    key_id: Annotated[str | None, Depends(_key_id)],
+    secret: Annotated[str | None, Depends(_key_secret)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The caller, by its bearer token, else by its API key headers."""
+    verifier = verifier_of(request)
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        try:
+            return await verifier.verify(credentials.credentials)
+        except InvalidTokenError as exc:
+            raise unauthorized(f"invalid access token: {exc}") from exc
+    if key_id is None and secret is None:
         raise unauthorized()
-    try:
-        return await verifier_of(request).verify(credentials.credentials)
-    except InvalidTokenError as exc:
-        raise unauthorized(f"invalid access token: {exc}") from exc
+    if not key_id or not secret:
+        raise unauthorized(f"an API key needs both {KEY_ID_HEADER} and {KEY_SECRET_HEADER}")
+    if verifier.api_keys is None:
+        raise unauthorized("API keys are not accepted here")
+    client = request.client.host if request.client else None
+    return await verifier.api_keys.verify(key_id, secret, client)
+
+
+async def current_user(
+    request: Request, principal: Annotated[Principal, Depends(authenticated)]
+) -> Principal:
+    check_method_scope(principal, request.method)
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def token_user(principal: CurrentUser) -> Principal:
+    check_not_a_key(principal)
+    return principal
+
+
+TokenUser = Annotated[Principal, Depends(token_user)]
 
 
 def require_role(role: str) -> Callable[[Principal], Awaitable[Principal]]:
