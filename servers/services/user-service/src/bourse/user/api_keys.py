@@ -28,7 +28,8 @@ from bourse.user.domain.api_keys import (
 from bourse.user.throttle import AttemptThrottle
 
 # Throttle scopes of failed key checks: per key id (as logins per email: a success
-# forgives), and per client address (never forgiven by a success, bourse.user.throttle).
+# forgives), and per client address trying unknown key ids (never forgiven by a success,
+# bourse.user.throttle).
 API_KEY = "api_key"
 API_KEY_CLIENT = "api_key_client"
 _SHOWN = (api_keys.c.id, api_keys.c.key_id, api_keys.c.name, api_keys.c.scopes)
@@ -117,36 +118,42 @@ async def verify_key(
     db: Database, settings: Settings, key_id: str, secret: str, client: str | None
 ) -> Any:
     """Who the key belongs to (user_id, roles, key_id, scopes); 401 ``invalid_api_key``, or
-    429 ``too_many_attempts`` once the key id or the client address failed too often."""
+    429 ``too_many_attempts`` after too many failures.
+
+    Failures are counted as logins' are, per key id (before the secret is checked; a
+    success forgives). An unknown key id counts against the client's address too (the
+    address trying many key ids), and a success does not forgive that. A revoked key is
+    refused without counting anything: its owner's bot may keep presenting it from every
+    process for a while, and that must not lock the bot's address nor turn its refusal
+    into a 429 (an open socket closes only on a definite 401)."""
     now = datetime.now(UTC)
     by_key = AttemptThrottle(API_KEY, settings.login_throttle)
     by_client = AttemptThrottle(API_KEY_CLIENT, settings.login_throttle)
     async with db.transaction() as session:
-        if client:
+        found = await _key(session, key_id)
+        if found is not None and found.revoked_at is not None:
+            raise invalid_api_key()
+        if found is None and client:
             await by_client.refuse_if_locked(session, client, now)
         await by_key.admit(session, key_id, now)
-        found = await _active_key(session, key_id)
         if found is not None and secret_matches(secret, found.secret_hash):
             await by_key.forget(session, key_id)
             return found
-        if client:
+        if found is None and client:
             await by_client.record_failure(session, client, now)
     raise invalid_api_key()  # after the commit: the failures stay counted
 
 
-async def _active_key(session: AsyncSession, key_id: str) -> Any:
-    query = (
-        select(
-            api_keys.c.user_id,
-            api_keys.c.key_id,
-            api_keys.c.scopes,
-            api_keys.c.secret_hash,
-            users.c.roles,
-        )
-        .join(users, users.c.id == api_keys.c.user_id)
-        .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
-    )
-    return (await session.execute(query)).one_or_none()
+async def _key(session: AsyncSession, key_id: str) -> Any:
+    query = select(
+        api_keys.c.user_id,
+        api_keys.c.key_id,
+        api_keys.c.scopes,
+        api_keys.c.secret_hash,
+        api_keys.c.revoked_at,
+        users.c.roles,
+    ).join(users, users.c.id == api_keys.c.user_id)
+    return (await session.execute(query.where(api_keys.c.key_id == key_id))).one_or_none()
 
 
 def in_process_lookup(db: Database, settings: Settings) -> KeyLookup:
