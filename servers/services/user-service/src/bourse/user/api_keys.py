@@ -120,12 +120,16 @@ async def verify_key(
     """Who the key belongs to (user_id, roles, key_id, scopes); 401 ``invalid_api_key``, or
     429 ``too_many_attempts`` after too many failures.
 
-    Failures are counted as logins' are, per key id (before the secret is checked; a
-    success forgives). An unknown key id counts against the client's address too (the
-    address trying many key ids), and a success does not forgive that. A revoked key is
-    refused without counting anything: its owner's bot may keep presenting it from every
-    process for a while, and that must not lock the bot's address nor turn its refusal
-    into a 429 (an open socket closes only on a definite 401)."""
+    Failures are counted per key id as logins' per email (a locked key id refuses even
+    the right secret; a success forgives), and per client address when the key id is
+    unknown (an address trying many key ids; a success does not forgive that). Unlike a
+    login's, a failure is recorded after the check, not before: the check is a hash
+    compare in this same transaction, not a slow argon2 run that concurrent guesses could
+    overtake, and a valid key then costs no write but a no-op delete.
+
+    A revoked key is refused without counting anything: its owner's bot may keep
+    presenting it from every process for a while, and that must not lock the bot's address
+    nor turn its refusal into a 429 (an open socket closes only on a definite 401)."""
     now = datetime.now(UTC)
     by_key = AttemptThrottle(API_KEY, settings.login_throttle)
     by_client = AttemptThrottle(API_KEY_CLIENT, settings.login_throttle)
@@ -135,10 +139,11 @@ async def verify_key(
             raise invalid_api_key()
         if found is None and client:
             await by_client.refuse_if_locked(session, client, now)
-        await by_key.admit(session, key_id, now)
+        await by_key.refuse_if_locked(session, key_id, now)
         if found is not None and secret_matches(secret, found.secret_hash):
             await by_key.forget(session, key_id)
             return found
+        await by_key.record_failure(session, key_id, now)
         if found is None and client:
             await by_client.record_failure(session, client, now)
     raise invalid_api_key()  # after the commit: the failures stay counted

@@ -9,13 +9,13 @@ scope: logins use ``AttemptThrottle("login", ...)`` keyed by normalized email.
 ``admit`` holds the subject's row lock until its transaction ends: commit it before the
 expensive check, so concurrent attempts queue on the count, not on the check.
 
-A subject whose successes must not forgive its failures (a client address trying API
-keys: one valid key of its own would wipe its failed guesses at others) is throttled
-after the fact instead:
+Where the check is cheap and runs in the same transaction (API keys: a hash compare),
+failures are recorded after the fact instead, and a success writes nothing:
 
     await throttle.refuse_if_locked(session, subject, now)  # may raise 429
     ...check the secret...
-    await throttle.record_failure(session, subject, now)    # on failure only
+    await throttle.record_failure(session, subject, now)    # on failure
+    await throttle.forget(session, subject)                 # on success, if it forgives
 """
 
 from datetime import datetime, timedelta
