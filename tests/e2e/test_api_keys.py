@@ -1,8 +1,9 @@
 """API keys through nginx on the real stack (API.md, Identity): a key created with a token
-works on REST (trader-service, order-service) and on both WebSocket feeds, by headers or
-by a first ``auth`` message; a ``read`` key cannot place nor cancel (403
-``insufficient_scope``); revoking it refuses REST and closes its open sockets within 10 s;
-and its secret is in no log of the instance, nor in clear in the user database."""
+works on REST (trader-service, order-service) and on the WebSocket feeds (portfolio,
+notifications, trade updates), by headers or by a first ``auth`` message; a ``read`` key
+cannot place nor cancel (403 ``insufficient_scope``); revoking it refuses REST and closes
+its open sockets within 10 s; and its secret is in no log of the instance, nor in clear in
+the user database."""
 
 import asyncio
 import json
@@ -90,12 +91,16 @@ def is_deposit(message: Json) -> bool:
     return bool(notification.get("type") == "account.deposit")
 
 
+@pytest.fixture(scope="module")
+async def symbol(api: httpx.AsyncClient) -> str:
+    return await fresh_symbol(api)
+
+
 async def test_a_key_works_on_rest_and_a_trade_key_places_an_order(
-    api: httpx.AsyncClient,
+    api: httpx.AsyncClient, symbol: str
 ) -> None:
     owner = await signup(api)
     await owner.deposit("1000.00")
-    symbol = await fresh_symbol(api)
     key = await create_key(owner, ["read", "trade"])
     assert set(key) == {"id", "key_id", "secret", "name", "scopes", "created_at"}
     listed = (await owner.get("/api/v1/api-keys")).json()
@@ -151,6 +156,25 @@ async def test_a_key_opens_both_feeds(
         pushed = await deposit_until_pushed(owner, inbox)
         assert pushed["type"] == "notification"
         await until(portfolio, lambda m: m.get("cash") not in (None, "0", "0.00"))
+
+
+@pytest.mark.parametrize("first_message", [False, True], ids=["headers", "first-message"])
+async def test_a_trade_key_streams_its_orders_on_trade_updates(
+    stack: str, api: httpx.AsyncClient, symbol: str, first_message: bool
+) -> None:
+    owner = await signup(api)
+    await owner.deposit("100.00")
+    key = await create_key(owner, ["read", "trade"])
+    order = {"symbol": symbol, "side": "buy", "type": "limit", "qty": "1", "limit_price": "1.00"}
+    body = {**order, "time_in_force": "gtc"}
+    placed = await api.post("/api/v1/orders", json=body, headers=key_headers(key))
+    assert placed.status_code == 202, placed.text
+    # since=0: every update of the owner, whenever the socket is subscribed
+    path = "/ws/trade-updates?since=0"
+    async with key_feed(stack, path, key, first_message=first_message) as socket:
+        first = await next_message(socket, timeout=20)
+    assert (first["type"], first["event"], first["seq"]) == ("trade_update", "pending_new", 1)
+    assert first["order"]["id"] == placed.json()["id"]
 
 
 async def test_a_bad_key_closes_the_socket_with_4401(stack: str, api: httpx.AsyncClient) -> None:
