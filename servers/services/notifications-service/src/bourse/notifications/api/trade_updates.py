@@ -8,10 +8,12 @@ are pruned) comes first, in order, then the live ones: a client that reconnects 
 last seq it saw misses nothing and sees nothing twice. Without ``since``, only updates
 stored after the socket opened.
 
-Closes: 4401 a missing, invalid or expired token (as every feed); 4400 ``since`` is not a
+Authenticated as every feed is (bourse.auth.websocket): ``?token=``, or an API key in
+the handshake's headers or in a first ``auth`` message. Closes: 4401 missing or invalid
+credentials, an expired token or a revoked key; 4400 ``since`` is not a
 whole number >= 0; 4422 ``since`` is beyond the caller's last seq (the reason names it);
 1013 the client fell too far behind, or the service could not read its updates
-(reconnect with ``?since=``). Messages from the client are ignored."""
+(reconnect with ``?since=``). Messages from the client (but that auth one) are ignored."""
 
 import asyncio
 import contextlib
