@@ -36,6 +36,6 @@ def market_subscription(settings: Settings) -> Subscription:
             TradeExecuted.TYPE: partial(events.on_trades, settings.price_publish_interval),
             BookChanged.TYPE: events.on_books,
         },
-        workers=2,
+        workers=1,  # one lane: lanes would split the batches the handlers are built for
         partition_key=lambda payload: str(payload.get("symbol") or ""),  # order per symbol
     )
