@@ -6,8 +6,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from bourse.common.text import PlainText
 from bourse.contracts.money import DecimalIn
 from bourse.contracts.symbols import Symbol
 from bourse.trader.domain.amounts import fmt
@@ -70,3 +71,32 @@ class Activity(BaseModel):
     side: Literal["buy", "sell"] | None
     order_id: UUID | None
     created_at: datetime
+
+
+class WatchlistRequest(BaseModel):
+    """A new watchlist; symbols in the order to keep, each once."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: PlainText
+    symbols: list[Symbol] = Field(default_factory=list, max_length=1000)
+
+
+class WatchlistUpdate(BaseModel):
+    """Rename and/or replace the symbols; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: PlainText | None = None
+    symbols: list[Symbol] | None = Field(default=None, max_length=1000)
+
+
+class WatchlistSymbolRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    symbol: Symbol
+
+
+class Watchlist(BaseModel):
+    id: UUID
+    name: str
+    symbols: list[str]
+    created_at: datetime
+    updated_at: datetime
