@@ -9,8 +9,8 @@ from bourse.common.calendar import CalendarSettings, MarketCalendar
 NYSE = MarketCalendar(holidays=frozenset({date(2026, 11, 26)}))  # Thanksgiving, a Thursday
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -86,5 +86,5 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_a_calendar_that_cannot_be_is_refused(kwargs: dict[str, object]) -> None:
-    with pytest.raises(Exception):  # noqa: B017, PT011 - ValueError or ZoneInfoNotFoundError
+    with pytest.raises(Exception):  # noqa: B017 - ValueError or ZoneInfoNotFoundError
         MarketCalendar(**kwargs)  # type: ignore[arg-type]
