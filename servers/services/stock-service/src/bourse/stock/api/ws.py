@@ -20,7 +20,10 @@ from bourse.stock.live.protocol import ProtocolError, over_limit, parse
 router = APIRouter()
 log = logging.getLogger(__name__)
 TOO_SLOW = 4408
-CLOSE_TIMEOUT = 5.0
+# The close frame waits behind what the socket still buffers (uvicorn sends nothing while
+# the transport is paused); a client that reads nothing for this long is left to the
+# transport's own end (keepalive pings, the edge's send timeout).
+CLOSE_TIMEOUT = 60.0
 
 
 @router.websocket("/ws/market")
@@ -68,21 +71,20 @@ async def _handle(
         if request.action == "unsubscribe":
             hub.unsubscribe(connection, request.channels)
             return
-        unknown = await hub.unknown(request.symbols)
-        if unknown:
-            raise ProtocolError("unknown_symbol", f"no instrument: {', '.join(sorted(unknown))}")
-        if over_limit(connection.subscribed, request, limit):
+        if over_limit(connection.subscribed, request, limit):  # first: it needs no lookup
             raise ProtocolError(
                 "too_many_subscriptions", f"at most {limit} symbol-channel pairs per connection"
             )
+        unknown = await hub.unknown(request.symbols)
+        if unknown:
+            raise ProtocolError("unknown_symbol", f"no instrument: {', '.join(sorted(unknown))}")
         hub.subscribe(connection, request.channels)
     except ProtocolError as exc:
         connection.push(frames.error(exc.code, exc.detail))
 
 
 async def _close_too_slow(websocket: WebSocket) -> None:
-    """Close with 4408. The close frame goes behind what the socket still buffers; a
-    client that never reads may never take it, so this waits a bounded time."""
+    """Close with 4408, once the socket takes the close frame (bounded wait)."""
     log.info("a /ws/market client fell behind: closed (4408)")
     with contextlib.suppress(Exception):
         async with asyncio.timeout(CLOSE_TIMEOUT):
