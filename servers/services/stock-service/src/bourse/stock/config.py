@@ -21,6 +21,9 @@ class Settings(ServiceSettings):
     market_max_subscriptions: int = Field(default=200, ge=1)
     # A minute's bars close this long after the minute ends (its last trades in flight).
     market_bar_grace_ms: int = Field(default=200, ge=0)
+    # No per-connection compression: /ws/market encodes each event once for every client,
+    # and a zlib context per client would cost more memory than the client's whole state.
+    ws_per_message_deflate: bool = False
     # The market calendar (BOURSE_MARKET_*): GET /api/v1/clock and /api/v1/calendar.
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
