@@ -29,6 +29,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input"},
 }
 MAX_CANDLES = 1000
+_ONE = r"[A-Za-z][A-Za-z0-9.]{0,9}"
+SYMBOL_LIST = rf"^{_ONE}(,{_ONE})*$"
 
 
 @router.get("", response_model=Instruments)
@@ -40,7 +42,12 @@ async def list_stocks(db: Db) -> Instruments:
 async def get_snapshots(
     db: Db,
     symbols: Annotated[
-        str, Query(description="comma-separated symbols, e.g. AAPL,MSFT (at most 100)")
+        str,
+        Query(
+            description="comma-separated symbols (at most 100)",
+            pattern=SYMBOL_LIST,
+            examples=["AAPL,MSFT"],
+        ),
     ],
 ) -> dict[str, Snapshot]:
     rows = await queries.snapshots(db, parse_symbols(symbols))
