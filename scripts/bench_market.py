@@ -15,8 +15,8 @@ generator's) at ``--rate`` orders/s over those symbols. Measures:
   that the client never received, and book updates whose ``seq`` skipped (gaps);
 * memory per client: the stock-service replicas' RSS after every client subscribed,
   minus before any connected, divided by the clients;
-* the generator's own CPU while the load ran (when it nears one core, the latencies are
-  the generator's, not the platform's).
+* the generator's own CPU: in all, per message, and per wall second while trade messages
+  arrived (when that nears one core, the latencies are the generator's, not the platform's).
 
 Prints one JSON object. Everything runs on 127.0.0.1.
 """
@@ -48,6 +48,20 @@ class Trades:
 
     def __init__(self) -> None:
         self.times: dict[tuple[str, int], float] = {}
+        # (wall, CPU) of this process at the first and the latest trade message received
+        self.first: tuple[float, float] | None = None
+        self.last: tuple[float, float] = (0.0, 0.0)
+
+    def received(self) -> None:
+        self.last = (time.monotonic(), time.process_time())
+        if self.first is None:
+            self.first = self.last
+
+    def busy_share(self) -> float:
+        """The generator's CPU per wall second while trade messages arrived."""
+        if self.first is None or self.last[0] <= self.first[0]:
+            return 0.0
+        return (self.last[1] - self.first[1]) / (self.last[0] - self.first[0])
 
     def time_of(self, message: Json) -> float:
         key = (message["symbol"], message["seq"])
@@ -81,6 +95,7 @@ class Client:
             message = json.loads(raw)
             kind = message["type"]
             if kind == "trade":
+                self.trades.received()
                 self.latencies.append((received - self.trades.time_of(message)) * 1000)
                 self.seen.setdefault(message["symbol"], set()).add(message["seq"])
             elif kind == "book_update":
@@ -106,7 +121,7 @@ def stock_rss_kib() -> int:
 
 async def open_clients(
     base_url: str, count: int, symbols: list[str], book_share: float
-) -> tuple[list[Client], list[float], list[asyncio.Task[None]]]:
+) -> tuple[list[Client], Trades, list[float], list[asyncio.Task[None]]]:
     url = base_url.replace("http://", "ws://", 1) + "/ws/market"
     trades, latencies = Trades(), list[float]()
     gate = asyncio.Semaphore(50)
@@ -121,7 +136,7 @@ async def open_clients(
 
     clients = list(await asyncio.gather(*(one(n) for n in range(count))))
     tasks = [asyncio.create_task(c.listen()) for c in clients]
-    return clients, latencies, tasks
+    return clients, trades, latencies, tasks
 
 
 def run_order_load(args: argparse.Namespace, symbols: list[str]) -> Json:
@@ -137,14 +152,28 @@ def run_order_load(args: argparse.Namespace, symbols: list[str]) -> Json:
     return result
 
 
-async def missed(api: httpx.AsyncClient, clients: list[Client], symbols: list[str]) -> Json:
+async def tape_of(
+    api: httpx.AsyncClient, symbols: list[str], timeout: float
+) -> dict[str, set[int]]:
+    """Each symbol's trade seqs on the tape, once stock-service's consumer has written them
+    all (the tape stops growing), or whatever it holds at the timeout."""
     reader = await signup(api)
-    tape = {
-        s: {t["seq"] for t in await all_pages(reader, f"/api/v1/stocks/{s}/trades")}
-        for s in symbols
-    }
-    lost = sum(len(tape[s] - c.seen.get(s, set())) for c in clients for s in symbols)
-    extra = sum(len(c.seen.get(s, set()) - tape[s]) for c in clients for s in symbols)
+    deadline, previous = time.monotonic() + timeout, -1
+    while True:
+        tape = {
+            s: {t["seq"] for t in await all_pages(reader, f"/api/v1/stocks/{s}/trades")}
+            for s in symbols
+        }
+        size = sum(len(seqs) for seqs in tape.values())
+        if size == previous or time.monotonic() > deadline:
+            return tape
+        previous = size
+        await asyncio.sleep(3)
+
+
+def missed(tape: dict[str, set[int]], clients: list[Client]) -> Json:
+    lost = sum(len(seqs - c.seen.get(s, set())) for c in clients for s, seqs in tape.items())
+    extra = sum(len(c.seen.get(s, set()) - seqs) for c in clients for s, seqs in tape.items())
     return {
         "trades_on_tape": sum(len(seqs) for seqs in tape.values()),
         "trade_messages_missed": lost,
@@ -166,18 +195,17 @@ async def main() -> None:
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30) as api:
         symbols = [await fresh_symbol(api) for _ in range(args.symbols)]
         rss_before = stock_rss_kib()
-        clients, latencies, tasks = await open_clients(
+        clients, trades, latencies, tasks = await open_clients(
             args.base_url, args.clients, symbols, args.book_share
         )
         await asyncio.sleep(2)
         rss_subscribed = stock_rss_kib()
-        cpu_before, wall_before = time.process_time(), time.monotonic()
+        cpu_before = time.process_time()
         load = asyncio.create_task(asyncio.to_thread(run_order_load, args, symbols))
         while not load.done():  # the clients keep reading while the load runs
             await asyncio.sleep(0.5)
         cpu = time.process_time() - cpu_before
-        wall = time.monotonic() - wall_before
-        await asyncio.sleep(3)  # the last trades reach every client
+        tape = await tape_of(api, symbols, timeout=120)
         result = {
             "clients": len(clients),
             "symbols": len(symbols),
@@ -186,12 +214,13 @@ async def main() -> None:
             "trade_to_client_p50_ms": round(percentile(latencies, 0.50), 1),
             "trade_to_client_p99_ms": round(percentile(latencies, 0.99), 1),
             "trade_to_client_max_ms": round(max(latencies, default=0.0), 1),
-            **await missed(api, clients, symbols),
+            **missed(tape, clients),
             "stock_rss_mib_before": round(rss_before / 1024, 1),
             "stock_rss_mib_subscribed": round(rss_subscribed / 1024, 1),
             "stock_rss_kib_per_client": round((rss_subscribed - rss_before) / len(clients), 1),
             "generator_cpu_s": round(cpu, 2),
-            "generator_cpu_share_of_a_core": round(cpu / max(wall, 1e-3), 2),
+            "generator_cpu_us_per_message": round(cpu * 1e6 / max(len(latencies), 1), 1),
+            "generator_cpu_share_of_a_core": round(trades.busy_share(), 2),
             "order_load": await load,
         }
         for task in tasks:
