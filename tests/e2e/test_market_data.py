@@ -183,11 +183,15 @@ async def test_a_bar_closes_on_the_minute_and_equals_the_candle(
     await buyer.deposit("10000.00")
     await seller.deposit_shares(symbol, "100")
     async with market(stack) as socket:
-        await subscribed(socket, bars=[symbol])
+        await subscribed(socket, bars=[symbol], trades=[symbol])
         await cross(buyer, seller, symbol, "2", "50.00")
         await cross(buyer, seller, symbol, "3", "51.00")
-        bar = await receive(socket, timeout=75)
+        trades: list[Json] = []
+        while (message := await receive(socket, timeout=75))["type"] == "trade":
+            trades.append(message)
+        bar = message
         received = datetime.now(UTC)
+    assert [t["qty"] for t in trades] == ["2", "3"]
     assert bar["type"] == "bar" and bar["symbol"] == symbol and bar["interval"] == "1m"
     start = datetime.fromisoformat(bar["start"].replace("Z", "+00:00"))
     lateness = (received - (start + timedelta(minutes=1))).total_seconds()

@@ -1,6 +1,7 @@
 """The /ws/market hub without sockets: who gets what, in which order, each event encoded
 once for all its subscribers; the bounded queue that gives up on a slow client."""
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.stock.live.connection import MarketConnection
+from bourse.stock.live.feed import close_bars_forever
 from bourse.stock.live.hub import MarketHub, Seed, StoredBook
 
 T0 = datetime(2026, 12, 7, 15, 0, 10, tzinfo=UTC)
@@ -134,3 +136,19 @@ def test_a_full_queue_marks_the_client_too_slow_and_frees_its_frames() -> None:
     assert slow.overflow.is_set() and not slow._frames
     slow.push("after")
     assert not slow._frames
+
+
+async def test_the_bar_clock_closes_the_minute_it_slept_for() -> None:
+    """Its sleep runs on the monotonic clock: woken a microsecond early by the wall clock,
+    it must still close the minute that ended."""
+    hub = seeded_hub()
+    watcher = client()
+    hub.subscribe(watcher, {"bars": {"ACME"}})
+    hub.trade(trade(11, "100"))
+    boundary = datetime(2026, 12, 7, 15, 1, tzinfo=UTC)
+    readings = iter([boundary - timedelta(milliseconds=1), boundary - timedelta(microseconds=1)])
+    clock = asyncio.create_task(close_bars_forever(hub, timedelta(0), lambda: next(readings)))
+    await asyncio.sleep(0.05)
+    clock.cancel()
+    await asyncio.gather(clock, return_exceptions=True)
+    assert frames_of(watcher)[-1]["type"] == "bar"

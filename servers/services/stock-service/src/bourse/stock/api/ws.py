@@ -61,6 +61,9 @@ async def _read(
             text = message.get("text")
             raw = text if text is not None else message.get("bytes") or b""
             await _handle(raw, hub, connection, settings.market_max_subscriptions)
+            # let the writer run: receive() does not wait while requests are queued, and a
+            # client's burst of requests must not fill its queue before anything is sent
+            await asyncio.sleep(0)
 
 
 async def _handle(

@@ -96,6 +96,8 @@ async def close_bars_forever(
         next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         await asyncio.sleep((next_minute + grace - now).total_seconds())
         try:
-            hub.close_bars(clock() - grace)
+            # the minute slept for, not the clock read again: a wake-up a few microseconds
+            # early by the wall clock (the sleep runs on the monotonic one) must close it too
+            hub.close_bars(next_minute)
         except Exception:
             log.exception("closing the minute's bars failed")
