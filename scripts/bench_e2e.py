@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.stack import cpu_seconds
+from scripts.stack import SERVICES, cpu_seconds, exists
 from tests.e2e.helpers import Trader, all_pages, fresh_symbol, signup
 
 Json = dict[str, Any]
@@ -205,6 +206,54 @@ def report(orders: list[Json], placed: int, errors: int, elapsed: float, rate: f
     }
 
 
+Counts = dict[tuple[str, ...], float]
+
+
+def messaging_counts() -> Counts:
+    """The messaging counters of every running service process, summed over replicas:
+    (metric, queue or event type[, outcome]) -> value."""
+    counts: Counts = {}
+    for service in (s for s in SERVICES if s.kind == "service" and exists(s)):
+        try:
+            answer = httpx.get(f"{service.url}/metrics", timeout=5)
+        except httpx.HTTPError:
+            continue
+        for family in text_string_to_metric_families(answer.text):
+            for sample in family.samples:
+                key = _count_key(sample.name, sample.labels)
+                if key is not None:
+                    counts[key] = counts.get(key, 0.0) + sample.value
+    return counts
+
+
+def _count_key(name: str, labels: dict[str, str]) -> tuple[str, ...] | None:
+    if name in ("bourse_consumer_batch_events_sum", "bourse_consumer_batch_events_count"):
+        return (name.rsplit("_", 1)[1], labels["queue"])
+    if name == "bourse_messages_consumed_total":
+        return ("consumed", labels["queue"], labels["outcome"])
+    if name in ("bourse_messages_published_total", "bourse_messages_unroutable_total"):
+        return (name.split("_")[2], labels["type"])
+    return None
+
+
+def messaging_report(before: Counts, after: Counts, orders: int) -> Json:
+    """Per order placed: the events each queue applied and their mean batch (events per
+    transaction), what it acked unread (skipped), and what was published with no queue
+    bound (unroutable: work for nothing)."""
+    delta = {k: v - before.get(k, 0.0) for k, v in after.items() if v - before.get(k, 0.0)}
+    queues = sorted({k[1] for k in delta if k[0] in ("sum", "consumed")})
+    per_queue = {}
+    for queue in queues:
+        events, batches = delta.get(("sum", queue), 0.0), delta.get(("count", queue), 0.0)
+        per_queue[queue] = {
+            "events_per_order": round(events / orders, 2),
+            "mean_batch": round(events / batches, 1) if batches else 0.0,
+            "skipped_per_order": round(delta.get(("consumed", queue, "skipped"), 0.0) / orders, 2),
+        }
+    unroutable = {k[1]: round(v / orders, 2) for k, v in delta.items() if k[0] == "unroutable"}
+    return {"queues": per_queue, "unroutable_per_order": unroutable}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8080")
@@ -226,11 +275,13 @@ async def main() -> None:
         pairs = await prepare(api, args.users, symbols)
         await asyncio.sleep(3)  # the set-up's events (accounts, deposits) settle first
         before, own_before = cpu_seconds(), time.process_time()
+        counts_before = messaging_counts()
         placed, errors, elapsed = await load(
             pairs, symbols, args.rate, args.seconds, args.concurrency, args.batch
         )
         await last_filled(placed, args.settle_timeout)
         after, own_after = cpu_seconds(), time.process_time()
+        counts_after = messaging_counts()
         orders = await settle(placed, args.settle_timeout)
     result = report(orders, len(placed), errors, elapsed, args.rate)
     result["orders_per_request"] = args.batch
@@ -243,6 +294,7 @@ async def main() -> None:
     }
     result["cpu_ms_per_order_total"] = round(sum(per_order.values()), 2)
     result["load_generator_cpu_ms_per_order"] = round((own_after - own_before) * 1000 / count, 2)
+    result["messaging"] = messaging_report(counts_before, counts_after, count)
     print(json.dumps(result))
 
 

@@ -43,6 +43,12 @@ from typing import Any, Literal
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Each e2e instance's ports are the dev ports (8001 ... 8101) moved by a multiple of this:
+# wider than that span, so that two instances never share a port (100 was not: one
+# instance's exchange shard 1 took the next instance's user-service port).
+E2E_PORT_STEP = 200
+
+
 @dataclass(frozen=True)
 class Instance:
     """One independent copy of the stack on this machine: its own ports, databases,
@@ -67,8 +73,8 @@ class Instance:
             # BOURSE_E2E_TAG (0-39) picks another instance when two checkouts' paths collide
             tag = int(os.environ.get("BOURSE_E2E_TAG") or zlib.crc32(str(ROOT).encode()) % 40)
             return cls(
-                f"e2e-{tag:02d}", 10_000 + 100 * tag, f"_e2e{tag:02d}", f"bourse-e2e-{tag:02d}",
-                ROOT / "var" / "e2e",
+                f"e2e-{tag:02d}", 10_000 + E2E_PORT_STEP * tag, f"_e2e{tag:02d}",
+                f"bourse-e2e-{tag:02d}", ROOT / "var" / "e2e",
             )  # fmt: skip
         raise SystemExit(f"stack: unknown BOURSE_STACK {name!r} (dev or e2e)")
 

@@ -150,10 +150,17 @@ async def state(db: Database) -> dict[str, list[Any]]:
     return await rows_and_outbox(db, QUERIES, _published)
 
 
+ORDER_TIMES = ("created_at", "filled_at", "canceled_at")
+
+
 def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
     payload = dict(envelope.payload)
-    if "order" in payload:  # made at application time
-        payload["order"] = {k: v for k, v in payload["order"].items() if k != "updated_at"}
+    if "order" in payload:  # times made at application (or set-up) time: only whether set
+        payload["order"] = {
+            k: v is None if k in ORDER_TIMES else v
+            for k, v in payload["order"].items()
+            if k != "updated_at"
+        }
     if payload.get("fill"):
         payload["fill"] = {k: v for k, v in payload["fill"].items() if k not in ("id", "ts")}
     return envelope.type, envelope.causation_id, payload

@@ -257,12 +257,19 @@ async def test_cancel_during_the_risk_check_never_reaches_the_exchange(
     assert [
         c for c in await taps["commands"].drain() if c["payload"]["order_id"] == order["id"]
     ] == []
-    released = [
+    mine = [
         e
-        for e in changes(await taps["orders"].drain())
-        if e["payload"]["order"]["id"] == order["id"]
+        for e in await taps["orders"].drain()
+        if (e["payload"].get("order") or {}).get("id") == order["id"]
     ]
-    assert [e["routing_key"] for e in released] == ["order.canceled"]  # trader releases on it
+    assert [(e["type"], e["routing_key"]) for e in mine] == [
+        ("order.changed", "order.pending_new"),  # for /ws/trade-updates
+        ("order.cancel_requested", "order.cancel_requested"),  # the same
+        ("order.changed", "order.canceled"),  # trader releases on it
+    ]
+    accepted = mine[1]["payload"]["order"]
+    assert (accepted["status"], accepted["created_at"]) == ("pending_cancel", order["created_at"])
+    assert accepted["stop_price"] is None and accepted["canceled_at"] is None
 
 
 async def test_rejected_risk_rejects_the_order(
@@ -495,7 +502,8 @@ async def test_an_invalid_order_requested_by_auto_is_recorded_as_rejected(
     assert (order["status"], order["reject_reason"]) == ("rejected", "unknown_symbol")
     events = changes(await _until(taps["orders"], 1))
     mine = [e for e in events if e["payload"]["order"]["id"] == order["id"]]
-    assert [e["routing_key"] for e in mine] == ["order.rejected"]
+    # routed to the requester's own binding: auto-service receives no other order's outcome
+    assert [e["routing_key"] for e in mine] == ["order.rejected.auto"]
     assert mine[0]["payload"]["order"]["client_order_id"] == "auto-run-2"
 
 

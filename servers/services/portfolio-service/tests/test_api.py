@@ -50,8 +50,8 @@ async def test_the_portfolio_is_the_callers_own(
     alice, bob = uuid.uuid4(), uuid.uuid4()
     db = instance.db
     await deliver(db, cash(alice, "1000.50"))
-    await deliver(db, fill(alice, symbol, "buy", "10", "100"))
-    await deliver(db, fill(alice, symbol, "sell", "4", "110"))
+    await deliver(db, fill(alice, symbol, "buy", "10", "100", cash_after="1000.50"))
+    await deliver(db, fill(alice, symbol, "sell", "4", "110", cash_after="1000.50"))
     await deliver(db, price(symbol, "120.25"))
     await deliver(db, cash(bob, "7"))
     mine = await portfolio(client, headers_for(alice))

@@ -43,9 +43,7 @@ async def announced(db: Database, user_id: uuid.UUID) -> list[tuple[str, list[st
 async def test_fills_build_the_position(ledger: Database, symbol: str) -> None:
     user = uuid.uuid4()
     order = uuid.uuid4()
-    await deliver(
-        ledger, fill(user, symbol, "buy", "10", "100", order_id=order, status="partially_filled")
-    )
+    await deliver(ledger, fill(user, symbol, "buy", "10", "100", order_id=order))
     await deliver(ledger, fill(user, symbol, "buy", "10", "110", order_id=order))
     await deliver(ledger, fill(user, symbol, "sell", "5", "120"))
     held = await position(ledger, user, symbol)
@@ -121,7 +119,8 @@ async def test_deposited_shares_of_a_symbol_never_priced_cost_nothing(
 async def test_equity_samples_one_per_user_and_slot(ledger: Database, symbol: str) -> None:
     user = uuid.uuid4()
     await deliver(ledger, cash(user, "1000"), occurred_at=T0)
-    await deliver(ledger, fill(user, symbol, "buy", "2", "100"))
+    # the cash after the fill is left as it was, so that the sample's cash is the deposit
+    await deliver(ledger, fill(user, symbol, "buy", "2", "100", cash_after="1000"))
     await deliver(ledger, price(symbol, "150", T0))
     slot = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(minutes=len(symbol))
     assert await ledger.run(lambda s: sample_equity(s, slot)) >= 1

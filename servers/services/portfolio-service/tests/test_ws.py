@@ -39,7 +39,7 @@ async def test_snapshot_then_updates_including_a_new_symbol_without_reconnecting
         }
         await publisher.publish(cash(user, "1000"))
         await receive_until(ws, lambda frame: frame["cash"] == "1000")
-        await publisher.publish(fill(user, symbol, "buy", "10", "20"))
+        await publisher.publish(fill(user, symbol, "buy", "10", "20", cash_after="1000"))
         bought, _ = await receive_until(ws, lambda frame: bool(frame["positions"]))
         assert bought["type"] == "update"
         assert bought["positions"] == [

@@ -64,10 +64,8 @@ async def test_a_buy_within_buying_power_is_accepted_and_holds_cash(ledger: Data
     await deliver(ledger, request)
     assert await balances(ledger, user_id) == (D("1000"), D("600"))
     assert await decisions(ledger, user_id) == [("risk.accepted", None)]
-    updated = [e.payload for e in await staged(ledger, user_id) if e.type == "account.updated"]
-    assert [(D(u["cash"]), D(u["reserved_cash"]), u["reason"]) for u in updated] == [
-        (D("1000"), D("600"), "reservation")
-    ]
+    # a reservation moves reserved cash only: no queue wants it, so it is not announced
+    assert [e for e in await staged(ledger, user_id) if e.type == "account.updated"] == []
     row = await reservation(ledger, request.order_id)
     assert (row.status, row.cash_remaining, row.side) == ("active", D("600"), "buy")
 
@@ -182,6 +180,13 @@ async def test_the_filled_event_carries_the_last_fill_and_releases_the_rest(
     assert kinds[-2:] == [("fill", D("-95")), ("release", D("5"))]
     updates = [e.payload for e in await staged(ledger, user_id) if e.type == "account.updated"]
     assert (updates[-1]["reason"], D(updates[-1]["cash"])) == ("fill", D("5"))
+    settled = updates[-1]["settled"]  # the fill's one settlement event carries the fill
+    assert (settled["order_id"], settled["symbol"], settled["side"]) == (
+        str(request.order_id),
+        request.symbol,
+        "buy",
+    )
+    assert (D(settled["fill"]["qty"]), D(settled["fill"]["price"])) == (D("10"), D("9.5"))
 
 
 async def test_a_sell_settles_and_releases_the_unsold_shares(ledger: Database) -> None:

@@ -70,3 +70,29 @@ async def test_scopes_are_counted_apart(db: Database) -> None:
         await admit(db, logins, subject, at(0))
     assert await admit(db, logins, subject, at(1)) == "9"
     assert await admit(db, keys, subject, at(1)) == "ok"
+
+
+async def check_then_fail(
+    db: Database, throttle: AttemptThrottle, subject: str, now: datetime
+) -> str:
+    """The after-the-fact use (API keys): refused when locked, else a failure recorded."""
+    try:
+        async with db.transaction() as session:
+            await throttle.refuse_if_locked(session, subject, now)
+            await throttle.record_failure(session, subject, now)
+    except Problem as problem:
+        assert problem.status == 429 and problem.headers is not None
+        return problem.headers["Retry-After"]
+    return "ok"
+
+
+async def test_failures_recorded_after_the_fact_lock_on_the_same_schedule(db: Database) -> None:
+    throttle, subject = AttemptThrottle("test_after", POLICY), uuid.uuid4().hex
+    async with db.transaction() as session:
+        await throttle.refuse_if_locked(session, subject, at(0))  # no row: no lock, no write
+    assert [await check_then_fail(db, throttle, subject, at(0)) for _ in range(3)] == ["ok"] * 3
+    assert await check_then_fail(db, throttle, subject, at(0.5)) == "10"
+    async with db.transaction() as session:  # a failure recorded during a lock counts nothing
+        await throttle.record_failure(session, subject, at(5))
+    assert await check_then_fail(db, throttle, subject, at(10)) == "ok"  # the 4th: 20 s
+    assert await check_then_fail(db, throttle, subject, at(11)) == "19"

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import jwt
 
+from bourse.auth.api_keys import KeyVerifier, http_key_lookup, verify_url
 from bourse.auth.principal import Principal
 from bourse.auth.signing import ALGORITHM
 from bourse.common.settings import ServiceSettings
@@ -51,8 +52,11 @@ class TokenVerifier:
         audience: str,
         leeway: int = 5,
         min_refresh_interval: float = 10.0,
+        api_keys: KeyVerifier | None = None,
     ) -> None:
         self._fetch = fetch_jwks
+        # How callers presenting an API key instead of a token are checked (None: refused).
+        self.api_keys = api_keys
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -129,9 +133,11 @@ class TokenVerifier:
 
 
 def jwks_verifier(settings: ServiceSettings) -> TokenVerifier:
-    """The verifier every service but the issuer uses: the issuer's JWKS over HTTP."""
+    """The verifier every service but the issuer uses: the issuer's JWKS over HTTP, and
+    API keys checked by the issuer's key check on the same host (cached a few seconds)."""
     return TokenVerifier(
         http_jwks_fetcher(settings.jwks_url),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        api_keys=KeyVerifier(http_key_lookup(verify_url(settings.jwks_url))),
     )

@@ -1,6 +1,9 @@
 """Structured JSON logs, one object per line, carrying the correlation id. Access
 tokens never reach them: uvicorn logs each WebSocket's path with its query string
-(``/ws/portfolio?token=...``), so every message is redacted."""
+(``/ws/portfolio?token=...``), so every message is redacted. API key secrets are never
+logged by our code (they travel in a header or a JSON body, neither of which is logged);
+should one appear in a message anyway (``X-Bourse-Key-Secret: ...``, ``"secret": "..."``,
+``secret=...``), it is redacted too."""
 
 import json
 import logging
@@ -13,11 +16,15 @@ from bourse.common import context
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
 _TOKEN = re.compile(r"(token=)[^&\s\"']+")
+_SECRET = re.compile(
+    r"""((?:x-bourse-key-secret|secret)['"]?\s*[:=,]\s*\(?\s*b?['"]?)[^&\s"',)]+""", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every ``token=`` parameter replaced."""
-    return _TOKEN.sub(r"\1[redacted]", text)
+    """``text`` with the value of every ``token=`` parameter and of anything named
+    ``secret`` (an API key's) replaced."""
+    return _SECRET.sub(r"\1[redacted]", _TOKEN.sub(r"\1[redacted]", text))
 
 
 class JsonFormatter(logging.Formatter):

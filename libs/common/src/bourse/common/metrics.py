@@ -30,6 +30,12 @@ MESSAGES_CONSUMED = Counter(
 MESSAGES_FAILED = Counter(
     "bourse_messages_failed_total", "Message handling failures", ["service", "queue"]
 )
+CONSUMER_BATCH = Histogram(
+    "bourse_consumer_batch_events",
+    "Events a consumer applied in one transaction",
+    ["service", "queue"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+)
 OUTBOX_BACKLOG = Gauge("bourse_outbox_backlog", "Outbox rows not yet published", ["service"])
 
 

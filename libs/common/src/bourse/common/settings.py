@@ -16,6 +16,13 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 10
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     consumer_prefetch: int = 64
+    # How long a woken outbox relay, and a consumer that got a first delivery, wait for
+    # more to join the batch (seconds): a little latency buys batches, and per-message
+    # cost, not business logic, is what an order costs (ARCHITECTURE §4a).
+    # Measured (bench_e2e, 100 orders/s offered, one order per POST): 2 ms / 0 completed
+    # 54 orders/s (saturated, p99 20 s); 10 ms / 10 ms completed all 100/s, p99 1.6 s.
+    relay_linger: float = 0.01
+    consumer_linger: float = 0.01
     jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
     jwt_issuer: str = "bourse-user-service"
     jwt_audience: str = "bourse"

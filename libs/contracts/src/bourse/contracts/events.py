@@ -90,16 +90,19 @@ class RiskRejected(Payload):
 
 class AccountUpdated(Payload):
     """The cash of an account after a change. ``amount`` is the signed change of cash for
-    a deposit or withdrawal (None for the others); ``activity_id`` the ledger entry."""
+    a deposit or withdrawal (None for the others); ``activity_id`` the ledger entry;
+    ``settled`` the fill that a ``fill`` update settled: the one settlement event of a
+    fill, which carries both its cash and its shares (ARCHITECTURE §4a)."""
 
     TYPE = "account.updated"
     EXCHANGE = topology.TRADER
     user_id: UUID
     cash: DecimalStr
     reserved_cash: DecimalStr
-    reason: str  # deposit, withdrawal, fill, reservation, release
+    reason: str  # deposit, withdrawal, fill
     amount: DecimalStr | None = None
     activity_id: UUID | None = None
+    settled: "FillSettled | None" = None
 
     def routing_key(self) -> str:
         """``account.updated.<reason>``: a subscriber binds only the changes it needs (a
@@ -268,6 +271,13 @@ class OrderSnapshot(BaseModel):
     status: OrderStatus
     reject_reason: str | None
     updated_at: datetime
+    # The rest of API.md's order object (optional: senders from before them omit them).
+    stop_price: DecimalStr | None = None
+    created_at: datetime | None = None
+    filled_at: datetime | None = None
+    canceled_at: datetime | None = None
+    replaces: UUID | None = None
+    replaced_by: UUID | None = None
 
 
 class Fill(BaseModel):
@@ -279,18 +289,45 @@ class Fill(BaseModel):
     ts: datetime
 
 
+class FillSettled(BaseModel):
+    """A fill of ``order_id`` as the ledger settled it."""
+
+    model_config = ConfigDict(frozen=True)
+    order_id: UUID
+    symbol: str
+    side: Side
+    fill: Fill
+
+
 class OrderChanged(Payload):
     """An order reached a new state; ``fill`` is set when a fill caused it. Routing key:
-    ``order.<status>`` (order.new, order.partially_filled, order.filled, order.canceled,
-    order.rejected, order.expired, order.replaced)."""
+    ``order.<status>`` (order.pending_new when it is created, order.new,
+    order.partially_filled, order.filled, order.canceled, order.rejected, order.expired,
+    order.replaced; order.pending_cancel for a fill that came while a cancel was pending),
+    and ``order.<status>.<requested_by>`` for an order another service asked for
+    (``order.filled.auto``): the requester binds the outcomes of its own orders alone,
+    everyone else ``order.<status>.#``."""
 
     TYPE = "order.changed"
     EXCHANGE = topology.ORDERS
     order: OrderSnapshot
     fill: Fill | None = None
+    requested_by: str | None = None
 
     def routing_key(self) -> str:
-        return f"order.{self.order.status}"
+        status = f"order.{self.order.status}"
+        return status if self.requested_by is None else f"{status}.{self.requested_by}"
+
+
+class OrderCancelRequested(Payload):
+    """A cancel of ``order`` was accepted (it is ``pending_cancel`` now; the exchange, or
+    the risk answer, ends it). Not an ``order.pending_cancel`` OrderChanged: that key
+    carries the fills that come while a cancel is pending, and its subscribers (trader,
+    portfolio) want only those."""
+
+    TYPE = "order.cancel_requested"
+    EXCHANGE = topology.ORDERS
+    order: OrderSnapshot
 
 
 # -- automation (auto -> order, auto -> notifications) ---------------------------------------
@@ -305,6 +342,7 @@ class OrderRequested(Payload):
     TYPE = "auto.order_requested"
     EXCHANGE = topology.AUTO
     ROUTE_REQUIRED = True
+    REQUESTER: ClassVar[str] = "auto"  # the order's events: order.<status>.auto
     user_id: UUID
     client_order_id: str
     symbol: str
@@ -366,3 +404,6 @@ class PortfolioUpdated(Payload):
     user_id: UUID
     reason: Literal["fill", "cash", "securities_deposit"]
     symbols: list[str] = []
+
+
+AccountUpdated.model_rebuild()  # ``settled`` names FillSettled, defined further down

@@ -29,6 +29,7 @@ _MODELS: tuple[type[Payload], ...] = (
     events.PriceChanged,
     events.InstrumentChanged,
     events.OrderChanged,
+    events.OrderCancelRequested,
     events.OrderRequested,
     events.AutoRunFinished,
     events.AlertTriggered,

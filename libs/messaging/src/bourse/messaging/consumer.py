@@ -54,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common import context
 from bourse.common.db import Database, is_retryable
-from bourse.common.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
+from bourse.common.metrics import CONSUMER_BATCH, MESSAGES_CONSUMED, MESSAGES_FAILED
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 from bourse.contracts.topology import DEAD_LETTER_EXCHANGE
@@ -157,6 +157,7 @@ class Consumer:
         workers: int = 1,
         partition_key: PartitionKey | None = None,
         wants: Wants | None = None,
+        linger: float = 0.0,
     ) -> None:
         self.broker = broker
         self.db = db
@@ -167,6 +168,7 @@ class Consumer:
         self.prefetch = prefetch
         self.partition_key = partition_key
         self.wants = wants
+        self.linger = linger
         lanes = workers if partition_key is not None else 1
         self._lanes: list[asyncio.Queue[Delivery]] = [asyncio.Queue() for _ in range(max(lanes, 1))]
         self._busy = 0
@@ -230,8 +232,11 @@ class Consumer:
         while True:
             batch = [await lane.get()]
             self._busy += 1
+            if self.linger and lane.qsize() < self.max_batch - 1:
+                await asyncio.sleep(self.linger)  # let the deliveries of this moment join
             while len(batch) < self.max_batch and not lane.empty():
                 batch.append(lane.get_nowait())
+            CONSUMER_BATCH.labels(self.broker.service, self.spec.name).observe(len(batch))
             try:
                 await self._process(batch)
             except Exception:  # unacked deliveries come back: keep consuming

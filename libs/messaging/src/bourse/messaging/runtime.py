@@ -89,12 +89,13 @@ class ServiceRuntime:
                 workers=sub.workers,
                 partition_key=sub.partition_key,
                 wants=sub.wants,
+                linger=self.settings.consumer_linger,
             )
             await consumer.start()
             self.consumers.append(consumer)
             self.spawn(consumer.run, f"consumer {sub.queue.name}")
         if self.relay:
-            self.outbox = OutboxRelay(self.db, self.broker, name)
+            self.outbox = OutboxRelay(self.db, self.broker, name, linger=self.settings.relay_linger)
             self.spawn(self.outbox.run, "outbox relay")
 
     def spawn(self, work: Callable[[], Any], what: str) -> None:

@@ -3,7 +3,8 @@ dedupe (the messaging runtime applies each message once, in the transaction of i
 effects): the final states of orders (a run's outcome), prices (alerts) and instruments
 (what a recurring order or an alert may be for).
 
-Bindings: ``order.<final status>`` only (the other order events are of no use here),
+Bindings: ``order.<final status>.auto`` only: the outcomes of the orders auto-service asked
+for (order-service routes them so; the other order events are of no use here),
 ``market.price.#`` and ``instrument.changed.#`` ("#": symbols may contain dots)."""
 
 from typing import Any
@@ -14,7 +15,7 @@ from bourse.auto.config import Settings
 from bourse.auto.domain.runs import FINAL_STATUSES
 from bourse.auto.handlers import alerts, instruments, runs
 from bourse.contracts import Envelope
-from bourse.contracts.events import InstrumentChanged, OrderChanged, PriceChanged
+from bourse.contracts.events import InstrumentChanged, OrderChanged, OrderRequested, PriceChanged
 from bourse.contracts.topology import MARKET, ORDERS
 from bourse.messaging.consumer import Handler
 from bourse.messaging.runtime import Subscription
@@ -22,7 +23,7 @@ from bourse.messaging.topology import Binding, QueueSpec
 
 QUEUE = "auto.events"
 BINDINGS = (
-    *(Binding(ORDERS, f"order.{status}") for status in FINAL_STATUSES),
+    *(Binding(ORDERS, f"order.{status}.{OrderRequested.REQUESTER}") for status in FINAL_STATUSES),
     Binding(MARKET, "market.price.#"),
     Binding(MARKET, "instrument.changed.#"),
 )
@@ -50,8 +51,8 @@ HANDLERS: dict[str, Handler] = {
 
 
 def wants(_: Envelope, payload: Any) -> bool:
-    """Prices, and the outcomes of the orders runs placed: every other order's final state
-    is acked without opening a transaction (most orders are not runs)."""
+    """Prices, and the outcomes of the orders runs placed: the final state of another order
+    auto-service asked for (an alert's) is acked without opening a transaction."""
     return not isinstance(payload, OrderChanged) or runs.is_run_order(payload)
 
 
@@ -64,7 +65,11 @@ def lane(payload: dict[str, Any]) -> str:
 
 def subscription(settings: Settings) -> Subscription:
     return Subscription(
-        QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
+        QueueSpec(
+            settings.queue_prefix + QUEUE,
+            BINDINGS,
+            retired=tuple(Binding(ORDERS, f"order.{status}") for status in FINAL_STATUSES),
+        ),
         HANDLERS,
         workers=4,
         partition_key=lane,

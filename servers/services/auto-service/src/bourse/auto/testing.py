@@ -16,6 +16,7 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import (
     InstrumentChanged,
     OrderChanged,
+    OrderRequested,
     OrderSnapshot,
     OrderStatus,
     Payload,
@@ -81,7 +82,8 @@ def order_changed(
         reject_reason=reject_reason,
         updated_at=datetime.now(UTC),
     )
-    return OrderChanged(order=snapshot)
+    # an order auto-service asked for, routed as order-service routes it: order.<status>.auto
+    return OrderChanged(order=snapshot, requested_by=OrderRequested.REQUESTER)
 
 
 def instrument(symbol: str, lot_size: str = "1", tick_size: str = "0.01") -> InstrumentChanged:

@@ -1,28 +1,35 @@
-"""What notifications-service consumes: one durable quorum work queue,
-``notifications.events``: what it is bound to and which handler takes each message type
-(handlers/events.py)."""
+"""What notifications-service consumes: two durable quorum work queues, what each is
+bound to and which handler takes each message type.
 
-from typing import Any
+* ``notifications.events``: what users are told of (handlers/events.py);
+* ``notifications.trade_updates``: every change of every order, for /ws/trade-updates
+  (handlers/trade_updates.py). One active consumer at a time (``x-single-active-consumer``)
+  and one lane: each user's seqs follow the order in which order-service published.
+  ``order.pending_new``, ``order.new``, ``order.replaced`` and ``order.cancel_requested``
+  are bound by this queue alone."""
+
+from typing import Any, get_args
 
 from bourse.contracts.events import (
     AccountUpdated,
     AlertTriggered,
     AutoRunFinished,
+    OrderCancelRequested,
     OrderChanged,
+    OrderStatus,
     UserRegistered,
 )
 from bourse.contracts.topology import AUTO, ORDERS, TRADER, USERS
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.notifications.config import Settings
-from bourse.notifications.handlers import events
+from bourse.notifications.handlers import events, trade_updates
 
 QUEUE = "notifications.events"
+NOTIFIED_STATUSES = ("filled", "partially_filled", "canceled", "rejected", "expired")
 BINDINGS = (
-    *(
-        Binding(ORDERS, f"order.{status}")
-        for status in ("filled", "partially_filled", "canceled", "rejected", "expired")
-    ),
+    # ".#": also order.<status>.<requested_by>, the orders another service asked for
+    *(Binding(ORDERS, f"order.{status}.#") for status in NOTIFIED_STATUSES),
     Binding(AUTO, "auto.run.succeeded"),
     Binding(AUTO, "auto.run.failed"),
     Binding(AUTO, "alert.triggered.#"),  # "#": symbols may contain dots
@@ -34,7 +41,11 @@ BINDINGS = (
 def subscription(settings: Settings) -> Subscription:
     on_events = events.on_notifiable_events
     return Subscription(
-        QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
+        QueueSpec(
+            settings.queue_prefix + QUEUE,
+            BINDINGS,
+            retired=tuple(Binding(ORDERS, f"order.{status}") for status in NOTIFIED_STATUSES),
+        ),
         {},
         batch={
             OrderChanged.TYPE: on_events,
@@ -51,3 +62,23 @@ def subscription(settings: Settings) -> Subscription:
 def by_user(payload: dict[str, Any]) -> str:
     order = payload.get("order") or {}
     return str(payload.get("user_id") or order.get("user_id") or "")
+
+
+TRADE_UPDATES_QUEUE = "notifications.trade_updates"
+TRADE_UPDATE_BINDINGS = (
+    # ".#": also order.<status>.<requested_by>, the orders another service asked for
+    *(Binding(ORDERS, f"order.{status}.#") for status in get_args(OrderStatus)),
+    Binding(ORDERS, OrderCancelRequested.TYPE),
+)
+
+
+def trade_updates_subscription(settings: Settings) -> Subscription:
+    spec = QueueSpec(
+        settings.queue_prefix + TRADE_UPDATES_QUEUE,
+        TRADE_UPDATE_BINDINGS,
+        single_active_consumer=True,
+    )
+    on_events = trade_updates.on_order_events
+    return Subscription(
+        spec, {}, batch={OrderChanged.TYPE: on_events, OrderCancelRequested.TYPE: on_events}
+    )

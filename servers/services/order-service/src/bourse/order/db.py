@@ -70,6 +70,9 @@ orders = Table(
     # The exchange journal (epoch) that last reported on the order: if that journal is
     # replaced, the order was on a book that no longer exists (bourse.order.epochs).
     Column("exchange_epoch", Uuid()),
+    # The service that asked for the order (auto), None for a client's own: its events
+    # are routed order.<status>.<requested_by>, so the requester binds only its orders.
+    Column("requested_by", String(32)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("filled_at", DateTime(timezone=True)),

@@ -28,6 +28,7 @@ from bourse.order import store
 from bourse.order.config import Settings
 from bourse.order.domain.placement import OrderRequest, Placement, place
 from bourse.order.handlers import http
+from bourse.order.snapshots import order_changed
 
 log = logging.getLogger(__name__)
 MAX_GROUP = 500  # orders in one transaction at most
@@ -141,8 +142,11 @@ def _answers(
     rows: list[dict[str, Any]],
     claimed: dict[tuple[UUID, str], int],
 ) -> list[Outcome]:
-    """Each new order is announced (its risk request) and answered; a repeated client
-    order id in the group is answered with the first one's order."""
+    """Each new order is announced (pending_new, then its risk request) and answered; a
+    repeated client order id in the group is answered with the first one's order. The
+    group's pending_new events are staged together, so the relay sends them as one
+    message (and the risk requests as another)."""
+    uow.stage(*(order_changed(row) for row in rows))
     for (index, _, placement), row in zip(fresh, rows, strict=True):
         uow.stage(_risk_requested(row, placement))
         outcomes[index] = (SimpleNamespace(**row), True)

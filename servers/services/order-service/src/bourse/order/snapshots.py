@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bourse.contracts.events import Fill, OrderChanged, OrderSnapshot
+from bourse.contracts.events import Fill, OrderCancelRequested, OrderChanged, OrderSnapshot
 from bourse.order.domain.lifecycle import avg_price
 
 
@@ -25,9 +25,21 @@ def snapshot(order: Mapping[str, Any]) -> OrderSnapshot:
         status=order["status"],
         reject_reason=order["reject_reason"],
         updated_at=order["updated_at"] or datetime.now(UTC),
+        stop_price=order.get("stop_price"),
+        created_at=order.get("created_at"),
+        filled_at=order.get("filled_at"),
+        canceled_at=order.get("canceled_at"),
+        replaces=order.get("replaces"),
+        replaced_by=order.get("replaced_by"),
     )
 
 
 def order_changed(row: Any, fill: Fill | None = None) -> OrderChanged:
     mapping = row._mapping if hasattr(row, "_mapping") else row
-    return OrderChanged(order=snapshot(mapping), fill=fill)
+    return OrderChanged(
+        order=snapshot(mapping), fill=fill, requested_by=mapping.get("requested_by")
+    )
+
+
+def cancel_requested(row: Any) -> OrderCancelRequested:
+    return OrderCancelRequested(order=snapshot(row._mapping))

@@ -7,7 +7,6 @@ from typing import Any
 
 from bourse.contracts.events import (
     AccountUpdated,
-    OrderChanged,
     PriceChanged,
     SecuritiesDeposited,
 )
@@ -18,25 +17,24 @@ from bourse.portfolio.config import Settings
 from bourse.portfolio.handlers import events
 
 QUEUE = "portfolio.events"
-# The states a fill can leave an order in: a fill that wins the race against a cancel
-# arrives as order.pending_cancel (the order-service keeps that status), and must count.
-FILL_STATES = ("partially_filled", "filled", "pending_cancel")
 # "#", not "*": symbols may contain dots (BRK.B -> market.price.BRK.B).
 BINDINGS = (
-    *(Binding(ORDERS, f"order.{state}") for state in FILL_STATES),
-    # cash moves on these; a reservation or a release only moves reserved cash
+    # cash moves on these; a fill's update also carries the fill (its one settlement event)
     *(Binding(TRADER, f"account.updated.{reason}") for reason in ("deposit", "withdrawal", "fill")),
     Binding(TRADER, "account.securities_deposited.#"),
     Binding(MARKET, "market.price.#"),
+)
+# Before fills came settled with the cash: the order events that carried them.
+RETIRED = tuple(
+    Binding(ORDERS, f"order.{state}") for state in ("partially_filled", "filled", "pending_cancel")
 )
 
 
 def subscription(settings: Settings) -> Subscription:
     return Subscription(
-        QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
+        QueueSpec(settings.queue_prefix + QUEUE, BINDINGS, retired=RETIRED),
         {SecuritiesDeposited.TYPE: events.on_securities_deposited},
         batch={
-            OrderChanged.TYPE: events.on_portfolio_events,
             AccountUpdated.TYPE: events.on_portfolio_events,
             PriceChanged.TYPE: events.on_portfolio_events,
         },
@@ -48,5 +46,4 @@ def subscription(settings: Settings) -> Subscription:
 def lane_key(payload: dict[str, Any]) -> str:
     """One user's events stay in order (their position rows are the unit of work); a
     price has no user: its symbol keeps one symbol's prices in order."""
-    order = payload.get("order") or {}
-    return str(payload.get("user_id") or order.get("user_id") or payload.get("symbol") or "")
+    return str(payload.get("user_id") or payload.get("symbol") or "")

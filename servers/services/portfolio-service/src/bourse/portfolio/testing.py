@@ -22,9 +22,7 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
     Fill,
-    OrderChanged,
-    OrderSnapshot,
-    OrderStatus,
+    FillSettled,
     Payload,
     PriceChanged,
     SecuritiesDeposited,
@@ -51,31 +49,23 @@ def fill(
     *,
     order_id: uuid.UUID | None = None,
     fill_id: uuid.UUID | None = None,
-    status: OrderStatus = "filled",
-) -> OrderChanged:
-    """An order changed by one fill; ``status``: the order's state after it."""
-    now = datetime.now(UTC)
-    order = OrderSnapshot(
-        id=order_id or uuid.uuid4(),
-        user_id=user_id,
-        client_order_id=None,
-        symbol=symbol,
-        side=side,
-        type="market",
-        time_in_force="day",
-        qty=D(qty),
-        notional=None,
-        limit_price=None,
-        filled_qty=D(qty),
-        filled_avg_price=D(price),
-        status=status,
-        reject_reason=None,
-        updated_at=now,
-    )
+    cash_after: str = "0",
+) -> AccountUpdated:
+    """A fill as trader-service announces it once settled: the account's cash after it
+    (``cash_after``), and the fill."""
     executed = Fill(
-        id=fill_id or uuid.uuid4(), qty=D(qty), price=D(price), liquidity="taker", ts=now
+        id=fill_id or uuid.uuid4(),
+        qty=D(qty),
+        price=D(price),
+        liquidity="taker",
+        ts=datetime.now(UTC),
     )
-    return OrderChanged(order=order, fill=executed)
+    settled = FillSettled(
+        order_id=order_id or uuid.uuid4(), symbol=symbol, side=side, fill=executed
+    )
+    return AccountUpdated(
+        user_id=user_id, cash=D(cash_after), reserved_cash=D(0), reason="fill", settled=settled
+    )
 
 
 def cash(user_id: uuid.UUID, amount: str, reserved: str = "0") -> AccountUpdated:

@@ -22,10 +22,14 @@ def subscription(settings: Settings) -> Subscription:
         bindings=(
             Binding(USERS, "user.registered"),
             Binding(ORDERS, "order.risk_requested"),
-            *(Binding(ORDERS, f"order.{status}") for status in SETTLED_STATUSES),
+            # ".#": also order.<status>.<requested_by>, the orders another service asked for
+            *(Binding(ORDERS, f"order.{status}.#") for status in SETTLED_STATUSES),
             Binding(MARKET, "instrument.changed.#"),  # "#": symbols may contain dots
         ),
-        retired=(Binding(ORDERS, "order.*"),),
+        retired=(
+            Binding(ORDERS, "order.*"),
+            *(Binding(ORDERS, f"order.{status}") for status in SETTLED_STATUSES),
+        ),
     )
     return Subscription(
         queue,

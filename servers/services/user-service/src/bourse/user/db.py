@@ -76,3 +76,19 @@ failed_attempts = Table(
     Column("locked_until", DateTime(timezone=True)),
     Index("ix_failed_attempts_last_failure_at", "last_failure_at"),
 )
+
+# API keys for bots (bourse.user.api_keys). The secret is never stored: only its SHA-256
+# (a high-entropy random secret needs no slow hash; see bourse.user.domain.api_keys).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id"), nullable=False),
+    Column("key_id", String(64), nullable=False, unique=True),
+    Column("secret_hash", LargeBinary(32), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scopes", ARRAY(String(16)), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_keys_user_id_id", "user_id", "id"),
+)

@@ -7,9 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from bourse.auth.api_keys import KeyVerifier
 from bourse.auth.verify import TokenVerifier
 from bourse.common.app import create_app as create_service_app
 from bourse.messaging.runtime import ServiceRuntime
+from bourse.user import api_keys
+from bourse.user.api import api_keys as api_keys_routes
 from bourse.user.api.routes import router
 from bourse.user.config import Settings
 from bourse.user.keys import KeyRing
@@ -32,12 +35,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return keys.jwks()
 
             app.state.verifier = TokenVerifier(
-                own_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+                own_jwks,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                api_keys=KeyVerifier(api_keys.in_process_lookup(runtime.db, settings)),
             )
             yield
 
     app = create_service_app(
-        "user", routers=[router], lifespan=lifespan, readiness=runtime.readiness
+        "user",
+        routers=[router, api_keys_routes.router, api_keys_routes.internal],
+        lifespan=lifespan,
+        readiness=runtime.readiness,
     )
     app.state.settings = settings
     return app

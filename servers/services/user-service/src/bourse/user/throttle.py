@@ -8,6 +8,14 @@ scope: logins use ``AttemptThrottle("login", ...)`` keyed by normalized email.
 
 ``admit`` holds the subject's row lock until its transaction ends: commit it before the
 expensive check, so concurrent attempts queue on the count, not on the check.
+
+Where the check is cheap and runs in the same transaction (API keys: a hash compare),
+failures are recorded after the fact instead, and a success writes nothing:
+
+    await throttle.refuse_if_locked(session, subject, now)  # may raise 429
+    ...check the secret...
+    await throttle.record_failure(session, subject, now)    # on failure
+    await throttle.forget(session, subject)                 # on success, if it forgives
 """
 
 from datetime import datetime, timedelta
@@ -48,14 +56,39 @@ class AttemptThrottle:
     async def admit(self, session: AsyncSession, subject: str, now: datetime) -> None:
         """Count an attempt at ``subject`` as a failure, unless the subject is locked:
         then raise a 429 ``too_many_attempts`` with Retry-After, and count nothing."""
+        state = await self._locked_state(session, subject, now)
+        wait = retry_after(state, now)
+        if wait is not None:
+            raise too_many_attempts(wait)
+        await self._count(session, subject, state, now)
+
+    async def refuse_if_locked(self, session: AsyncSession, subject: str, now: datetime) -> None:
+        """Raise a 429 ``too_many_attempts`` when ``subject`` is locked; count nothing."""
+        query = select(failed_attempts).where(*self._key(subject))
+        row = (await session.execute(query)).one_or_none()
+        if row is not None:
+            wait = retry_after(Failures(row.failures, row.last_failure_at, row.locked_until), now)
+            if wait is not None:
+                raise too_many_attempts(wait)
+
+    async def record_failure(self, session: AsyncSession, subject: str, now: datetime) -> None:
+        """Count a failed attempt at ``subject`` (nothing while it is locked: attempts made
+        during a lock never extend it). Never raises a 429."""
+        state = await self._locked_state(session, subject, now)
+        if retry_after(state, now) is None:
+            await self._count(session, subject, state, now)
+
+    async def _locked_state(self, session: AsyncSession, subject: str, now: datetime) -> Failures:
+        """The subject's failures, its row locked (created when missing)."""
         row = await fetch_or_create(
             lambda: self._locked_row(session, subject),
             lambda: self._create(session, subject, now),
         )
-        state = Failures(row.failures, row.last_failure_at, row.locked_until)
-        wait = retry_after(state, now)
-        if wait is not None:
-            raise too_many_attempts(wait)
+        return Failures(row.failures, row.last_failure_at, row.locked_until)
+
+    async def _count(
+        self, session: AsyncSession, subject: str, state: Failures, now: datetime
+    ) -> None:
         counted = count_failure(self.policy, state, now)
         await session.execute(
             update(failed_attempts)

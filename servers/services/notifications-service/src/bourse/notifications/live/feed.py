@@ -6,7 +6,8 @@ which every instance shares, and ``pg_notify`` in the storing transaction is del
 only when that transaction commits: no dual write, no outbox relay, no extra hop through
 the broker, and never a push of something that rolled back. What NOTIFY cannot do is
 replay: while this connection is down, notifications are missed, so each reconnect
-reports when the connection was lost and the hub catches up from the table."""
+reports when the connection was lost and the hub catches up from the table. Other
+channels (trade updates) share the connection: :meth:`NotificationFeed.on_channel`."""
 
 import asyncio
 import contextlib
@@ -37,6 +38,7 @@ class Stored:
 
 OnStored = Callable[[Stored], None]
 OnReconnected = Callable[[datetime], None]  # when the previous connection was lost
+OnNotified = Callable[[str], None]  # the payload of a NOTIFY on another channel
 
 
 def parse(payload: str) -> Stored | None:
@@ -55,6 +57,7 @@ class NotificationFeed:
         self.keepalive = keepalive
         self._on_stored: list[OnStored] = []
         self._on_reconnected: list[OnReconnected] = []
+        self._others: dict[str, list[OnNotified]] = {}
         self._connection: asyncpg.Connection | None = None
         self._connected = asyncio.Event()
         self._lost_at: datetime | None = None
@@ -64,6 +67,10 @@ class NotificationFeed:
 
     def on_reconnected(self, handler: OnReconnected) -> None:
         self._on_reconnected.append(handler)
+
+    def on_channel(self, channel: str, handler: OnNotified) -> None:
+        """Also LISTEN on ``channel`` (on the same connection; register before run)."""
+        self._others.setdefault(channel, []).append(handler)
 
     @property
     def server_pid(self) -> int | None:
@@ -95,6 +102,8 @@ class NotificationFeed:
         try:
             connection.add_termination_listener(lambda _connection: lost.set())
             await connection.add_listener(CHANNEL, self._notified)
+            for channel in self._others:
+                await connection.add_listener(channel, self._notified_other)
             self._connection = connection
             self._connected.set()
             self._announce_reconnect()
@@ -127,3 +136,10 @@ class NotificationFeed:
                 handler(stored)
             except Exception:
                 log.exception("notification feed handler failed")
+
+    def _notified_other(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
+        for handler in self._others.get(channel, ()):
+            try:
+                handler(payload)
+            except Exception:
+                log.exception("%s handler failed", channel)

@@ -65,8 +65,9 @@ async def on_order_requested(
         payload.limit_price,
         None,
     )
+    requester, cid = OrderRequested.REQUESTER, payload.client_order_id
     try:
-        await create_order(session, settings, payload.user_id, request, payload.client_order_id)
+        await create_order(session, settings, payload.user_id, request, cid, requester)
     except Problem as problem:
         rejected = await insert_order(
             session,
@@ -75,7 +76,8 @@ async def on_order_requested(
             None,
             status="rejected",
             reject_reason=problem.code,
-            client_order_id=payload.client_order_id,
+            client_order_id=cid,
+            requested_by=requester,
         )
         await stage(session, order_changed(rejected))
 

@@ -22,7 +22,7 @@ from bourse.order.db import engine_ids, instruments, orders
 from bourse.order.domain.answers import ended, for_replay
 from bourse.order.domain.instrument import Instrument
 from bourse.order.domain.placement import OrderRequest, Placement, place
-from bourse.order.snapshots import order_changed
+from bourse.order.snapshots import cancel_requested, order_changed
 
 Row = Any
 
@@ -35,8 +35,9 @@ async def insert_order(
     **state: Any,
 ) -> Row:
     """A new order row for ``request`` reserving what ``placement`` says (nothing when
-    None); ``state`` sets the rest: status, client_order_id, replace links."""
-    return (
+    None); ``state`` sets the rest: status, client_order_id, replace links. A
+    ``pending_new`` order is announced at once (a rejected one by its caller)."""
+    row = (
         await session.execute(
             insert(orders)
             .values(
@@ -58,6 +59,9 @@ async def insert_order(
             .returning(orders)
         )
     ).one()
+    if row.status == "pending_new":
+        await stage(session, order_changed(row))
+    return row
 
 
 async def request_risk(session: AsyncSession, order: Row, placement: Placement) -> None:
@@ -90,6 +94,7 @@ async def create_order(
     user_id: uuid.UUID,
     request: OrderRequest,
     client_order_id: str | None,
+    requested_by: str | None = None,
 ) -> tuple[Row, bool]:
     if client_order_id is not None:
         existing = await select_by_client_id(session, user_id, client_order_id)
@@ -98,7 +103,13 @@ async def create_order(
     instrument = await load_instrument(session, request.symbol)
     placement = place(request, instrument, settings.collar)
     row = await insert_order(
-        session, user_id, request, placement, status="pending_new", client_order_id=client_order_id
+        session,
+        user_id,
+        request,
+        placement,
+        status="pending_new",
+        client_order_id=client_order_id,
+        requested_by=requested_by,
     )
     await request_risk(session, row, placement)
     return row, True
@@ -113,9 +124,19 @@ async def select_by_client_id(session: AsyncSession, user_id: uuid.UUID, cid: st
 
 
 async def request_cancel(session: AsyncSession, settings: Settings, row: Row) -> Row:
-    """Mark the order pending_cancel; the exchange (or the risk answer) finishes it."""
+    """Mark the order pending_cancel (announced before the engine can answer the
+    cancel); the exchange (or the risk answer) finishes it."""
     if row.cancel_requested:
         return row
+    updated = (
+        await session.execute(
+            update(orders)
+            .where(orders.c.id == row.id)
+            .values(status="pending_cancel", cancel_requested=True, updated_at=datetime.now(UTC))
+            .returning(orders)
+        )
+    ).one()
+    await stage(session, cancel_requested(updated))
     if row.sent_to_exchange:
         await stage(
             session,
@@ -127,14 +148,7 @@ async def request_cancel(session: AsyncSession, settings: Settings, row: Row) ->
                 shards=settings.exchange_shards,
             ),
         )
-    return (
-        await session.execute(
-            update(orders)
-            .where(orders.c.id == row.id)
-            .values(status="pending_cancel", cancel_requested=True, updated_at=datetime.now(UTC))
-            .returning(orders)
-        )
-    ).one()
+    return updated
 
 
 async def finish(

@@ -1,7 +1,8 @@
 """The rows one batch of events touches, held in memory while the batch is applied in
-message order (ARCHITECTURE §4a): fills trade positions (once per fill id), account
-updates set the cash (newest first), prices set the last price (newest trade wins). Each
-rule returns what it announces; the store writes every table back once per batch."""
+message order (ARCHITECTURE §4a): the fill an account update settled trades its position
+(once per fill id), account updates set the cash (newest first), prices set the last
+price (newest trade wins). Each rule returns what it announces; the store writes every
+table back once per batch."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from uuid import UUID
 
 from bourse.contracts.events import (
     AccountUpdated,
-    OrderChanged,
+    FillSettled,
     Payload,
     PortfolioUpdated,
     PriceChanged,
@@ -52,30 +53,27 @@ class PortfolioBooks:
 
 
 def apply(
-    books: PortfolioBooks,
-    event: OrderChanged | AccountUpdated | PriceChanged,
-    occurred_at: datetime,
+    books: PortfolioBooks, event: AccountUpdated | PriceChanged, occurred_at: datetime
 ) -> list[Payload]:
-    if isinstance(event, OrderChanged):
-        return apply_fill(books, event)
-    if isinstance(event, AccountUpdated):
-        return update_cash(books, event, occurred_at)
-    record_price(books, event)
-    return []
+    if isinstance(event, PriceChanged):
+        record_price(books, event)
+        return []
+    announced = [] if event.settled is None else apply_fill(books, event.user_id, event.settled)
+    return announced + update_cash(books, event, occurred_at)
 
 
-def apply_fill(books: PortfolioBooks, event: OrderChanged) -> list[Payload]:
+def apply_fill(books: PortfolioBooks, user_id: UUID, settled: FillSettled) -> list[Payload]:
     """Trade the order's position by the fill, once per fill id."""
-    order, fill = event.order, event.fill
-    if fill is None or fill.id not in books.new_fills:
+    fill, symbol = settled.fill, settled.symbol
+    if fill.id not in books.new_fills:
         return []
     books.new_fills.discard(fill.id)  # a second copy later in the batch is a repeat
-    key = (order.user_id, order.symbol)
-    books.positions[key] = books.positions[key].fill(order.side, fill.qty, fill.price)
+    key = (user_id, symbol)
+    books.positions[key] = books.positions[key].fill(settled.side, fill.qty, fill.price)
     books.changed_positions.add(key)
-    if order.symbol not in books.prices:  # any market price wins over a fill's
-        books.set_price(order.symbol, Price(fill.price, SEEDED))
-    return [PortfolioUpdated(user_id=order.user_id, reason="fill", symbols=[order.symbol])]
+    if symbol not in books.prices:  # any market price wins over a fill's
+        books.set_price(symbol, Price(fill.price, SEEDED))
+    return [PortfolioUpdated(user_id=user_id, reason="fill", symbols=[symbol])]
 
 
 def update_cash(

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
     AccountUpdated,
-    OrderChanged,
     PortfolioUpdated,
     PriceChanged,
     SecuritiesDeposited,
@@ -22,41 +21,47 @@ from bourse.portfolio import store
 from bourse.portfolio.domain.books import apply
 from bourse.portfolio.domain.positions import ZERO
 
-PortfolioEvent = OrderChanged | AccountUpdated | PriceChanged
+PortfolioEvent = AccountUpdated | PriceChanged
 
 
 async def on_portfolio_events(uow: UnitOfWork, events: Sequence[Event[PortfolioEvent]]) -> None:
-    """Fills, cash and prices of one batch."""
+    """Settled fills (with their cash), deposits, withdrawals and prices of one batch."""
     pg = await uow.pg()
     payloads = [event.payload for event in events]
-    fills = [p for p in payloads if isinstance(p, OrderChanged) and p.fill is not None]
-    new_fills = await store.record_fills(pg, _fill_rows(fills))
-    traded = [p.order for p in fills if p.fill is not None and p.fill.id in new_fills]
+    updates = [p for p in payloads if isinstance(p, AccountUpdated)]
+    new_fills = await store.record_fills(pg, _fill_rows(updates))
+    traded = [
+        (u.user_id, u.settled.symbol)
+        for u in updates
+        if u.settled is not None and u.settled.fill.id in new_fills
+    ]
     books = await store.lock_books(
         pg,
         new_fills,
-        {(order.user_id, order.symbol) for order in traded},
-        {p.user_id for p in payloads if isinstance(p, AccountUpdated)},
-        {o.symbol for o in traded} | {p.symbol for p in payloads if isinstance(p, PriceChanged)},
+        set(traded),
+        {u.user_id for u in updates},
+        {symbol for _, symbol in traded}
+        | {p.symbol for p in payloads if isinstance(p, PriceChanged)},
     )
     for event in events:
         uow.stage(*apply(books, event.payload, event.envelope.occurred_at), cause=event)
     await store.save_books(pg, books)
 
 
-def _fill_rows(changes: list[OrderChanged]) -> list[tuple[object, ...]]:
+def _fill_rows(updates: list[AccountUpdated]) -> list[tuple[object, ...]]:
     """The fills to record, each id once (its first copy), in id order: two batches
     that record the same fills take their row locks in the same order."""
     rows: dict[object, tuple[object, ...]] = {}
-    for change in changes:
-        order, fill = change.order, change.fill
-        if fill is not None and fill.id not in rows:
+    for update in updates:
+        settled = update.settled
+        if settled is not None and settled.fill.id not in rows:
+            fill = settled.fill
             rows[fill.id] = (
                 fill.id,
-                order.id,
-                order.user_id,
-                order.symbol,
-                order.side,
+                settled.order_id,
+                update.user_id,
+                settled.symbol,
+                settled.side,
                 fill.qty,
                 fill.price,
                 fill.ts,

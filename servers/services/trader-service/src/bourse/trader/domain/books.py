@@ -10,12 +10,12 @@ it announces, in the order they are to be published.
 import logging
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal
 from uuid import UUID
 
 from bourse.contracts.events import (
     AccountUpdated,
     Fill,
+    FillSettled,
     OrderChanged,
     Payload,
     RiskAccepted,
@@ -37,7 +37,6 @@ from bourse.trader.domain.reservations import (
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"filled", "canceled", "rejected", "expired", "replaced"})
-Reason = Literal["reservation", "fill", "release"]
 HoldingKey = tuple[UUID, str]  # (user, symbol)
 
 
@@ -121,7 +120,7 @@ def _reserve(books: LedgerBooks, reservation: Reservation) -> list[Payload]:
         books.changed_holdings.add((user_id, reservation.symbol))
         return []
     books.changed_accounts.add(user_id)
-    return [account_updated(user_id, balance, "reservation")]
+    return []  # only reserved cash moved: no queue wants that (ARCHITECTURE §4a)
 
 
 def _decision(reservation: Reservation) -> RiskAccepted | RiskRejected:
@@ -131,9 +130,15 @@ def _decision(reservation: Reservation) -> RiskAccepted | RiskRejected:
     return RiskAccepted(**ids)
 
 
-def account_updated(user_id: UUID, balance: Balance, reason: str) -> AccountUpdated:
+def account_updated(
+    user_id: UUID, balance: Balance, reason: str, settled: FillSettled | None = None
+) -> AccountUpdated:
     return AccountUpdated(
-        user_id=user_id, cash=balance.cash, reserved_cash=balance.reserved_cash, reason=reason
+        user_id=user_id,
+        cash=balance.cash,
+        reserved_cash=balance.reserved_cash,
+        reason=reason,
+        settled=settled,
     )
 
 
@@ -164,25 +169,31 @@ def settle_order(books: LedgerBooks, event: OrderChanged) -> list[Payload]:
 
 
 def _settle(books: LedgerBooks, event: OrderChanged, reservation: Reservation) -> list[Payload]:
+    """Announce the account only when a fill moved its cash: a release moves reserved
+    cash alone, which no queue wants (ARCHITECTURE §4a)."""
     user_id, symbol = reservation.user_id, reservation.symbol
     balance, position = books.accounts[user_id], books.holding(user_id, symbol)
     balance_before, position_before = replace(balance), replace(position)
-    reasons: list[Reason] = []
-    if event.fill is not None and _settle_fill(books, reservation, balance, position, event.fill):
-        reasons.append("fill")
+    filled = event.fill is not None and _settle_fill(
+        books, reservation, balance, position, event.fill
+    )
     if event.order.status in TERMINAL:
         finish(reservation, event.order.filled_qty)
     released = release_if_done(reservation, balance, position)
     if released is not None:
         _record_release(books, reservation, released)
-        reasons.append("release")
     books.keep(reservation)
     if position != position_before:
         books.changed_holdings.add((user_id, symbol))
     if balance == balance_before:
         return []
     books.changed_accounts.add(user_id)
-    return [account_updated(user_id, balance, reasons[0])]
+    if not filled or event.fill is None:
+        return []
+    settled = FillSettled(
+        order_id=reservation.order_id, symbol=symbol, side=reservation.side, fill=event.fill
+    )
+    return [account_updated(user_id, balance, "fill", settled)]
 
 
 def _settle_fill(
