@@ -78,6 +78,19 @@ def test_a_book_subscriber_gets_the_snapshot_then_numbered_updates() -> None:
     assert [f["type"] for f in frames_of(other)] == ["subscription"]
 
 
+def test_subscribing_again_after_a_gap_gives_a_fresh_snapshot() -> None:
+    hub = seeded_hub()
+    watcher = client()
+    hub.subscribe(watcher, {"book": {"ACME"}})
+    hub.book_changed(book(12, [("99", "5"), ("98", "1")], []))
+    hub.subscribe(watcher, {"book": {"ACME"}})  # what a client that saw a gap does
+    snapshot = frames_of(watcher)[-1]
+    assert snapshot["type"] == "book_snapshot" and snapshot["seq"] == 2
+    assert snapshot["bids"] == [["99", "5"], ["98", "1"]]
+    hub.book_changed(book(13, [("99", "5")], []))
+    assert frames_of(watcher)[-1]["seq"] == 3  # the updates go on from the snapshot's seq
+
+
 def test_a_trade_is_encoded_once_for_all_and_repeats_are_dropped() -> None:
     hub = seeded_hub()
     first, second = client(), client()
