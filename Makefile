@@ -38,8 +38,10 @@ bench-b: bootstrap ## matching-engine benchmark, workload b (exchange-core's mix
 RATE ?= 1000
 SECONDS ?= 20
 BATCH ?= 1
-bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS, BATCH per request
-	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS) --batch $(BATCH)
+# who sends single orders: wrk (little CPU: the cores go to the stack) or python
+GENERATOR ?= $(if $(filter 1,$(BATCH)),wrk,python)
+bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS, BATCH per request (GENERATOR=wrk|python)
+	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS) --batch $(BATCH) --generator $(GENERATOR)
 
 bench-sql: bootstrap ## CPU of one transaction: SQLAlchemy session / Core / asyncpg (needs PostgreSQL)
 	$(UV) run python scripts/bench_sql.py

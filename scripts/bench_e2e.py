@@ -26,6 +26,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts import wrk_load
 from scripts.stack import SERVICES, cpu_seconds, exists
 from tests.e2e.helpers import Trader, all_pages, fresh_symbol, signup
 
@@ -266,7 +267,18 @@ async def main() -> None:
     parser.add_argument(
         "--symbols", default="", help="existing symbols to trade, comma-separated (default: new)"
     )
+    parser.add_argument(
+        "--generator",
+        choices=("python", "wrk"),
+        default="python",
+        help="who sends the orders: this script, or wrk (one order per POST, little CPU)",
+    )
+    parser.add_argument("--connections", type=int, default=32, help="wrk's connections")
     args = parser.parse_args()
+    if args.generator == "wrk" and args.batch != 1:
+        parser.error("--generator wrk sends one order per POST /orders (--batch 1)")
+    if args.generator == "wrk" and "," in args.symbols:
+        parser.error("--generator wrk trades one symbol")
     limits = httpx.Limits(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
     )
@@ -276,15 +288,22 @@ async def main() -> None:
         await asyncio.sleep(3)  # the set-up's events (accounts, deposits) settle first
         before, own_before = cpu_seconds(), time.process_time()
         counts_before = messaging_counts()
-        placed, errors, elapsed = await load(
-            pairs, symbols, args.rate, args.seconds, args.concurrency, args.batch
-        )
+        if args.generator == "wrk":
+            placed, errors, elapsed, generator_cpu = await wrk_load.load(
+                args.base_url, pairs, symbols[0], args.rate, args.seconds, args.connections
+            )
+        else:
+            placed, errors, elapsed = await load(
+                pairs, symbols, args.rate, args.seconds, args.concurrency, args.batch
+            )
+            generator_cpu = time.process_time() - own_before
         await last_filled(placed, args.settle_timeout)
-        after, own_after = cpu_seconds(), time.process_time()
+        after = cpu_seconds()
         counts_after = messaging_counts()
         orders = await settle(placed, args.settle_timeout)
     result = report(orders, len(placed), errors, elapsed, args.rate)
     result["orders_per_request"] = args.batch
+    result["generator"] = args.generator
     # CPU of each part of the stack per order placed, from the first order sent to the
     # last one filled (idle work included); the load generator's own CPU apart
     count = max(len(placed), 1)
@@ -293,7 +312,7 @@ async def main() -> None:
         k: round(v, 2) for k, v in sorted(per_order.items(), key=lambda item: -item[1])
     }
     result["cpu_ms_per_order_total"] = round(sum(per_order.values()), 2)
-    result["load_generator_cpu_ms_per_order"] = round((own_after - own_before) * 1000 / count, 2)
+    result["load_generator_cpu_ms_per_order"] = round(generator_cpu * 1000 / count, 2)
     result["messaging"] = messaging_report(counts_before, counts_after, count)
     print(json.dumps(result))
 

@@ -54,7 +54,7 @@ def subscription(settings: Settings) -> Subscription:
             AccountUpdated.TYPE: on_events,
             UserRegistered.TYPE: on_events,
         },
-        workers=4,
+        workers=1,  # one lane: lanes would split the batches the handlers are built for
         partition_key=by_user,  # one user's notifications are stored in arrival order
     )
 

@@ -38,7 +38,7 @@ def subscription(settings: Settings) -> Subscription:
             AccountUpdated.TYPE: events.on_portfolio_events,
             PriceChanged.TYPE: events.on_portfolio_events,
         },
-        workers=4,
+        workers=1,  # one lane: lanes would split the batches the handlers are built for
         partition_key=lane_key,
     )
 

@@ -41,7 +41,7 @@ def subscription(settings: Settings) -> Subscription:
             RiskRequested.TYPE: events.on_ledger_events,
             OrderChanged.TYPE: events.on_ledger_events,
         },
-        workers=4,
+        workers=1,  # one lane: lanes would split the batches the handlers are built for
         partition_key=by_user,
     )
 

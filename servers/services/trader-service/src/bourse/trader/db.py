@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bourse.common.db import new_metadata
 
@@ -111,4 +112,17 @@ instruments = Table(
     Column("status", String(10), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("lot_size > 0", name="lot_size_positive"),
+)
+
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("id", Uuid(), primary_key=True),  # UUIDv7: creation order = id order
+    Column("user_id", Uuid(), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("symbols", ARRAY(String(20)), nullable=False, server_default=text("'{}'")),
+    *_timestamps(),
+    UniqueConstraint("user_id", "name", name="uq_watchlists_user_id_name"),
+    CheckConstraint("cardinality(symbols) <= 200", name="symbols_at_most_200"),
+    Index("ix_watchlists_user_id_id", "user_id", "id"),
 )

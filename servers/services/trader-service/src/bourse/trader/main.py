@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
 from bourse.messaging.runtime import ServiceRuntime
+from bourse.trader.api import watchlists
 from bourse.trader.api.routes import router
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
@@ -19,7 +20,10 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, subscriptions=[subscription(settings)])
     app = create_service_app(
-        "trader", routers=[router], lifespan=runtime.lifespan, readiness=runtime.readiness
+        "trader",
+        routers=[router, watchlists.router],
+        lifespan=runtime.lifespan,
+        readiness=runtime.readiness,
     )
     app.state.settings = settings
     app.state.verifier = verifier or jwks_verifier(settings)

@@ -34,10 +34,14 @@ AmountBody = Annotated[AmountRequest, Depends(json_body(AmountRequest))]
 SecuritiesBody = Annotated[SecuritiesDepositRequest, Depends(json_body(SecuritiesDepositRequest))]
 
 
-def _idempotency(request: Request, key: str | None, body: BaseModel) -> http.Idempotency | None:
+def idempotency_of(
+    request: Request, key: str | None, body: BaseModel | None = None
+) -> http.Idempotency | None:
+    """The request's Idempotency-Key with its fingerprint (method, path and body)."""
     if key is None:
         return None
-    fingerprint = request_hash(request.method, request.url.path, body.model_dump(mode="json"))
+    payload = None if body is None else body.model_dump(mode="json")
+    fingerprint = request_hash(request.method, request.url.path, payload)
     return http.Idempotency(key, fingerprint)
 
 
@@ -71,7 +75,7 @@ async def account(user: CurrentUser, db: Db) -> Account:
 async def deposit(
     user: CurrentUser, db: Db, body: AmountBody, request: Request, key: IdempotencyKey = None
 ) -> CashTransfer:
-    idempotency = _idempotency(request, key, body)
+    idempotency = idempotency_of(request, key, body)
     done = await http.deposit(db, user.user_id, body.amount, idempotency)
     return CashTransfer(id=done.id, amount=done.amount, created_at=done.created_at)
 
@@ -86,7 +90,7 @@ async def deposit(
 async def withdraw(
     user: CurrentUser, db: Db, body: AmountBody, request: Request, key: IdempotencyKey = None
 ) -> CashTransfer:
-    idempotency = _idempotency(request, key, body)
+    idempotency = idempotency_of(request, key, body)
     done = await http.withdraw(db, user.user_id, body.amount, idempotency)
     return CashTransfer(id=done.id, amount=done.amount, created_at=done.created_at)
 
@@ -101,7 +105,7 @@ async def withdraw(
 async def deposit_securities(
     user: CurrentUser, db: Db, body: SecuritiesBody, request: Request, key: IdempotencyKey = None
 ) -> SecuritiesTransfer:
-    idempotency = _idempotency(request, key, body)
+    idempotency = idempotency_of(request, key, body)
     done = await http.deposit_securities(db, user.user_id, body.symbol, body.qty, idempotency)
     return SecuritiesTransfer(
         id=done.id, symbol=done.symbol, qty=done.qty, created_at=done.created_at

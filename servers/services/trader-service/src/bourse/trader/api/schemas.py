@@ -6,11 +6,13 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
 
+from bourse.common.text import PlainText
 from bourse.contracts.money import DecimalIn
 from bourse.contracts.symbols import Symbol
 from bourse.trader.domain.amounts import fmt
+from bourse.trader.domain.watchlists import MAX_NAME_LENGTH, MAX_SYMBOLS
 
 DecimalOut = Annotated[Decimal, PlainSerializer(fmt, return_type=str)]
 
@@ -70,3 +72,42 @@ class Activity(BaseModel):
     side: Literal["buy", "sell"] | None
     order_id: UUID | None
     created_at: datetime
+
+
+# The watchlist limits as documentation: they are checked by the domain rules, which
+# answer with their own codes (invalid_watchlist_name, too_many_symbols, duplicate_symbol).
+NAME_SCHEMA: dict[str, JsonValue] = {"minLength": 1, "maxLength": MAX_NAME_LENGTH}
+SYMBOLS_SCHEMA: dict[str, JsonValue] = {"maxItems": MAX_SYMBOLS, "uniqueItems": True}
+
+
+class WatchlistRequest(BaseModel):
+    """A new watchlist; symbols in the order to keep, each once."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: PlainText = Field(json_schema_extra=NAME_SCHEMA)
+    symbols: list[Symbol] = Field(
+        default_factory=list, max_length=1000, json_schema_extra=SYMBOLS_SCHEMA
+    )
+
+
+class WatchlistUpdate(BaseModel):
+    """Rename and/or replace the symbols; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: PlainText | None = Field(default=None, json_schema_extra=NAME_SCHEMA)
+    symbols: list[Symbol] | None = Field(
+        default=None, max_length=1000, json_schema_extra=SYMBOLS_SCHEMA
+    )
+
+
+class WatchlistSymbolRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    symbol: Symbol
+
+
+class Watchlist(BaseModel):
+    id: UUID
+    name: str
+    symbols: list[str]
+    created_at: datetime
+    updated_at: datetime

@@ -13,17 +13,18 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
-from bourse.common.errors import Problem
+from bourse.common.errors import Problem, not_found
 from bourse.common.idempotency import claim, remember
 from bourse.common.pagination import decode_cursor, encode_cursor
 from bourse.contracts.events import SecuritiesDeposited
 from bourse.messaging.outbox import stage
 from bourse.trader import store
-from bourse.trader.domain import amounts
+from bourse.trader.domain import amounts, watchlists
 from bourse.trader.domain.errors import DomainError
 from bourse.trader.domain.ledger import Balance
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def _cursor_id(cursor: str) -> uuid.UUID:
         raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from exc
 
 
-def _checked(rule: Callable[[Decimal], Decimal], value: Decimal) -> Decimal:
+def _checked(rule: Callable[[V], V], value: V) -> V:
     try:
         return rule(value)
     except DomainError as exc:
@@ -154,6 +155,7 @@ async def _mutate(
     idempotency: Idempotency | None,
     result: type[T],
     apply: Callable[[AsyncSession], Awaitable[T]],
+    status: int = 201,
 ) -> T:
     """Run ``apply`` in a transaction, once per idempotency key; domain refusals are 422."""
     adapter = TypeAdapter(result)
@@ -166,10 +168,173 @@ async def _mutate(
         answer = await apply(session)
         if idempotency is not None:
             body = adapter.dump_python(answer, mode="json")
-            await remember(session, user_id, idempotency.key, 201, body)
+            await remember(session, user_id, idempotency.key, status, body)
         return answer
 
     try:
         return await db.run(work)
     except DomainError as exc:
         raise Problem(422, exc.code, exc.detail) from exc
+
+
+# ---------------------------------------------------------------- watchlists
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    id: uuid.UUID
+    name: str
+    symbols: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WatchlistPage:
+    items: list[Watchlist]
+    next: str | None
+
+
+def _watchlist(row: Any) -> Watchlist:
+    return Watchlist(row.id, row.name, list(row.symbols), row.created_at, row.updated_at)
+
+
+async def list_watchlists(
+    db: Database, user_id: uuid.UUID, limit: int, after: str | None
+) -> WatchlistPage:
+    start = _cursor_id(after) if after else None
+    async with db.transaction() as session:
+        rows = await store.watchlists_page(session, user_id, start, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(str(rows[-1].id)) if more else None
+    return WatchlistPage([_watchlist(row) for row in rows], cursor)
+
+
+async def get_watchlist(db: Database, user_id: uuid.UUID, watchlist_id: uuid.UUID) -> Watchlist:
+    async with db.transaction() as session:
+        row = await store.get_watchlist(session, user_id, watchlist_id)
+    if row is None:
+        raise not_found("watchlist")
+    return _watchlist(row)
+
+
+async def create_watchlist(
+    db: Database,
+    user_id: uuid.UUID,
+    name: str,
+    symbols: list[str],
+    idempotency: Idempotency | None,
+) -> Watchlist:
+    name = _checked(watchlists.watchlist_name, name)
+    symbols = _checked(watchlists.symbol_list, symbols)
+
+    async def apply(session: AsyncSession) -> Watchlist:
+        await store.lock_watchlists_of(session, user_id)
+        watchlists.may_add_watchlist(await store.count_watchlists(session, user_id))
+        await _refuse_taken_name(session, user_id, name)
+        await _refuse_unknown_symbols(session, symbols)
+        return _watchlist(await store.add_watchlist(session, user_id, name, symbols))
+
+    return await _mutate(db, user_id, idempotency, Watchlist, apply)
+
+
+async def update_watchlist(
+    db: Database,
+    user_id: uuid.UUID,
+    watchlist_id: uuid.UUID,
+    name: str | None,
+    symbols: list[str] | None,
+    idempotency: Idempotency | None,
+) -> Watchlist:
+    """Rename and/or replace the symbols; what is not sent is kept."""
+    new_name = None if name is None else _checked(watchlists.watchlist_name, name)
+    new_symbols = None if symbols is None else _checked(watchlists.symbol_list, symbols)
+
+    async def apply(session: AsyncSession) -> Watchlist:
+        await store.lock_watchlists_of(session, user_id)
+        current = await _owned_watchlist(session, user_id, watchlist_id)
+        if new_name is not None:
+            await _refuse_taken_name(session, user_id, new_name, other_than=watchlist_id)
+        if new_symbols is not None:
+            await _refuse_unknown_symbols(session, new_symbols)
+        row = await store.save_watchlist(
+            session,
+            watchlist_id,
+            current.name if new_name is None else new_name,
+            list(current.symbols) if new_symbols is None else new_symbols,
+        )
+        return _watchlist(row)
+
+    return await _mutate(db, user_id, idempotency, Watchlist, apply, status=200)
+
+
+async def delete_watchlist(
+    db: Database, user_id: uuid.UUID, watchlist_id: uuid.UUID, idempotency: Idempotency | None
+) -> None:
+    async def apply(session: AsyncSession) -> None:
+        if not await store.delete_watchlist(session, user_id, watchlist_id):
+            raise not_found("watchlist")
+
+    await _mutate(db, user_id, idempotency, type(None), apply, status=204)
+
+
+async def add_watchlist_symbol(
+    db: Database,
+    user_id: uuid.UUID,
+    watchlist_id: uuid.UUID,
+    symbol: str,
+    idempotency: Idempotency | None,
+) -> Watchlist:
+    """Append ``symbol``; a symbol already in the list is a no-op (the list, unchanged)."""
+
+    async def apply(session: AsyncSession) -> Watchlist:
+        current = await _owned_watchlist(session, user_id, watchlist_id)
+        if symbol in current.symbols:
+            return _watchlist(current)
+        await _refuse_unknown_symbols(session, [symbol])
+        symbols = watchlists.with_symbol(current.symbols, symbol)
+        return _watchlist(await store.save_watchlist(session, watchlist_id, current.name, symbols))
+
+    return await _mutate(db, user_id, idempotency, Watchlist, apply, status=200)
+
+
+async def remove_watchlist_symbol(
+    db: Database,
+    user_id: uuid.UUID,
+    watchlist_id: uuid.UUID,
+    symbol: str,
+    idempotency: Idempotency | None,
+) -> Watchlist:
+    async def apply(session: AsyncSession) -> Watchlist:
+        current = await _owned_watchlist(session, user_id, watchlist_id)
+        symbols = watchlists.without_symbol(current.symbols, symbol)
+        if symbols is None:
+            raise Problem(404, "symbol_not_in_watchlist", f"{symbol} is not in this watchlist")
+        return _watchlist(await store.save_watchlist(session, watchlist_id, current.name, symbols))
+
+    return await _mutate(db, user_id, idempotency, Watchlist, apply, status=200)
+
+
+async def _owned_watchlist(
+    session: AsyncSession, user_id: uuid.UUID, watchlist_id: uuid.UUID
+) -> Any:
+    """The caller's watchlist, locked; 404 when it is missing or another user's."""
+    row = await store.get_watchlist(session, user_id, watchlist_id, lock=True)
+    if row is None:
+        raise not_found("watchlist")
+    return row
+
+
+async def _refuse_taken_name(
+    session: AsyncSession, user_id: uuid.UUID, name: str, other_than: uuid.UUID | None = None
+) -> None:
+    if await store.watchlist_name_taken(session, user_id, name, other_than):
+        raise Problem(409, "watchlist_name_taken", f"you already have a watchlist named {name!r}")
+
+
+async def _refuse_unknown_symbols(session: AsyncSession, symbols: list[str]) -> None:
+    known = await store.known_symbols(session, symbols)
+    unknown = [symbol for symbol in symbols if symbol not in known]
+    if unknown:
+        raise DomainError("unknown_symbol", f"not listed instruments: {', '.join(unknown)}")

@@ -1,0 +1,120 @@
+"""bench_e2e's load sent by wrk (scripts/wrk_orders.lua) instead of Python: the same
+crossing limit orders, one per POST /orders, at about the same rate, for a fraction of
+the generator's CPU (a Python client spends milliseconds of CPU per request, wrk tens of
+microseconds), so that the two cores go to the stack.
+
+The script paces each of wrk's threads on a schedule (one order every ``threads * 1000 /
+rate`` ms, whichever connection is free), so the rate holds as long as enough connections
+are free: at most ``connections`` orders are in flight. What was sent is read back from
+the orders themselves: each client_order_id carries its send time."""
+
+import asyncio
+import json
+import resource
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scripts.bench_http import ensure_wrk
+from tests.e2e.helpers import Trader, all_pages
+
+LUA = Path(__file__).with_name("wrk_orders.lua")
+Placed = tuple[Trader, str, datetime]  # who, the order id, when the client sent it
+
+
+async def load(
+    base_url: str,
+    pairs: list[tuple[Trader, Trader]],
+    symbol: str,
+    rate: float,
+    seconds: float,
+    connections: int,
+) -> tuple[list[Placed], int, float, float]:
+    """(orders placed, errors, seconds of load, the generator's CPU seconds: wrk's, and
+    this process's while wrk ran). Reading the orders back afterwards is not the
+    generator's doing, but the stack's CPU until the last fill includes it (a few hundred
+    list reads against thousands of POSTs)."""
+    tag = f"w{uuid.uuid4().hex[:8]}"
+    threads = 2
+    interval_ms = threads * 1000 / rate
+    with tempfile.TemporaryDirectory() as tmp:
+        senders = Path(tmp) / "senders"
+        lines = (f"{side} {t.token}" for s, b in pairs for side, t in (("sell", s), ("buy", b)))
+        senders.write_text("\n".join(lines) + "\n")
+        senders.chmod(0o600)
+        command = [
+            *(
+                ensure_wrk(),
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{seconds:.0f}s",
+                "--timeout",
+                "30s",
+            ),
+            *("-s", str(LUA), f"{base_url}/api/v1/orders", "--"),
+            *(str(senders), symbol, f"{interval_ms:.3f}", tag),
+        ]
+        cpu_before, start = _children_cpu() + time.process_time(), time.perf_counter()
+        wrk = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+        output, _ = await wrk.communicate()
+        elapsed = time.perf_counter() - start
+        cpu = _children_cpu() + time.process_time() - cpu_before
+    summary = _summary(output.decode())
+    placed = await _read_back(pairs, tag)
+    await _cross_the_rest(pairs, symbol, placed)
+    return placed, summary["socket_errors"] + summary["non_2xx"], elapsed, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _summary(output: str) -> dict[str, Any]:
+    """The JSON line the script's done() writes."""
+    for line in reversed(output.splitlines()):
+        if line.startswith("{"):
+            summary: dict[str, Any] = json.loads(line)
+            return summary
+    raise SystemExit(f"wrk_load: wrk printed no summary:\n{output}")
+
+
+async def _read_back(pairs: list[tuple[Trader, Trader]], tag: str) -> list[Placed]:
+    """The run's orders of every user, with the send time their client_order_id holds."""
+    traders = [trader for pair in pairs for trader in pair]
+    pages = await asyncio.gather(*(all_pages(t, "/api/v1/orders", status="all") for t in traders))
+    placed = []
+    for trader, orders in zip(traders, pages, strict=True):
+        for order in orders:
+            cid = order.get("client_order_id") or ""
+            if cid.startswith(f"{tag}-"):
+                sent_us = int(cid.rsplit("-", 1)[1])
+                placed.append((trader, order["id"], datetime.fromtimestamp(sent_us / 1e6, UTC)))
+    return placed
+
+
+async def _cross_the_rest(
+    pairs: list[tuple[Trader, Trader]], symbol: str, placed: list[Placed]
+) -> None:
+    """Each wrk thread may end with one sell or one buy more: the counterparties that
+    fill them (sent now, not counted)."""
+    sellers = {seller.user_id for seller, _ in pairs}
+    sells = sum(1 for trader, _, _ in placed if trader.user_id in sellers)
+    buys = len(placed) - sells
+    seller, buyer = pairs[0]
+    trader, side = (buyer, "buy") if sells > buys else (seller, "sell")
+    for _ in range(abs(sells - buys)):
+        body = {
+            "symbol": symbol,
+            "side": side,
+            "type": "limit",
+            "time_in_force": "gtc",
+            "qty": "1",
+            "limit_price": "100.00",
+            "client_order_id": f"topup-{uuid.uuid4().hex}",
+        }
+        response = await trader.post("/api/v1/orders", body)
+        assert response.status_code == 202, response.text
