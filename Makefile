@@ -60,7 +60,12 @@ bench-portfolio: bootstrap ## 1,000 WebSocket clients on portfolio-service, pric
 bench-feed: ## (needs make up) trade -> /ws/portfolio update through nginx, CLIENTS sockets
 	$(UV) run python scripts/bench_portfolio_feed.py --clients $(CLIENTS) --seconds $(SECONDS)
 
-.PHONY: up down reset ps logs bench-portfolio bench-feed
+MARKET_RATE ?= 200
+GATEWAY ?= http://127.0.0.1:8080
+bench-market: ## (needs make up) CLIENTS /ws/market clients on 20 symbols during bench-e2e's orders at MARKET_RATE/s
+	$(UV) run python scripts/bench_market.py --base-url $(GATEWAY) --clients $(CLIENTS) --rate $(MARKET_RATE) --seconds $(SECONDS)
+
+.PHONY: up down reset ps logs bench-portfolio bench-feed bench-market
 
 up: ## run the whole stack behind nginx on http://127.0.0.1:8080 (ADOPT=1: see make reset)
 	@ADOPT=$(ADOPT) scripts/up.sh

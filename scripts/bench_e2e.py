@@ -33,7 +33,9 @@ from tests.e2e.helpers import Trader, all_pages, fresh_symbol, signup
 Json = dict[str, Any]
 
 
-async def prepare(api: httpx.AsyncClient, users: int, symbol: str) -> list[tuple[Trader, Trader]]:
+async def prepare(
+    api: httpx.AsyncClient, users: int, symbols: list[str]
+) -> list[tuple[Trader, Trader]]:
     """Users for the run, signed up a few at a time: the edge rate-limits auth per IP and
     every request here comes from 127.0.0.1 (set-up is not what is measured)."""
     gate = asyncio.Semaphore(8)
@@ -41,7 +43,8 @@ async def prepare(api: httpx.AsyncClient, users: int, symbol: str) -> list[tuple
     async def pair() -> tuple[Trader, Trader]:
         async with gate:
             seller, buyer = await signup(api), await signup(api)
-            await seller.deposit_shares(symbol, "1000000")
+            for symbol in symbols:
+                await seller.deposit_shares(symbol, "1000000")
             await buyer.deposit("100000000.00")
         return seller, buyer
 
@@ -65,7 +68,7 @@ def order_body(symbol: str, side: str) -> Json:
 
 async def load(
     pairs: list[tuple[Trader, Trader]],
-    symbol: str,
+    symbols: list[str],
     rate: float,
     seconds: float,
     concurrency: int,
@@ -78,7 +81,7 @@ async def load(
     gate = asyncio.Semaphore(concurrency)
     requests = int(rate * seconds) // batch // 2 * 2
 
-    async def send(trader: Trader, side: str) -> None:
+    async def send(trader: Trader, side: str, symbol: str) -> None:
         nonlocal errors
         bodies = [order_body(symbol, side) for _ in range(batch)]
         async with gate:
@@ -110,7 +113,8 @@ async def load(
         if (delay := due - time.perf_counter()) > 0:
             await asyncio.sleep(delay)
         trader, side = (seller, "sell") if i % 2 == 0 else (buyer, "buy")
-        tasks.append(asyncio.create_task(send(trader, side)))
+        symbol = symbols[(i // 2) % len(symbols)]  # a sell and the buy that crosses it
+        tasks.append(asyncio.create_task(send(trader, side, symbol)))
     await asyncio.gather(*tasks)
     return placed, errors, time.perf_counter() - start
 
@@ -261,6 +265,9 @@ async def main() -> None:
     parser.add_argument("--settle-timeout", type=float, default=120)
     parser.add_argument("--batch", type=int, default=1, help="orders per POST /orders/batch")
     parser.add_argument(
+        "--symbols", default="", help="existing symbols to trade, comma-separated (default: new)"
+    )
+    parser.add_argument(
         "--generator",
         choices=("python", "wrk"),
         default="python",
@@ -270,22 +277,24 @@ async def main() -> None:
     args = parser.parse_args()
     if args.generator == "wrk" and args.batch != 1:
         parser.error("--generator wrk sends one order per POST /orders (--batch 1)")
+    if args.generator == "wrk" and "," in args.symbols:
+        parser.error("--generator wrk trades one symbol")
     limits = httpx.Limits(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
     )
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30, limits=limits) as api:
-        symbol = await fresh_symbol(api)
-        pairs = await prepare(api, args.users, symbol)
+        symbols = args.symbols.split(",") if args.symbols else [await fresh_symbol(api)]
+        pairs = await prepare(api, args.users, symbols)
         await asyncio.sleep(3)  # the set-up's events (accounts, deposits) settle first
         before, own_before = cpu_seconds(), time.process_time()
         counts_before = messaging_counts()
         if args.generator == "wrk":
             placed, errors, elapsed, generator_cpu = await wrk_load.load(
-                args.base_url, pairs, symbol, args.rate, args.seconds, args.connections
+                args.base_url, pairs, symbols[0], args.rate, args.seconds, args.connections
             )
         else:
             placed, errors, elapsed = await load(
-                pairs, symbol, args.rate, args.seconds, args.concurrency, args.batch
+                pairs, symbols, args.rate, args.seconds, args.concurrency, args.batch
             )
             generator_cpu = time.process_time() - own_before
         await last_filled(placed, args.settle_timeout)

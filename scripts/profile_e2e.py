@@ -168,12 +168,12 @@ async def main() -> None:
         sys.exit("the stack is not running (make up)")
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30) as api:
         symbol = await fresh_symbol(api)
-        pairs = await prepare(api, args.users, symbol)
+        pairs = await prepare(api, args.users, [symbol])
         await asyncio.sleep(3)  # the set-up's events settle first
         await reset_statements()
         with tempfile.TemporaryDirectory() as tmp:
             samplers = start_sampling(pids, args.seconds, Path(tmp))
-            placed, _, _ = await load(pairs, symbol, args.rate, args.seconds, 256, 1)
+            placed, _, _ = await load(pairs, [symbol], args.rate, args.seconds, 256, 1)
             for sampler in samplers:
                 _, err = await asyncio.to_thread(sampler.communicate)
                 if sampler.returncode:

@@ -219,6 +219,7 @@ def test_ingress_mirrors_nginx_routes(overlays: Docs) -> None:
         "/ws/portfolio",
         "/ws/notifications",
         "/ws/trade-updates",
+        "/ws/market",
     }
     # the credential endpoints have the strict rate limit of nginx's auth zone
     auth = ingresses["bourse-auth"]["metadata"]["annotations"]
@@ -251,11 +252,8 @@ def test_ingress_sends_the_edges_response_headers(overlays: Docs) -> None:
         "Referrer-Policy",
     }
     public = {
-        "/api/v1/stocks",
-        "/api/v1/auth/jwks",
-        "/ws/portfolio",
-        "/ws/notifications",
-        "/ws/trade-updates",
+        *("/api/v1/stocks", "/api/v1/clock", "/api/v1/calendar", "/api/v1/auth/jwks"),
+        *("/ws/portfolio", "/ws/notifications", "/ws/trade-updates", "/ws/market"),
     }
     for name, ingress in ingresses.items():
         namespace, _, config = ingress["metadata"]["annotations"][

@@ -22,6 +22,7 @@ from bourse.auto.handlers import alerts, recurring
 from bourse.auto.handlers.runs import Placed
 from bourse.auto.scheduler import Scheduler
 from bourse.auto.testing import T0, Headers, ManualClock, staged
+from bourse.common.calendar import MarketCalendar
 from bourse.common.db import Database
 from bourse.common.testing import eventually
 
@@ -190,6 +191,18 @@ async def test_catch_up_after_downtime_is_one_run(scheduled: Database) -> None:
     assert Counter(await requested(scheduled)) == Counter(
         cids(daily.id, tuesday) + cids(minutely.id, M1)
     )
+
+
+async def test_with_the_session_calendar_runs_wait_for_the_open(scheduled: Database) -> None:
+    clock = ManualClock(T0)  # Monday 07:00 in New York: the market is closed
+    scheduler = Scheduler(scheduled, clock, session_calendar=MarketCalendar())
+    minutely = await make(scheduled, T0, EVERY_MINUTE)
+    clock.set(M1 + 10 * MINUTE)
+    assert await scheduler.tick() == []
+    opening = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)  # 09:30 EST
+    clock.set(opening)
+    assert [p.scheduled_for for p in await scheduler.tick()] == [M1]  # what fell due: once
+    assert (await current(scheduled, minutely.id)).next_run_at == opening + MINUTE
 
 
 async def test_a_weekly_schedule_in_new_york_across_dst(scheduled: Database) -> None:

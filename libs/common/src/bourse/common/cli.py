@@ -50,6 +50,7 @@ def run_service_cli(
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         timeout_graceful_shutdown=10,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
     return 0
 

@@ -28,3 +28,5 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "bourse"
     # Topology is declared by every service at start; tests may isolate it with a prefix.
     queue_prefix: str = Field(default="", description="prefix for this deployment's queues")
+    # permessage-deflate on WebSockets: compressed per connection, with a zlib context each
+    ws_per_message_deflate: bool = True

@@ -1,6 +1,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from bourse.common.calendar import CalendarSettings
 from bourse.common.settings import ServiceSettings
 
 
@@ -16,6 +17,11 @@ class Settings(ServiceSettings):
     scheduler_interval_ms: int = Field(default=1000, ge=10)
     # Due recurring orders claimed per transaction.
     scheduler_batch: int = Field(default=100, ge=1, le=10_000)
+    # The market calendar (BOURSE_MARKET_*). With runs_in_session_only, a run that falls
+    # due while the market is closed waits for the next open; off (the default, and what
+    # the dev and test stacks need), runs fire at their slots at any hour.
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    runs_in_session_only: bool = False
 
     @property
     def scheduler_interval(self) -> float:

@@ -44,6 +44,7 @@ def create_app(
         batch=settings.scheduler_batch,
         interval=settings.scheduler_interval,
         before_commit=before_commit,
+        session_calendar=settings.calendar.calendar() if settings.runs_in_session_only else None,
     )
 
     @asynccontextmanager

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.auto.clock import Clock
 from bourse.auto.handlers import alerts, runs
+from bourse.common.calendar import MarketCalendar
 from bourse.common.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,26 +27,33 @@ class Scheduler:
         batch: int = 100,
         interval: float = 1.0,
         before_commit: Hook | None = None,
+        session_calendar: MarketCalendar | None = None,
     ) -> None:
         """``before_commit`` runs inside a batch's transaction, after its runs are staged
-        (an instrumentation point: tests stop the scheduler there, mid-run)."""
+        (an instrumentation point: tests stop the scheduler there, mid-run).
+        ``session_calendar``: runs are placed only while its market is open (what falls
+        due meanwhile is placed at the next open, once); None: at any hour."""
         self.db = db
         self.clock = clock
         self.batch = batch
         self.interval = interval
         self.before_commit = before_commit
+        self.session_calendar = session_calendar
 
     async def tick(self) -> list[runs.Placed]:
         """Place every run due now (batch after batch) and expire alerts."""
         now = self.clock()
         placed: list[runs.Placed] = []
-        while True:
+        while self.market_open(now):
             batch = await self.db.run(lambda session: self._batch(session, now))
             placed.extend(batch.placed)
             if batch.claimed < self.batch or not batch.placed:
                 break  # nothing more is due (or what is due keeps failing: next tick)
         await self.db.run(lambda session: alerts.expire_due(session, now))
         return placed
+
+    def market_open(self, now: datetime) -> bool:
+        return self.session_calendar is None or self.session_calendar.is_open(now)
 
     async def _batch(self, session: AsyncSession, now: datetime) -> runs.Batch:
         batch = await runs.place_due(session, now, self.batch)

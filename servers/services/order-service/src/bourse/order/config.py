@@ -1,9 +1,9 @@
-from datetime import time
 from decimal import Decimal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from bourse.common.calendar import CalendarSettings
 from bourse.common.settings import ServiceSettings
 
 
@@ -17,8 +17,7 @@ class Settings(ServiceSettings):
     # Market orders become IOC limits this far through the reference price (0.05 = 5%).
     collar: Decimal = Decimal("0.05")
     stock_url: str = "http://127.0.0.1:8004"
-    # The regular session closes at this local time on weekdays: day orders expire then.
-    session_close: time = time(16, 0)
-    session_timezone: str = "America/New_York"
+    # Day orders expire at each session's close: the market calendar (BOURSE_MARKET_*).
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     session_check_interval_s: float = Field(default=5.0, gt=0)
     session_closer: bool = True  # off: another process closes the session (and in tests)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -17,7 +16,6 @@ from bourse.contracts.events import ExchangeCommand
 from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import instruments, sessions
-from bourse.order.domain.session import last_close
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -55,12 +53,12 @@ class SessionCloser:
 
     def __init__(self, db: Database, settings: Settings, clock: Clock = utc_now) -> None:
         self.db, self.settings, self.clock = db, settings, clock
-        self.zone = ZoneInfo(settings.session_timezone)
+        self.calendar = settings.calendar.calendar()
         self.done: date | None = None
 
     async def check(self) -> date | None:
         """The trading date closed now, if this call closed one."""
-        day = last_close(self.clock(), self.settings.session_close, self.zone)
+        day = self.calendar.last_close(self.clock())
         if day == self.done:
             return None
         closed = await close_session(self.db, self.settings, day)

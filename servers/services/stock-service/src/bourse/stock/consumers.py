@@ -32,10 +32,10 @@ def market_subscription(settings: Settings) -> Subscription:
     return Subscription(
         QueueSpec(settings.queue_prefix + QUEUE, BINDINGS),
         {ExchangeStarted.TYPE: on_exchange_started},
-        batch={
-            TradeExecuted.TYPE: partial(events.on_trades, settings.price_publish_interval),
-            BookChanged.TYPE: events.on_books,
-        },
+        batch=dict.fromkeys(  # one handler: a batch's trades and books lock rows together
+            (TradeExecuted.TYPE, BookChanged.TYPE),
+            partial(events.on_market, settings.price_publish_interval),
+        ),
         workers=1,  # one lane: lanes would split the batches the handlers are built for
         partition_key=lambda payload: str(payload.get("symbol") or ""),  # order per symbol
     )

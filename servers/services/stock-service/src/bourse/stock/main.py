@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,12 +10,14 @@ from fastapi import FastAPI
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
 from bourse.messaging.runtime import ServiceRuntime
-from bourse.stock import market
-from bourse.stock.api import admin
+from bourse.stock import market, queries
+from bourse.stock.api import admin, calendar, ws
 from bourse.stock.api import market as market_api
 from bourse.stock.config import Settings
 from bourse.stock.consumers import market_subscription
 from bourse.stock.handlers.http import announce_instruments
+from bourse.stock.live.feed import MarketFeed, close_bars_forever
+from bourse.stock.live.hub import MarketHub
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,6 +32,8 @@ def create_app(
     events in the outbox (tests inspect it)."""
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, [market_subscription(settings)], relay=relay)
+    hub = MarketHub(lambda symbols: queries.existing_symbols(runtime.db, symbols))
+    feed = MarketFeed(hub, lambda: queries.live_seed(runtime.db, datetime.now(UTC)))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,14 +41,21 @@ def create_app(
             await runtime.db.run(announce_instruments)
             throttle = settings.price_publish_interval
             runtime.spawn(lambda: market.flush_forever(runtime.db, throttle), "price flush")
-            yield
+            await feed.start(runtime.broker)
+            grace = settings.market_bar_grace
+            runtime.spawn(lambda: close_bars_forever(hub, grace), "bar clock")
+            try:
+                yield
+            finally:
+                await feed.stop()
 
     app = create_service_app(
         "stock",
-        routers=[market_api.router, admin.router],
+        routers=[market_api.router, admin.router, calendar.router, ws.router],
         lifespan=lifespan,
         readiness=runtime.readiness,
     )
     app.state.settings = settings
+    app.state.market_hub = hub
     app.state.verifier = verifier or jwks_verifier(settings)
     return app

@@ -1,11 +1,11 @@
 """The read side of the market-data API: instruments, quotes, depth, the tape, candles."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
@@ -13,9 +13,10 @@ from bourse.common.errors import Problem
 from bourse.common.pagination import decode_cursor, encode_cursor
 from bourse.stock.db import candles, instruments, quotes, trades
 from bourse.stock.domain.book import Depth
-from bourse.stock.domain.candles import bucket_start
+from bourse.stock.domain.candles import CANDLE_FIELDS, Candle, bucket_start, position
 from bourse.stock.domain.timeutil import as_utc
 from bourse.stock.handlers.http import unknown_symbol
+from bourse.stock.live.hub import Seed, StoredBook
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
@@ -132,3 +133,93 @@ async def _require(session: AsyncSession, symbol: str) -> None:
     found = await session.scalar(select(instruments.c.symbol).where(instruments.c.symbol == symbol))
     if found is None:
         raise unknown_symbol(symbol)
+
+
+async def live_seed(db: Database, now: datetime) -> Seed:
+    """What /ws/market starts from: every instrument, its stored book at its exchange
+    position, its last trade's position and the open minute's candle."""
+    minute = bucket_start(now, "1m")
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(
+                    instruments.c.symbol,
+                    instruments.c.last_trade_seq,
+                    instruments.c.last_trade_epoch,
+                    quotes.c.book,
+                    quotes.c.book_seq,
+                    quotes.c.book_epoch,
+                    quotes.c.ts,
+                ).select_from(instruments.outerjoin(quotes))
+            )
+        ).all()
+        open_bars = (
+            await session.execute(
+                select(candles).where(candles.c.interval == "1m", candles.c.bucket_start >= minute)
+            )
+        ).all()
+    seed = Seed(symbols={row.symbol for row in rows})
+    for row in rows:
+        if row.last_trade_seq is not None:
+            seed.last_trades[row.symbol] = position(row.last_trade_epoch, row.last_trade_seq)
+        if row.book_seq is not None:
+            depth = Depth.from_json(row.book or {})
+            at = position(row.book_epoch, row.book_seq)
+            seed.books[row.symbol] = StoredBook(at, depth.bids, depth.asks, as_utc(row.ts or now))
+    for row in open_bars:
+        seed.bars[row.symbol] = Candle(*(row._mapping[name] for name in CANDLE_FIELDS))
+    return seed
+
+
+async def existing_symbols(db: Database, symbols: set[str]) -> set[str]:
+    async with db.transaction() as session:
+        found = await session.scalars(
+            select(instruments.c.symbol).where(instruments.c.symbol.in_(sorted(symbols)))
+        )
+        return set(found)
+
+
+MAX_SNAPSHOTS = 100
+_LATEST_TRADES = text("""
+SELECT t.* FROM unnest(CAST(:symbols AS text[])) AS s(symbol)
+CROSS JOIN LATERAL (
+    SELECT * FROM trades WHERE trades.symbol = s.symbol
+    ORDER BY ts DESC, seq DESC, id DESC LIMIT 1
+) AS t
+""")
+_LATEST_DAILY_BARS = text("""
+SELECT c.* FROM unnest(CAST(:symbols AS text[])) AS s(symbol)
+CROSS JOIN LATERAL (
+    SELECT * FROM candles WHERE candles.symbol = s.symbol AND candles.interval = '1d'
+    ORDER BY bucket_start DESC LIMIT 2
+) AS c
+""")
+
+
+@dataclass
+class SnapshotRows:
+    quote: Any
+    trade: Any = None
+    daily_bars: list[Any] = field(default_factory=list)  # newest first
+
+
+async def snapshots(db: Database, symbols: list[str]) -> dict[str, SnapshotRows]:
+    """Each symbol's quote, latest trade and two latest daily candles; every symbol must
+    be an instrument (404 ``unknown_symbol`` for the first that is not)."""
+    async with db.transaction() as session:
+        quote_rows = (
+            await session.execute(
+                select(instruments.c.symbol, *(c for c in quotes.c if c.name != "symbol"))
+                .select_from(instruments.outerjoin(quotes))
+                .where(instruments.c.symbol.in_(symbols))
+            )
+        ).all()
+        found = {row.symbol: SnapshotRows(row) for row in quote_rows}
+        missing = [symbol for symbol in symbols if symbol not in found]
+        if missing:
+            raise unknown_symbol(missing[0])
+        for row in (await session.execute(_LATEST_TRADES, {"symbols": symbols})).all():
+            found[row.symbol].trade = row
+        for row in (await session.execute(_LATEST_DAILY_BARS, {"symbols": symbols})).all():
+            found[row.symbol].daily_bars.append(row)
+    return {symbol: found[symbol] for symbol in symbols}

@@ -1,7 +1,8 @@
 """The hot path's SQL of stock-service (the consumer's batches of market data), on
 asyncpg inside the consumer's transaction: one statement per table for a whole batch.
 Writes for one symbol are serialized by the lock on its instruments row, taken first
-(in symbol order) by every batch of trades."""
+(in symbol order) by every batch of trades; quotes rows are locked in symbol order too,
+by batches of trades and of books alike."""
 
 import json
 from collections.abc import Iterable, Mapping
@@ -140,6 +141,10 @@ async def save_tape(pg: asyncpg.Connection, tape: Tape) -> None:
         [x.epoch for x in lasts], [x.at for x in lasts], [x.pending for x in lasts],
         [x.published_at for x in lasts],
     )  # fmt: skip
+    # The quotes rows in symbol order first, as a batch of books takes them: the UPDATE
+    # below locks them in its join's order, which against a concurrent batch of books
+    # (another replica, the same symbols) was a deadlock.
+    await pg.fetch(_LOCK_BOOKS, symbols)
     await pg.execute(
         _SAVE_LAST_TRADES, symbols, [x.price for x in lasts], [x.size for x in lasts],
         [x.seq for x in lasts], [x.newest_ts for x in lasts],

@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from bourse.common.errors import Problem
 from bourse.contracts.symbols import parse_symbol
 from bourse.stock.handlers.http import unknown_symbol
+from bourse.stock.queries import MAX_SNAPSHOTS
 
 
 async def _symbol(symbol: Annotated[str, Path()]) -> str:
@@ -17,3 +19,20 @@ async def _symbol(symbol: Annotated[str, Path()]) -> str:
 
 
 Symbol = Annotated[str, Depends(_symbol)]
+
+
+def parse_symbols(listed: str) -> list[str]:
+    """``AAPL,msft`` -> ["AAPL", "MSFT"] (in order, once each); a part that cannot be a
+    symbol is unknown (404), none or too many is 422."""
+    parts = [part.strip() for part in listed.split(",") if part.strip()]
+    if not parts:
+        raise Problem(422, "invalid_symbols", "symbols: at least one symbol")
+    if len(parts) > MAX_SNAPSHOTS:
+        raise Problem(422, "invalid_symbols", f"symbols: at most {MAX_SNAPSHOTS}")
+    symbols: dict[str, None] = {}
+    for part in parts:
+        try:
+            symbols[parse_symbol(part)] = None
+        except ValueError:
+            raise unknown_symbol(part) from None
+    return list(symbols)

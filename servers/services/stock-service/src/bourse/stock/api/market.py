@@ -8,8 +8,18 @@ from bourse.common.pagination import After, Limit
 from bourse.contracts.times import UtcTime
 from bourse.messaging.runtime import Db
 from bourse.stock import queries
-from bourse.stock.api.deps import Symbol
-from bourse.stock.api.schemas import Book, Candle, Candles, Instrument, Instruments, Quote, Trade
+from bourse.stock.api.deps import Symbol, parse_symbols
+from bourse.stock.api.schemas import (
+    Book,
+    Candle,
+    Candles,
+    Instrument,
+    Instruments,
+    Quote,
+    Snapshot,
+    Trade,
+    snapshot_of,
+)
 from bourse.stock.api.schemas import Trades as TradePage
 from bourse.stock.domain.candles import Interval
 
@@ -19,11 +29,29 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input"},
 }
 MAX_CANDLES = 1000
+_ONE = r"[A-Za-z][A-Za-z0-9.]{0,9}"
+SYMBOL_LIST = rf"^{_ONE}(,{_ONE})*$"
 
 
 @router.get("", response_model=Instruments)
 async def list_stocks(db: Db) -> Instruments:
     return Instruments(items=[Instrument.of(row) for row in await queries.list_instruments(db)])
+
+
+@router.get("/snapshots", response_model=dict[str, Snapshot], responses=PROBLEMS)
+async def get_snapshots(
+    db: Db,
+    symbols: Annotated[
+        str,
+        Query(
+            description="comma-separated symbols (at most 100)",
+            pattern=SYMBOL_LIST,
+            examples=["AAPL,MSFT"],
+        ),
+    ],
+) -> dict[str, Snapshot]:
+    rows = await queries.snapshots(db, parse_symbols(symbols))
+    return {symbol: snapshot_of(row) for symbol, row in rows.items()}
 
 
 @router.get("/{symbol}", response_model=Instrument, responses=PROBLEMS)

@@ -1,3 +1,4 @@
+import datetime as dt
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -128,3 +129,36 @@ class Candle(BaseModel):
 
 class Candles(BaseModel):
     items: list[Candle]
+
+
+class Snapshot(BaseModel):
+    """A symbol's market overview (after Alpaca's snapshot): its latest trade and quote,
+    and its latest two daily bars (UTC days, as /candles?interval=1d)."""
+
+    latest_trade: Trade | None = Field(description="the last trade on the tape; null: none yet")
+    latest_quote: Quote = Field(description="top of book and last trade, as /quote")
+    daily_bar: Candle | None = Field(description="the latest daily bar (today's, or older)")
+    prev_daily_bar: Candle | None = Field(description="the daily bar before daily_bar")
+
+
+class Clock(BaseModel):
+    timestamp: datetime = Field(description="now (UTC)")
+    is_open: bool = Field(description="whether the regular session is open now")
+    next_open: datetime = Field(description="the next session open after now (UTC)")
+    next_close: datetime = Field(description="the next session close after now (UTC)")
+
+
+class SessionDay(BaseModel):
+    date: dt.date = Field(description="the trading date (in the calendar's time zone)")
+    open: datetime = Field(description="the session's open (UTC)")
+    close: datetime = Field(description="the session's close (UTC)")
+
+
+def snapshot_of(rows: Any) -> Snapshot:
+    bars = [Candle.of(row) for row in rows.daily_bars]
+    return Snapshot(
+        latest_trade=Trade.of(rows.trade) if rows.trade is not None else None,
+        latest_quote=Quote.of(rows.quote),
+        daily_bar=bars[0] if bars else None,
+        prev_daily_bar=bars[1] if len(bars) > 1 else None,
+    )

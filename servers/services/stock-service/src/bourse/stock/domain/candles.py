@@ -97,6 +97,11 @@ class Candle:
         )
 
 
+# The columns of a stored candle in Candle's field order.
+CANDLE_FIELDS: Final = (
+    "interval", "bucket_start", "open", "high", "low", "close", "volume", "trades",
+    "open_seq", "close_seq", "open_epoch", "close_epoch",
+)  # fmt: skip
 CandleKey = tuple[str, datetime]  # (interval, bucket start)
 
 
