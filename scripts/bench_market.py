@@ -7,7 +7,7 @@ Needs the stack (`make up`; ``--base-url`` picks another gateway, BOURSE_STACK=e
 BOURSE_E2E_TAG its test instance). Creates ``--symbols`` fresh instruments, opens
 ``--clients`` WebSockets on /ws/market (``--book-share`` of them subscribe to the books as
 well), then runs scripts/bench_e2e.py (a separate process, so its CPU is not the
-generator's) at ``--rate`` orders/s over those symbols. Measures:
+generator's; wrk sends its orders) at ``--rate`` orders/s over those symbols. Measures:
 
 * trade -> client latency: the client's receipt (wall clock) minus the trade's exchange
   time (``ts``, the journal's): p50 / p99 / max over every (client, trade);
@@ -143,7 +143,7 @@ def run_order_load(args: argparse.Namespace, symbols: list[str]) -> Json:
     command = [
         sys.executable, str(ROOT / "scripts" / "bench_e2e.py"), "--base-url", args.base_url,
         "--rate", str(args.rate), "--seconds", str(args.seconds), "--users", str(args.users),
-        "--symbols", ",".join(symbols),
+        "--symbols", ",".join(symbols), "--generator", "wrk",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -14,6 +14,7 @@ import resource
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ Placed = tuple[Trader, str, datetime]  # who, the order id, when the client sent
 async def load(
     base_url: str,
     pairs: list[tuple[Trader, Trader]],
-    symbol: str,
+    symbols: list[str],
     rate: float,
     seconds: float,
     connections: int,
@@ -42,8 +43,7 @@ async def load(
     interval_ms = threads * 1000 / rate
     with tempfile.TemporaryDirectory() as tmp:
         senders = Path(tmp) / "senders"
-        lines = (f"{side} {t.token}" for s, b in pairs for side, t in (("sell", s), ("buy", b)))
-        senders.write_text("\n".join(lines) + "\n")
+        senders.write_text("".join(_senders(pairs, symbols)))
         senders.chmod(0o600)
         command = [
             *(
@@ -55,7 +55,7 @@ async def load(
                 "30s",
             ),
             *("-s", str(LUA), f"{base_url}/api/v1/orders", "--"),
-            *(str(senders), symbol, f"{interval_ms:.3f}", tag),
+            *(str(senders), f"{interval_ms:.3f}", tag),
         ]
         cpu_before, start = _children_cpu() + time.process_time(), time.perf_counter()
         wrk = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
@@ -63,9 +63,19 @@ async def load(
         elapsed = time.perf_counter() - start
         cpu = _children_cpu() + time.process_time() - cpu_before
     summary = _summary(output.decode())
-    placed = await _read_back(pairs, tag)
-    await _cross_the_rest(pairs, symbol, placed)
+    placed, open_by_symbol = await _read_back(pairs, tag)
+    await _cross_the_rest(pairs[0], open_by_symbol)
     return placed, summary["socket_errors"] + summary["non_2xx"], elapsed, cpu
+
+
+def _senders(pairs: list[tuple[Trader, Trader]], symbols: list[str]) -> list[str]:
+    """A sell and the buy that crosses it, for each pair; pair i trades symbol i (mod n),
+    as bench_e2e's own client does."""
+    lines = []
+    for i, (seller, buyer) in enumerate(pairs):
+        symbol = symbols[i % len(symbols)]
+        lines += [f"sell {seller.token} {symbol}\n", f"buy {buyer.token} {symbol}\n"]
+    return lines
 
 
 def _children_cpu() -> float:
@@ -82,39 +92,39 @@ def _summary(output: str) -> dict[str, Any]:
     raise SystemExit(f"wrk_load: wrk printed no summary:\n{output}")
 
 
-async def _read_back(pairs: list[tuple[Trader, Trader]], tag: str) -> list[Placed]:
-    """The run's orders of every user, with the send time their client_order_id holds."""
+async def _read_back(
+    pairs: list[tuple[Trader, Trader]], tag: str
+) -> tuple[list[Placed], Counter[str]]:
+    """The run's orders of every user, with the send time their client_order_id holds;
+    and per symbol, sells minus buys."""
     traders = [trader for pair in pairs for trader in pair]
     pages = await asyncio.gather(*(all_pages(t, "/api/v1/orders", status="all") for t in traders))
-    placed = []
+    placed, unmatched = [], Counter[str]()
     for trader, orders in zip(traders, pages, strict=True):
         for order in orders:
             cid = order.get("client_order_id") or ""
             if cid.startswith(f"{tag}-"):
                 sent_us = int(cid.rsplit("-", 1)[1])
                 placed.append((trader, order["id"], datetime.fromtimestamp(sent_us / 1e6, UTC)))
-    return placed
+                unmatched[order["symbol"]] += 1 if order["side"] == "sell" else -1
+    return placed, unmatched
 
 
-async def _cross_the_rest(
-    pairs: list[tuple[Trader, Trader]], symbol: str, placed: list[Placed]
-) -> None:
+async def _cross_the_rest(pair: tuple[Trader, Trader], unmatched: Counter[str]) -> None:
     """Each wrk thread may end with one sell or one buy more: the counterparties that
     fill them (sent now, not counted)."""
-    sellers = {seller.user_id for seller, _ in pairs}
-    sells = sum(1 for trader, _, _ in placed if trader.user_id in sellers)
-    buys = len(placed) - sells
-    seller, buyer = pairs[0]
-    trader, side = (buyer, "buy") if sells > buys else (seller, "sell")
-    for _ in range(abs(sells - buys)):
-        body = {
-            "symbol": symbol,
-            "side": side,
-            "type": "limit",
-            "time_in_force": "gtc",
-            "qty": "1",
-            "limit_price": "100.00",
-            "client_order_id": f"topup-{uuid.uuid4().hex}",
-        }
-        response = await trader.post("/api/v1/orders", body)
-        assert response.status_code == 202, response.text
+    seller, buyer = pair
+    for symbol, surplus in unmatched.items():
+        trader, side = (buyer, "buy") if surplus > 0 else (seller, "sell")
+        for _ in range(abs(surplus)):
+            body = {
+                "symbol": symbol,
+                "side": side,
+                "type": "limit",
+                "time_in_force": "gtc",
+                "qty": "1",
+                "limit_price": "100.00",
+                "client_order_id": f"topup-{uuid.uuid4().hex}",
+            }
+            response = await trader.post("/api/v1/orders", body)
+            assert response.status_code == 202, response.text

@@ -3,10 +3,11 @@
 -- the load generator costs the machine little.
 --
 --   wrk -t2 -c32 -d20s -s scripts/wrk_orders.lua <gateway>/api/v1/orders \
---       -- <senders file> <symbol> <ms between two orders of one thread> <tag>
+--       -- <senders file> <ms between two orders of one thread> <tag>
 --
--- The senders file has one "<side> <access token>" per line, sells and buys alternating;
--- each thread walks it in order, so its sells and buys differ by one at most. Each
+-- The senders file has one "<side> <access token> <symbol>" per line, a sell and the buy
+-- that crosses it on each two lines; each thread walks it in order, so its sells and buys
+-- of a symbol differ by one at most. Each
 -- order's client_order_id is "<tag>-<thread>-<n>-<send time, µs since the epoch>": the
 -- benchmark reads the orders back and measures send -> filled_at from it.
 
@@ -17,7 +18,7 @@ int clock_gettime(int clk_id, bourse_timespec *tp);
 ]]
 local CLOCK_REALTIME = 0
 local now = ffi.new("bourse_timespec")
-local senders, symbol, interval, tag = {}, nil, 0, nil
+local senders, interval, tag = {}, 0, nil
 local next_due = nil -- ms since the epoch: when this thread's next order is due
 local sent = 0
 local threads = 0 -- counted in the setup state; each thread gets its number as a global
@@ -29,10 +30,10 @@ end
 
 function init(args)
   for line in io.lines(args[1]) do
-    local side, token = line:match("^(%a+) (%S+)$")
-    senders[#senders + 1] = { side = side, auth = "Bearer " .. token }
+    local side, token, symbol = line:match("^(%a+) (%S+) (%S+)$")
+    senders[#senders + 1] = { side = side, auth = "Bearer " .. token, symbol = symbol }
   end
-  symbol, interval, tag = args[2], tonumber(args[3]), args[4]
+  interval, tag = tonumber(args[2]), args[3]
 end
 
 local function micros()
@@ -55,7 +56,7 @@ function request()
   local body = string.format(
     '{"symbol":"%s","side":"%s","type":"limit","time_in_force":"gtc","qty":"1",' ..
     '"limit_price":"100.00","client_order_id":"%s-%d-%d-%.0f"}',
-    symbol, sender.side, tag, thread_number, sent, micros())
+    sender.symbol, sender.side, tag, thread_number, sent, micros())
   return wrk.format("POST", nil,
     { ["Authorization"] = sender.auth, ["Content-Type"] = "application/json" }, body)
 end
