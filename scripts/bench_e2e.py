@@ -7,8 +7,9 @@ orders per second (paced, bounded concurrency), one order per POST /orders or ``
 N`` orders per POST /orders/batch. Afterwards every order is read back: nothing may be
 lost (each ends filled), and latency is measured from the moment the client sent the
 order to the server's ``filled_at`` (one machine, one clock), so polling never skews it.
-CPU is counted from the first order sent to the last one filled (the read-back is not
-counted), per program of the stack, and the load generator's own CPU apart.
+CPU is counted from the first order sent until the consumers have applied everything the
+orders caused (their counters stop moving; the read-back is not counted), per program of
+the stack, and the load generator's own CPU apart.
 Prints one JSON object. Needs the stack (`make up`); traffic goes to 127.0.0.1 only.
 """
 
@@ -227,6 +228,20 @@ def messaging_counts() -> Counts:
     return counts
 
 
+async def drained(timeout: float) -> Counts:
+    """Until the consumers have applied everything the run caused (the last fill still
+    has settlements, notifications and trade updates behind it): the messaging counters
+    no longer move between two reads 0.5 s apart. Returns the last read."""
+    deadline = time.monotonic() + timeout
+    counts = messaging_counts()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        counts, previous = messaging_counts(), counts
+        if counts == previous:
+            break
+    return counts
+
+
 def _count_key(name: str, labels: dict[str, str]) -> tuple[str, ...] | None:
     if name in ("bourse_consumer_batch_events_sum", "bourse_consumer_batch_events_count"):
         return (name.rsplit("_", 1)[1], labels["queue"])
@@ -296,14 +311,14 @@ async def main() -> None:
             )
             generator_cpu = time.process_time() - own_before
         await last_filled(placed, args.settle_timeout)
+        counts_after = await drained(args.settle_timeout)
         after = cpu_seconds()
-        counts_after = messaging_counts()
         orders = await settle(placed, args.settle_timeout)
     result = report(orders, len(placed), errors, elapsed, args.rate)
     result["orders_per_request"] = args.batch
     result["generator"] = args.generator
-    # CPU of each part of the stack per order placed, from the first order sent to the
-    # last one filled (idle work included); the load generator's own CPU apart
+    # CPU of each part of the stack per order placed, from the first order sent until the
+    # consumers have applied all it caused (idle work included); the generator's apart
     count = max(len(placed), 1)
     per_order = {k: (after[k] - before.get(k, 0.0)) * 1000 / count for k in after}
     result["cpu_ms_per_order"] = {
