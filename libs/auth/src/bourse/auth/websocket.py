@@ -160,3 +160,23 @@ async def read_until_disconnect(websocket: WebSocket) -> None:
     nothing to say, and reading is how their leaving is noticed."""
     while (await websocket.receive())["type"] != "websocket.disconnect":
         pass
+
+
+async def push_until_disconnect(
+    websocket: WebSocket, pushing: Coroutine[Any, Any, None]
+) -> asyncio.Task[None] | None:
+    """Run ``pushing`` (a feed's sender) while reading what the client sends, until either
+    ends; both are cancelled then, and also when this is cancelled (at a token's expiry).
+    None when the client left; otherwise the push task, done or cancelled, for the caller
+    to look at (say, a subscriber that overflowed: close it)."""
+    push = asyncio.create_task(pushing)
+    listening = asyncio.create_task(read_until_disconnect(websocket))
+    tasks = {push, listening}
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+    return None if listening in done else push

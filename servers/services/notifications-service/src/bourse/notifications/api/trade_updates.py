@@ -15,7 +15,6 @@ whole number >= 0; 4422 ``since`` is beyond the caller's last seq (the reason na
 1013 the client fell too far behind, or the service could not read its updates
 (reconnect with ``?since=``). Messages from the client (but that auth one) are ignored."""
 
-import asyncio
 import contextlib
 import logging
 
@@ -23,7 +22,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bourse.auth.websocket import (
     accept_authenticated,
-    read_until_disconnect,
+    push_until_disconnect,
     serve_until_token_expires,
 )
 from bourse.common.db import Database
@@ -75,17 +74,10 @@ async def _serve(
     websocket: WebSocket, db: Database, hub: TradeUpdatesHub, subscriber: Subscriber
 ) -> None:
     """Replay, then push live, until the client leaves or falls too far behind."""
-    pushing = asyncio.create_task(_replay_then_push(websocket, db, hub, subscriber))
-    listening = asyncio.create_task(read_until_disconnect(websocket))
-    tasks = {pushing, listening}
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:  # also when cancelled, at the token's expiry
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-    if listening in done:
+    pushing = await push_until_disconnect(
+        websocket, _replay_then_push(websocket, db, hub, subscriber)
+    )
+    if pushing is None:
         return
     failed = pushing.done() and not pushing.cancelled() and pushing.exception() is not None
     if failed:  # say, the database did not answer: the client reconnects with ?since=

@@ -15,14 +15,13 @@ Delivery is at least once: a notification stored while the socket was opening ca
 both counted in ``ready`` and pushed, and one stored while this instance's LISTEN
 connection was down is pushed by a catch-up when it comes back. Clients dedupe by id."""
 
-import asyncio
 import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from bourse.auth.websocket import (
     accept_authenticated,
-    read_until_disconnect,
+    push_until_disconnect,
     serve_until_token_expires,
 )
 from bourse.notifications.handlers import http
@@ -46,17 +45,8 @@ async def notifications_feed(websocket: WebSocket, token: str | None = None) -> 
 
 async def _serve(websocket: WebSocket, subscriber: Subscriber) -> None:
     """Push until the client leaves, or close it when it has fallen too far behind."""
-    pushing = asyncio.create_task(_push(websocket, subscriber))
-    listening = asyncio.create_task(read_until_disconnect(websocket))
-    tasks = {pushing, listening}
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:  # also when cancelled, at the token's expiry
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-    if listening not in done and subscriber.overflowed:
+    pushed = await push_until_disconnect(websocket, _push(websocket, subscriber))
+    if pushed is not None and subscriber.overflowed:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(TRY_AGAIN_LATER, "too slow: resync with the list API")
 
