@@ -34,7 +34,9 @@ class Subscription:
     handlers: Mapping[str, Handler]
     batch: Mapping[str, BatchHandler] = field(default_factory=dict)
     max_batch: int = 100
-    workers: int = 1  # concurrent lanes, split by partition_key (order kept per key)
+    # Concurrent lanes, split by partition_key (order kept per key). One lane for a queue of
+    # batch-native handlers: lanes would split the batches the handlers are built for.
+    workers: int = 1
     partition_key: PartitionKey | None = None
     wants: Wants | None = None  # messages of no use are acked without a transaction
 

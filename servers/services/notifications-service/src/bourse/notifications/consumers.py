@@ -8,7 +8,7 @@ bound to and which handler takes each message type.
   ``order.pending_new``, ``order.new``, ``order.replaced`` and ``order.cancel_requested``
   are bound by this queue alone."""
 
-from typing import Any, get_args
+from typing import get_args
 
 from bourse.contracts.events import (
     AccountUpdated,
@@ -54,14 +54,7 @@ def subscription(settings: Settings) -> Subscription:
             AccountUpdated.TYPE: on_events,
             UserRegistered.TYPE: on_events,
         },
-        workers=1,  # one lane: lanes would split the batches the handlers are built for
-        partition_key=by_user,  # one user's notifications are stored in arrival order
     )
-
-
-def by_user(payload: dict[str, Any]) -> str:
-    order = payload.get("order") or {}
-    return str(payload.get("user_id") or order.get("user_id") or "")
 
 
 TRADE_UPDATES_QUEUE = "notifications.trade_updates"

@@ -3,8 +3,6 @@ consumed by one instance each (competing consumers): what it is bound to and whi
 handler takes each message type (handlers/events.py). The live feeds have their own
 per-instance queues (:mod:`live.feed`)."""
 
-from typing import Any
-
 from bourse.contracts.events import (
     AccountUpdated,
     PriceChanged,
@@ -38,12 +36,4 @@ def subscription(settings: Settings) -> Subscription:
             AccountUpdated.TYPE: events.on_portfolio_events,
             PriceChanged.TYPE: events.on_portfolio_events,
         },
-        workers=1,  # one lane: lanes would split the batches the handlers are built for
-        partition_key=lane_key,
     )
-
-
-def lane_key(payload: dict[str, Any]) -> str:
-    """One user's events stay in order (their position rows are the unit of work); a
-    price has no user: its symbol keeps one symbol's prices in order."""
-    return str(payload.get("user_id") or payload.get("symbol") or "")

@@ -36,6 +36,4 @@ def market_subscription(settings: Settings) -> Subscription:
             (TradeExecuted.TYPE, BookChanged.TYPE),
             partial(events.on_market, settings.price_publish_interval),
         ),
-        workers=1,  # one lane: lanes would split the batches the handlers are built for
-        partition_key=lambda payload: str(payload.get("symbol") or ""),  # order per symbol
     )

@@ -1,8 +1,6 @@
 """trader-service's one work queue, ``trader.events``: what it is bound to and which
 handler takes each message type (the handlers are in handlers/events.py)."""
 
-from typing import Any
-
 from bourse.contracts.events import InstrumentChanged, OrderChanged, RiskRequested, UserRegistered
 from bourse.contracts.topology import MARKET, ORDERS, USERS
 from bourse.messaging.runtime import Subscription
@@ -41,13 +39,4 @@ def subscription(settings: Settings) -> Subscription:
             RiskRequested.TYPE: events.on_ledger_events,
             OrderChanged.TYPE: events.on_ledger_events,
         },
-        workers=1,  # one lane: lanes would split the batches the handlers are built for
-        partition_key=by_user,
     )
-
-
-def by_user(payload: dict[str, Any]) -> str:
-    """Lane key: one user's messages stay in order (their account row is the unit of
-    work); different users are settled concurrently."""
-    order = payload.get("order") or {}
-    return str(payload.get("user_id") or order.get("user_id") or payload.get("symbol") or "")
