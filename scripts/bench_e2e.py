@@ -303,7 +303,13 @@ async def main() -> None:
         counts_before = messaging_counts()
         if args.generator == "wrk":
             placed, errors, elapsed, generator_cpu = await wrk_load.load(
-                args.base_url, pairs, symbols, args.rate, args.seconds, args.connections
+                args.base_url,
+                pairs,
+                symbols,
+                args.rate,
+                args.seconds,
+                args.connections,
+                order_body,
             )
         else:
             placed, errors, elapsed = await load(

@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.e2e.helpers import Trader, all_pages
 
 LUA = Path(__file__).with_name("wrk_orders.lua")
 Placed = tuple[Trader, str, datetime]  # who, the order id, when the client sent it
+OrderBody = Callable[[str, str], dict[str, Any]]  # (symbol, side) -> a POST /orders body
 
 
 async def load(
@@ -33,6 +35,7 @@ async def load(
     rate: float,
     seconds: float,
     connections: int,
+    order_body: OrderBody,
 ) -> tuple[list[Placed], int, float, float]:
     """(orders placed, errors, seconds of load, the generator's CPU seconds: wrk's, and
     this process's while wrk ran). Reading the orders back afterwards is not the
@@ -64,7 +67,7 @@ async def load(
         cpu = _children_cpu() + time.process_time() - cpu_before
     summary = _summary(output.decode())
     placed, open_by_symbol = await _read_back(pairs, tag)
-    await _cross_the_rest(pairs[0], open_by_symbol)
+    await _cross_the_rest(pairs[0], open_by_symbol, order_body)
     return placed, summary["socket_errors"] + summary["non_2xx"], elapsed, cpu
 
 
@@ -110,21 +113,14 @@ async def _read_back(
     return placed, unmatched
 
 
-async def _cross_the_rest(pair: tuple[Trader, Trader], unmatched: Counter[str]) -> None:
+async def _cross_the_rest(
+    pair: tuple[Trader, Trader], unmatched: Counter[str], order_body: OrderBody
+) -> None:
     """Each wrk thread may end with one sell or one buy more: the counterparties that
     fill them (sent now, not counted)."""
     seller, buyer = pair
     for symbol, surplus in unmatched.items():
         trader, side = (buyer, "buy") if surplus > 0 else (seller, "sell")
         for _ in range(abs(surplus)):
-            body = {
-                "symbol": symbol,
-                "side": side,
-                "type": "limit",
-                "time_in_force": "gtc",
-                "qty": "1",
-                "limit_price": "100.00",
-                "client_order_id": f"topup-{uuid.uuid4().hex}",
-            }
-            response = await trader.post("/api/v1/orders", body)
+            response = await trader.post("/api/v1/orders", order_body(symbol, side))
             assert response.status_code == 202, response.text
