@@ -12,7 +12,6 @@ this bounds how many orders per second two cores can take in at all. Needs `make
 import argparse
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts.stack import cpu_seconds
 from tests.e2e.helpers import fresh_symbol, signup
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def resting_order(base_url: str) -> tuple[str, str]:
@@ -40,9 +41,7 @@ def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    if os.geteuid() != 0:
-        sys.exit("bench_http: wrk is missing (apt-get install wrk)")
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    subprocess.run([str(ROOT / "scripts" / "apt-install.sh"), "wrk"], check=True)
     return shutil.which("wrk") or sys.exit("bench_http: wrk did not install")
 
 

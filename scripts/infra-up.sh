@@ -8,10 +8,7 @@ wait_for() {  # port name
     for _ in $(seq 1 120); do listening "$1" && return 0; sleep 0.5; done
     echo "infra-up: $2 did not start on port $1" >&2; return 1
 }
-apt_install() {
-    if [ "$(id -u)" -ne 0 ]; then echo "infra-up: install $* (needs root)" >&2; return 1; fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+apt_install() { "$(dirname "$0")/apt-install.sh" "$@"; }
 
 pg_version() {
     # shellcheck disable=SC2012  # the entries are version numbers (15, 16): plain names

@@ -31,18 +31,8 @@ VAR=$(stack var)
 # -- 2. nginx -----------------------------------------------------------------------------
 nginx_bin() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }; }
 if [ -z "$(nginx_bin)" ]; then
-    [ "$(id -u)" -eq 0 ] || die "nginx is not installed; install it as root: apt-get install nginx"
     say "installing nginx (apt-get)"
-    # The Debian package would start a default nginx on :80; keep it from starting.
-    policy=/usr/sbin/policy-rc.d
-    own_policy=
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
-    fi
-    status=0
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } || status=$?
-    if [ -n "$own_policy" ]; then rm -f "$policy"; fi
-    [ "$status" -eq 0 ] || die "apt-get install nginx failed"
+    scripts/apt-install.sh --no-start nginx || die "apt-get install nginx failed"
 fi
 NGINX=$(nginx_bin)
 say "nginx: $("$NGINX" -v 2>&1)"
