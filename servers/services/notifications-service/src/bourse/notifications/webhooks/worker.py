@@ -47,6 +47,8 @@ class WebhookWorker:
 
     async def work_once(self) -> int:
         """Claim a batch, POST each, record the outcomes; returns how many were tried."""
+        if not (await self.db.fetchrow(store.ANY_DUE))[0]:
+            return 0
         batch, lease = self.settings.webhook_batch_size, self.settings.webhook_lease_seconds
         attempts = await self.db.run(
             lambda session: store.claim(session, batch, timedelta(seconds=lease))
