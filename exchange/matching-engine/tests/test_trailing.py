@@ -199,6 +199,25 @@ def test_cancel_replace_and_end_of_day(runner: Runner) -> None:
     ]
 
 
+def test_budget_caps_what_a_fired_trailing_buy_spends(engine_runner: Runner) -> None:
+    cmds = [
+        *trade_at(1, 100),
+        trailing(3, "buy", qty=5, trail=1, budget=250),  # 2 at 101 = 202; a 3rd is 303
+        limit(4, "sell", 101, qty=5, owner="m"),
+        *trade_at(5, 101),
+    ]
+    assert run(engine_runner, cmds)[-5:] == [
+        acc(6),
+        trade(6, 4, 101),
+        {"type": "triggered", "id": 3},
+        trade(3, 4, 101, 2),
+        {"type": "cancelled", "id": 3, "reason": "budget_exhausted", "qty": 3},
+    ]
+    assert run(engine_runner, [trailing(1, "buy", trail=1, budget=0)]) == [
+        {"type": "rejected", "id": 1, "reason": "invalid_budget"}
+    ]
+
+
 def test_trailing_state_is_queryable_and_survives_a_snapshot() -> None:
     book = OrderBook()
     for cmd in [*trade_at(1, 100), trailing(3, "sell", trail_bps=100), *trade_at(4, 120)]:

@@ -250,7 +250,7 @@ class OrderBook:
             return self._reject(oid, reason)
         ev: list[Event] = [(ACCEPTED, oid)]
         if order_type == "trailing_stop":
-            self._add_trailing(ev, oid, side, qty, trail, trail_bps, tif, owner)
+            self._add_trailing(ev, oid, side, qty, trail, trail_bps, tif, owner, budget)
         elif order_type == "market":
             trades = self.trade_count
             self._enter_market(ev, oid, side, qty, owner, budget)
@@ -475,7 +475,9 @@ class OrderBook:
             return INVALID_PRICE
         if order_type in {"stop", "stop_limit"} and not is_positive_int(stop_price):
             return INVALID_PRICE
-        if budget is not None and (order_type != "market" or not is_positive_int(budget)):
+        if budget is not None and (
+            order_type not in {"market", "trailing_stop"} or not is_positive_int(budget)
+        ):
             return INVALID_BUDGET
         return None
 
@@ -717,9 +719,10 @@ class OrderBook:
         bps: int | None,
         tif: str,
         owner: str | None,
+        budget: int | None,
     ) -> None:
         stop = TrailingStop(
-            oid, side, qty, trail, bps, tif, owner, self._stop_rank, self.last_price
+            oid, side, qty, trail, bps, tif, owner, self._stop_rank, self.last_price, budget
         )
         self._stop_rank += 1
         self._stop_count += 1
@@ -775,7 +778,8 @@ class OrderBook:
         ev.append((TRIGGERED, stop.id))
         if stop.price is None:
             del self._orders[stop.id]
-            self._enter_market(ev, stop.id, stop.side, stop.qty, stop.owner, None)
+            budget = stop.budget if isinstance(stop, TrailingStop) else None
+            self._enter_market(ev, stop.id, stop.side, stop.qty, stop.owner, budget)
         elif not self._enter_limit(
             ev, stop.id, stop.side, stop.price, stop.qty, stop.tif, stop.owner, stop.post_only
         ):

@@ -25,7 +25,7 @@ UNARMED = 0  # stop_price of an order whose book has not traded yet (``mark`` is
 class TrailingStop(StopOrder):
     """A pending trailing stop; it runs as a market order when it fires."""
 
-    __slots__ = ("bps", "mark", "moved", "trail")
+    __slots__ = ("bps", "budget", "mark", "moved", "trail")
 
     def __init__(
         self,
@@ -38,10 +38,12 @@ class TrailingStop(StopOrder):
         owner: str | None,
         rank: int,
         mark: int | None,
+        budget: int | None = None,
     ) -> None:
         super().__init__(oid, side, qty, None, UNARMED, tif, owner, False, rank)
         self.trail = trail
         self.bps = bps
+        self.budget = budget  # as a market order's: spend at most this many tick x lots
         self.mark: int | None = None
         self.moved = False  # the mark moved during the current command
         if mark is not None:
@@ -80,6 +82,7 @@ class TrailingStop(StopOrder):
             self.bps,
             self.mark,
             self.rank,
+            self.budget,
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,13 +98,14 @@ class TrailingStop(StopOrder):
             "trail": self.trail,
             "trail_bps": self.bps,
             "water_mark": self.mark,
+            "budget": self.budget,
             "type": "trailing_stop",
         }
 
 
 def from_state(row: list[Any]) -> TrailingStop:
-    _, oid, qty, _price, side, owner, tif, _post, trail, bps, mark, rank = row
-    stop = TrailingStop(oid, side, qty, trail, bps, tif, owner, rank, mark)
+    _, oid, qty, _price, side, owner, tif, _post, trail, bps, mark, rank, budget = row
+    stop = TrailingStop(oid, side, qty, trail, bps, tif, owner, rank, mark, budget)
     stop.moved = False
     return stop
 
