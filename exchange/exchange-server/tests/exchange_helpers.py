@@ -66,7 +66,8 @@ def instrument_in(payload: InstrumentChanged) -> InstrumentIn:
 
 
 def random_commands(seed: int, symbols: Sequence[str], count: int) -> list[ExchangeCommand]:
-    """A seeded mix of passive and crossing limits, markets, cancels and replaces."""
+    """A seeded mix of passive and crossing limits, markets, trailing stops, cancels and
+    replaces."""
     rng = random.Random(seed)
     out: list[ExchangeCommand] = []
     ids: list[tuple[str, int]] = []
@@ -92,6 +93,13 @@ def random_commands(seed: int, symbols: Sequence[str], count: int) -> list[Excha
         side = rng.choice(("buy", "sell"))
         price = None if roll > 0.93 else rng.randint(95, 105)
         owner = rng.choice(OWNERS)
+        if roll < 0.35:  # a trailing stop, kept across snapshots and the journal
+            trail = {"trail": rng.randint(1, 3)}
+            out.append(
+                new(symbol, oid, side, None, 5, owner=owner, order_type="trailing_stop", **trail)
+            )
+            ids.append((symbol, oid))
+            continue
         out.append(new(symbol, oid, side, price, rng.randint(1, 20), owner=owner))
         ids.append((symbol, oid))
     return out

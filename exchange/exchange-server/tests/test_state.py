@@ -153,6 +153,36 @@ def test_a_triggered_stop_trades_on_its_own_side() -> None:
     assert state.stop_sides[SYM] == {}
 
 
+def test_a_trailing_stop_reports_its_moves_and_trades_on_its_own_side() -> None:
+    state = ShardState(0, 2)
+    feed = Feeder(state)
+    feed.learn(SYM)
+    feed.run(new(SYM, 1, "sell", 100, 1, owner="s"), new(SYM, 2, "buy", 100, 1, owner="b"))
+    trailing = new(SYM, 3, "sell", None, 2, owner="x", order_type="trailing_stop", trail_bps=500)
+    assert engine_command(trailing)["trail_bps"] == 500
+    (report,) = payloads(feed.run(trailing), ExecutionsReported)
+    assert [(e.type, e.id, e.stop_price, e.water_mark) for e in report.events] == [
+        ("accepted", 3, None, None),
+        ("trailed", 3, 95, 100),  # 5% of 100 ticks below the last trade
+    ]
+    assert state.stop_sides[SYM] == {3: "sell"}
+    messages = feed.run(new(SYM, 4, "sell", 120, 1, owner="s"), new(SYM, 5, "buy", 120, 1))
+    moved = payloads(messages, ExecutionsReported)[-1].events[-1]
+    assert (moved.type, moved.stop_price, moved.water_mark) == ("trailed", 114, 120)
+
+    restored = ShardState.from_snapshot(state.snapshot(), 2, state.epoch)
+    assert restored.book(SYM).get(3) == state.book(SYM).get(3)
+    assert restored.stop_sides == state.stop_sides
+    again = Feeder(restored)
+    again.run(new(SYM, 6, "buy", 110, 5, owner="b"))
+    trades = payloads(again.run(new(SYM, 7, "sell", 110, 1, owner="s")), TradeExecuted)
+    assert [(t.taker_side, t.price) for t in trades] == [
+        ("sell", Decimal("1.10")),
+        ("sell", Decimal("1.10")),  # the trailing stop, fired by the fall to 110 <= 114
+    ]
+    assert restored.stop_sides[SYM] == {}
+
+
 def test_without_a_spec_only_executions_are_published(caplog: pytest.LogCaptureFixture) -> None:
     state = ShardState(0, 2)
     with caplog.at_level(logging.WARNING):

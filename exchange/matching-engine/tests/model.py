@@ -38,6 +38,29 @@ class Order:
     post_only: bool
     rank: int  # seq of its accepted event: "the order it was accepted in"
     time: int = 0  # time priority inside a price level, set each time it starts resting
+    trail: int | None = None  # trailing stops: distance in ticks ...
+    bps: int | None = None  # ... or in basis points of the water mark
+    mark: int | None = None  # the water mark (None: the book had not traded yet)
+    moved: bool = False  # the mark moved during the current command
+
+
+def trailing_stop_price(order: Order) -> int:
+    """The stop of a trailing order: its mark -/+ the distance, a bps distance rounded
+    down to whole ticks (towards the mark)."""
+    assert order.mark is not None
+    if order.trail is not None:
+        distance = order.trail
+    else:
+        assert order.bps is not None
+        distance = (order.mark * order.bps) // 10_000
+    return order.mark - distance if order.side == "sell" else order.mark + distance
+
+
+def valid_trail(cmd: Mapping[str, Any]) -> bool:
+    trail, bps = cmd.get("trail"), cmd.get("trail_bps")
+    if trail is None:
+        return isinstance(bps, int) and is_positive_int(bps) and bps < 10_000
+    return bps is None and is_positive_int(trail)
 
 
 class Book:
@@ -48,7 +71,9 @@ class Book:
         self.stops: list[Order] = []  # hidden stop book, in acceptance order
         self.clock = 0  # time-priority counter
         self.trade_count = 0
+        self.trades_at_command_start = 0
         self.last_price: int | None = None
+        self.trade_prices: list[int] = []  # every trade's price, in print order
 
     # -- events ---------------------------------------------------------------------------
 
@@ -96,6 +121,9 @@ class Book:
         ):
             self.emit("rejected", id=oid, reason="invalid_price")
             return
+        if otype == "trailing_stop" and not valid_trail(cmd):
+            self.emit("rejected", id=oid, reason="invalid_trail")
+            return
 
         accepted = self.emit("accepted", id=oid)
         order = Order(
@@ -110,6 +138,15 @@ class Book:
             post_only=bool(cmd.get("post_only", False)),
             rank=accepted["seq"],
         )
+        if otype == "trailing_stop":
+            order.price, order.post_only = None, False
+            order.trail, order.bps, order.mark = cmd.get("trail"), cmd.get("trail_bps"), None
+            order.mark = self.last_price
+            if order.mark is not None:
+                order.stop_price = trailing_stop_price(order)
+                self.emit("trailed", id=oid, stop_price=order.stop_price, water_mark=order.mark)
+            self.stops.append(order)
+            return
         if otype in STOP_TYPES:
             self.stops.append(order)  # hidden; only later trades can fire it
             return
@@ -165,32 +202,67 @@ class Book:
     # -- matching -------------------------------------------------------------------------
 
     def run_and_fire_stops(self, order: Order) -> None:
-        trades_before = self.trade_count
+        trades_before = self.trades_at_command_start = self.trade_count
         self.run_incoming(order)
         if self.trade_count > trades_before:
             self.fire_stops()
 
+    def trailing_through(self, order: Order, prices: list[int]) -> bool:
+        """Walk trade prices in order: True at the first one through the trailing stop,
+        else move the mark on each better price."""
+        for price in prices:
+            if order.mark is not None:
+                stop = trailing_stop_price(order)
+                through = price >= stop if order.side == "buy" else price <= stop
+                if through:
+                    return True
+                better = price < order.mark if order.side == "buy" else price > order.mark
+                if not better:
+                    continue
+            order.mark = price
+            order.stop_price = trailing_stop_price(order)
+            order.moved = True
+        return False
+
     def fire_stops(self) -> None:
-        """Fire stops in batches: each batch is fixed from the last trade price, then run."""
+        """Fire stops in batches: each batch is fixed from the last trade price (trailing
+        stops: from each trade of the round in turn), then run."""
+        scanned = len(self.trade_prices) - (self.trade_count - self.trades_at_command_start)
         while True:
             last = self.last_price
             assert last is not None
+            round_prices = self.trade_prices[scanned:]
+            scanned = len(self.trade_prices)
             batch = [
                 s
                 for s in self.stops
-                if (s.side == "buy" and s.stop_price is not None and s.stop_price <= last)
-                or (s.side == "sell" and s.stop_price is not None and s.stop_price >= last)
+                if s.type != "trailing_stop"
+                and (
+                    (s.side == "buy" and s.stop_price is not None and s.stop_price <= last)
+                    or (s.side == "sell" and s.stop_price is not None and s.stop_price >= last)
+                )
+            ]
+            batch += [
+                s
+                for s in self.stops
+                if s.type == "trailing_stop" and self.trailing_through(s, round_prices)
             ]
             if not batch:
-                return
+                break
             self.stops = [s for s in self.stops if s not in batch]
             trades_before = self.trade_count
             for stop in sorted(batch, key=lambda s: s.rank):
                 self.emit("triggered", id=stop.id)
-                as_type = "market" if stop.type == "stop" else "limit"
+                as_type = "limit" if stop.type == "stop_limit" else "market"
                 self.run_incoming(dataclasses.replace(stop, type=as_type))
             if self.trade_count == trades_before:
-                return
+                break
+        for order in self.stops:
+            if order.moved:
+                order.moved = False
+                self.emit(
+                    "trailed", id=order.id, stop_price=order.stop_price, water_mark=order.mark
+                )
 
     @staticmethod
     def acceptable(taker: Order, maker: Order) -> bool:
@@ -249,6 +321,8 @@ class Book:
             self.emit("trade", taker=taker.id, maker=maker.id, price=maker.price, qty=fill)
             self.trade_count += 1
             self.last_price = maker.price
+            assert maker.price is not None
+            self.trade_prices.append(maker.price)
             taker.qty -= fill
             maker.qty -= fill
             if maker.qty == 0:
@@ -274,6 +348,7 @@ CONTRACT_FIELDS: dict[str, tuple[str, ...]] = {
     "cancelled": ("id", "reason", "qty"),
     "replaced": ("id", "price", "qty"),
     "triggered": ("id",),
+    "trailed": ("id", "stop_price", "water_mark"),
 }
 
 

@@ -57,7 +57,7 @@ def proto_commands(draw: st.DrawFn) -> Cmd:
             _put(cmd, "qty", _maybe_bad(draw, st.integers(1, 6), [0, -1, True]))
         return cmd
 
-    otype = draw(st.sampled_from(["limit"] * 4 + ["market", "stop", "stop_limit"]))
+    otype = draw(st.sampled_from(["limit"] * 4 + ["market", "stop", "stop_limit", "trailing_stop"]))
     side = draw(st.sampled_from(["buy", "sell"]))
     cmd = {"op": "new", "_ref": draw(st.integers(0, DUP_FROM + 2)), "side": side, "type": otype}
     _put(cmd, "qty", _maybe_bad(draw, st.integers(1, 5), BAD_NUMBERS))
@@ -69,10 +69,27 @@ def proto_commands(draw: st.DrawFn) -> Cmd:
         _put(cmd, "stop_price", _maybe_bad(draw, PRICES, BAD_NUMBERS))
     elif draw(st.integers(0, 9)) == 9:
         cmd["stop_price"] = draw(st.sampled_from([100, *BAD_NUMBERS]))  # to be ignored
+    if otype == "trailing_stop":
+        _put_trail(draw, cmd)
     _put(cmd, "tif", draw(st.sampled_from([MISSING, "gtc", "gtc", "day", "day", "ioc", "fok"])))
     _put(cmd, "owner", draw(st.sampled_from([MISSING, *OWNERS])))
     _put(cmd, "post_only", draw(st.sampled_from([MISSING, MISSING, False, True])))
     return cmd
+
+
+def _put_trail(draw: st.DrawFn, cmd: Cmd) -> None:
+    """Mostly exactly one of trail (ticks) / trail_bps; now and then both, neither or bad."""
+    roll = draw(st.integers(0, 19))
+    if roll < 9:
+        cmd["trail"] = draw(st.integers(1, 3))
+    elif roll < 18:
+        cmd["trail_bps"] = draw(st.sampled_from([1, 50, 100, 250, 9999]))
+    elif roll == 18:
+        cmd["trail"], cmd["trail_bps"] = 1, 100
+    elif draw(st.booleans()):
+        cmd["trail"] = draw(st.sampled_from(BAD_NUMBERS))
+    else:
+        cmd["trail_bps"] = draw(st.sampled_from([0, True, 10_000]))
 
 
 def _assign_ids(protos: list[Cmd]) -> list[Cmd]:

@@ -61,8 +61,11 @@ def check_invariants(cmds: list[Cmd], events: list[dict[str, Any]]) -> None:
             assert oid not in accepted, f"accepted twice: {event}"
             accepted.add(oid)
             open_qty[oid] = first_new[oid]["qty"]
-            if first_new[oid]["type"] in ("stop", "stop_limit"):
+            if first_new[oid]["type"] in ("stop", "stop_limit", "trailing_stop"):
                 pending_stops.add(oid)
+        elif kind == "trailed":
+            assert event["id"] in pending_stops, event
+            assert first_new[event["id"]]["type"] == "trailing_stop", event
         elif kind == "triggered":
             assert event["id"] in pending_stops, event
             pending_stops.discard(event["id"])
@@ -120,6 +123,7 @@ CLI_SCENARIO: list[Cmd] = [
     },
     {"op": "new", "id": 8, "side": "sell", "type": "market", "qty": 9, "owner": None},
     {"op": "new", "id": 9, "side": "buy", "type": "limit", "price": 98, "qty": 2, "tif": "day"},
+    {"op": "new", "id": 11, "side": "sell", "type": "trailing_stop", "trail": 1, "qty": 1},
     {"op": "cancel", "id": 42},
     {"op": "end_of_day"},
 ]

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # ExchangeCommand field -> the engine's contract command field (commands.py).
 _ENGINE_NAMES = {"engine_id": "id", "order_type": "type"}
 _NOT_FOR_ENGINE = {"symbol", "order_id", "shards"}
-_STOP_TYPES = ("stop", "stop_limit")
+_STOP_TYPES = ("stop", "stop_limit", "trailing_stop")
 
 
 def engine_command(command: ExchangeCommand) -> dict[str, Any]:

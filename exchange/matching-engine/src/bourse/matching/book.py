@@ -20,6 +20,9 @@ from collections import deque
 from typing import Any
 
 from bourse.matching.ids import UsedIds
+from bourse.matching.stop_order import StopOrder
+from bourse.matching.trailing import TrailingStop, invalid_trail
+from bourse.matching.trailing import from_state as trailing_from_state
 from bourse.matching.types import (
     ACCEPTED,
     BUDGET_EXHAUSTED,
@@ -45,6 +48,7 @@ from bourse.matching.types import (
     SIDES,
     TIFS,
     TRADE,
+    TRAILED,
     TRIGGERED,
     UNKNOWN_ORDER,
     USER,
@@ -111,34 +115,6 @@ class _BookSide:
         self.levels = {price: lvl for price, lvl in self.levels.items() if lvl.total}
 
 
-class StopOrder:
-    """A stop or stop-limit order waiting, hidden, for its trigger price."""
-
-    __slots__ = ("id", "owner", "post_only", "price", "qty", "rank", "side", "stop_price", "tif")
-
-    def __init__(
-        self,
-        oid: int,
-        side: str,
-        qty: int,
-        price: int | None,
-        stop_price: int,
-        tif: str,
-        owner: str | None,
-        post_only: bool,
-        rank: int,
-    ) -> None:
-        self.id = oid
-        self.side = side
-        self.qty = qty
-        self.price = price  # None: a stop (runs as market); else a stop-limit
-        self.stop_price = stop_price
-        self.tif = tif
-        self.owner = owner
-        self.post_only = post_only
-        self.rank = rank  # acceptance rank: stops fire in this order
-
-
 class _StopIndex:
     """Pending stops of one side bucketed by stop price (ascending), FIFO per bucket."""
 
@@ -185,8 +161,9 @@ class OrderBook:
         self._ids = UsedIds()
         self._buy_stops = _StopIndex()
         self._sell_stops = _StopIndex()
-        self._stop_count = 0
+        self._stop_count = 0  # pending stops, trailing ones included
         self._stop_rank = 0
+        self._trailing: dict[int, TrailingStop] = {}  # in acceptance order
 
     # ------------------------------------------------------------------ commands
 
@@ -257,17 +234,24 @@ class OrderBook:
         owner: str | None = None,
         post_only: bool = False,
         budget: int | None = None,
+        trail: int | None = None,
+        trail_bps: int | None = None,
     ) -> list[Event]:
-        """Any new order. ``budget`` (market buys): spend at most that many tick x lots."""
+        """Any new order. ``budget`` (market buys): spend at most that many tick x lots.
+        ``trail`` (ticks) or ``trail_bps``: the distance of a trailing stop (trailing.py)."""
         if order_type == "limit":
             return self.limit(oid, side, price, qty, tif, owner, post_only)  # type: ignore[arg-type]
         if not self._ids.add(oid):
             return self._reject(oid, DUPLICATE_ID)
         reason = self._invalid_reason(side, order_type, qty, price, stop_price, tif, budget)
+        if reason is None and order_type == "trailing_stop":
+            reason = invalid_trail(trail, trail_bps)
         if reason is not None:
             return self._reject(oid, reason)
         ev: list[Event] = [(ACCEPTED, oid)]
-        if order_type == "market":
+        if order_type == "trailing_stop":
+            self._add_trailing(ev, oid, side, qty, trail, trail_bps, tif, owner, budget)
+        elif order_type == "market":
             trades = self.trade_count
             self._enter_market(ev, oid, side, qty, owner, budget)
             if self.trade_count != trades and self._stop_count:
@@ -368,6 +352,8 @@ class OrderBook:
                 "post_only": rec[POST],
                 "type": "limit",
             }
+        if isinstance(rec, TrailingStop):
+            return rec.as_dict()
         assert isinstance(rec, StopOrder)
         return {
             "id": oid,
@@ -404,6 +390,8 @@ class OrderBook:
         for rec in self._orders.values():
             if type(rec) is list:
                 orders.append(["limit", *rec])
+            elif isinstance(rec, TrailingStop):
+                orders.append(rec.to_state())
             else:
                 assert isinstance(rec, StopOrder)
                 orders.append(
@@ -437,9 +425,13 @@ class OrderBook:
         book.seq, book.trade_count = state["seq"], state["trade_count"]
         book.last_price, book._stop_rank = state["last_price"], state["stop_rank"]
         book._ids = UsedIds.from_state(state["ids"])
-        for kind, oid, qty, price, side, owner, tif, post_only, *stop in state["orders"]:
+        for row in state["orders"]:
+            kind, oid, qty, price, side, owner, tif, post_only, *stop = row
             if kind == "limit":
                 book._orders[oid] = [oid, qty, price, side, owner, tif, post_only]
+            elif kind == "trailing":
+                book._orders[oid] = book._trailing[oid] = trailing_from_state(row)
+                book._stop_count += 1
             else:
                 stop_price, rank = stop
                 order = StopOrder(oid, side, qty, price, stop_price, tif, owner, post_only, rank)
@@ -481,9 +473,11 @@ class OrderBook:
             return INVALID_QTY
         if order_type == "stop_limit" and not is_positive_int(price):
             return INVALID_PRICE
-        if order_type != "market" and not is_positive_int(stop_price):
+        if order_type in {"stop", "stop_limit"} and not is_positive_int(stop_price):
             return INVALID_PRICE
-        if budget is not None and (order_type != "market" or not is_positive_int(budget)):
+        if budget is not None and (
+            order_type not in {"market", "trailing_stop"} or not is_positive_int(budget)
+        ):
             return INVALID_BUDGET
         return None
 
@@ -683,8 +677,11 @@ class OrderBook:
             qty = rec[QTY]
             self._unlink(rec)
             return (CANCELLED, rec[ID], reason, qty)
-        assert isinstance(rec, StopOrder)
-        (self._buy_stops if rec.side == BUY else self._sell_stops).remove(rec)
+        if isinstance(rec, TrailingStop):
+            del self._trailing[rec.id]
+        else:
+            assert isinstance(rec, StopOrder)
+            (self._buy_stops if rec.side == BUY else self._sell_stops).remove(rec)
         self._stop_count -= 1
         return (CANCELLED, rec.id, reason, rec.qty)
 
@@ -712,30 +709,77 @@ class OrderBook:
         self._orders[oid] = stop
         (self._buy_stops if side == BUY else self._sell_stops).add(stop)
 
+    def _add_trailing(
+        self,
+        ev: list[Event],
+        oid: int,
+        side: str,
+        qty: int,
+        trail: int | None,
+        bps: int | None,
+        tif: str,
+        owner: str | None,
+        budget: int | None,
+    ) -> None:
+        stop = TrailingStop(
+            oid, side, qty, trail, bps, tif, owner, self._stop_rank, self.last_price, budget
+        )
+        self._stop_rank += 1
+        self._stop_count += 1
+        self._orders[oid] = self._trailing[oid] = stop
+        if stop.moved:
+            stop.moved = False
+            ev.append((TRAILED, oid, stop.stop_price, stop.mark))
+
     def _trigger_stops(self, ev: list[Event]) -> None:
-        """Fire stops at the last trade price, in rounds, until a round fires none."""
+        """Fire stops at the last trade price, in rounds, until a round fires none.
+
+        Trailing stops see each trade of the round in turn (trailing.py); those that moved
+        and are still pending report their final stop once, after the last round."""
+        scanned = 0
         while self._stop_count:
             last = self.last_price
             assert last is not None
             buys = self._buy_stops
             sells = self._sell_stops
-            fired = buys.pop_range(0, bisect_right(buys.prices, last))
+            fired: list[StopOrder] = buys.pop_range(0, bisect_right(buys.prices, last))
             fired += sells.pop_range(bisect_left(sells.prices, last), len(sells.prices))
+            if self._trailing:
+                fired += self._fire_trailing(ev[scanned:])
+                scanned = len(ev)
             if not fired:
-                return
+                break
             fired.sort(key=lambda stop: stop.rank)
             self._stop_count -= len(fired)
             trades = self.trade_count
             for stop in fired:
                 self._run_stop(ev, stop)
             if self.trade_count == trades:
-                return
+                break
+        if self._trailing:
+            self._report_trailed(ev)
+
+    def _fire_trailing(self, events: list[Event]) -> list[TrailingStop]:
+        """Trailing stops through which one of these events' trades went, taken out."""
+        prices = [event[3] for event in events if event[0] == TRADE]
+        trailing = self._trailing
+        fired = [stop for stop in trailing.values() if stop.fires_or_trails(prices)]
+        for stop in fired:
+            del trailing[stop.id]
+        return fired
+
+    def _report_trailed(self, ev: list[Event]) -> None:
+        for stop in self._trailing.values():
+            if stop.moved:
+                stop.moved = False
+                ev.append((TRAILED, stop.id, stop.stop_price, stop.mark))
 
     def _run_stop(self, ev: list[Event], stop: StopOrder) -> None:
         ev.append((TRIGGERED, stop.id))
         if stop.price is None:
             del self._orders[stop.id]
-            self._enter_market(ev, stop.id, stop.side, stop.qty, stop.owner, None)
+            budget = stop.budget if isinstance(stop, TrailingStop) else None
+            self._enter_market(ev, stop.id, stop.side, stop.qty, stop.owner, budget)
         elif not self._enter_limit(
             ev, stop.id, stop.side, stop.price, stop.qty, stop.tif, stop.owner, stop.post_only
         ):

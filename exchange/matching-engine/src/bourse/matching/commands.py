@@ -4,6 +4,8 @@
  "post_only"?,"budget"?}
 {"op":"cancel","id"} · {"op":"replace","id","price"?,"qty"?} · {"op":"end_of_day"}
 {"op":"cancel_owner","owner"}   (mass cancel; an extension of the replay contract)
+{"op":"new","type":"trailing_stop","trail"|"trail_bps",...}   (an extension: trailing.py,
+ exchange/matching-engine/README.md)
 """
 
 from collections.abc import Mapping
@@ -29,6 +31,8 @@ def apply_command(book: OrderBook, cmd: Mapping[str, Any]) -> list[Event]:
             owner=cmd.get("owner"),
             post_only=cmd.get("post_only") is True,
             budget=cmd.get("budget"),
+            trail=cmd.get("trail"),
+            trail_bps=cmd.get("trail_bps"),
         )
     if op == "cancel" and type(oid) is int:
         return book.cancel(oid)

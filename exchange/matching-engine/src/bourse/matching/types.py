@@ -9,6 +9,7 @@ where a tuple costs a fraction of any object. Their layouts:
     ("cancelled", id, reason, open_qty)
     ("replaced", id, price, qty)
     ("triggered", id)
+    ("trailed", id, stop_price, water_mark)            a trailing stop moved (trailing.py)
 
 Sequence numbers are not stored in events: a book counts the events it emits
 (``OrderBook.seq``), so an event's number is its position in the book's stream.
@@ -17,14 +18,14 @@ Sequence numbers are not stored in events: a book counts the events it emits
 from typing import Any, Final, Literal
 
 Side = Literal["buy", "sell"]
-OrderType = Literal["limit", "market", "stop", "stop_limit"]
+OrderType = Literal["limit", "market", "stop", "stop_limit", "trailing_stop"]
 TimeInForce = Literal["gtc", "day", "ioc", "fok"]
 Event = tuple[Any, ...]
 
 BUY: Final = "buy"
 SELL: Final = "sell"
 SIDES: Final = frozenset((BUY, SELL))
-ORDER_TYPES: Final = frozenset(("limit", "market", "stop", "stop_limit"))
+ORDER_TYPES: Final = frozenset(("limit", "market", "stop", "stop_limit", "trailing_stop"))
 TIFS: Final = frozenset(("gtc", "day", "ioc", "fok"))
 
 ACCEPTED: Final = "accepted"
@@ -33,6 +34,7 @@ TRADE: Final = "trade"
 CANCELLED: Final = "cancelled"
 REPLACED: Final = "replaced"
 TRIGGERED: Final = "triggered"
+TRAILED: Final = "trailed"
 
 # Reasons of rejected events.
 DUPLICATE_ID: Final = "duplicate_id"
@@ -42,6 +44,7 @@ INVALID_SIDE: Final = "invalid_side"
 INVALID_TYPE: Final = "invalid_type"
 INVALID_TIF: Final = "invalid_tif"
 INVALID_BUDGET: Final = "invalid_budget"
+INVALID_TRAIL: Final = "invalid_trail"
 UNKNOWN_ORDER: Final = "unknown_order"
 INVALID_COMMAND: Final = "invalid_command"
 
@@ -63,6 +66,7 @@ EVENT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     CANCELLED: ("id", "reason", "qty"),
     REPLACED: ("id", "price", "qty"),
     TRIGGERED: ("id",),
+    TRAILED: ("id", "stop_price", "water_mark"),
 }
 
 

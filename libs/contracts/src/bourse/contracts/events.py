@@ -137,9 +137,11 @@ class ExchangeCommand(Payload):
     engine_id: int | None = None
     order_id: UUID | None = None
     side: Side | None = None
-    order_type: Literal["limit", "market", "stop", "stop_limit"] | None = None
+    order_type: Literal["limit", "market", "stop", "stop_limit", "trailing_stop"] | None = None
     price: int | None = None  # ticks
     stop_price: int | None = None  # ticks
+    trail: int | None = None  # ticks: a trailing stop's distance (or trail_bps)
+    trail_bps: int | None = None  # basis points of the water mark
     qty: int | None = None  # lots
     tif: Literal["gtc", "day", "ioc", "fok"] | None = None
     owner: str | None = None
@@ -152,13 +154,15 @@ class ExchangeCommand(Payload):
 
 class EngineEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
-    type: Literal["accepted", "rejected", "trade", "cancelled", "replaced", "triggered"]
+    type: Literal["accepted", "rejected", "trade", "cancelled", "replaced", "triggered", "trailed"]
     id: int | None = None
     taker: int | None = None
     maker: int | None = None
     price: int | None = None
     qty: int | None = None
     reason: str | None = None
+    stop_price: int | None = None  # "trailed": a trailing stop's new stop, in ticks ...
+    water_mark: int | None = None  # ... and the water mark it follows
 
 
 class ExecutionsReported(Payload):

@@ -50,7 +50,10 @@ orders = Table(
     Column("qty", QTY),
     Column("notional", MONEY),
     Column("limit_price", PRICE),
-    Column("stop_price", PRICE),
+    Column("stop_price", PRICE),  # a trailing stop's: the current one (engine "trailed")
+    Column("trail_price", PRICE),  # trailing stops: the distance as a price ...
+    Column("trail_percent", Numeric(6, 2)),  # ... or as a percent of the water mark
+    Column("hwm", PRICE),  # the water mark its stop follows (high for a sell, low for a buy)
     Column("filled_qty", QTY, nullable=False, server_default="0"),
     Column("filled_notional", MONEY, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),

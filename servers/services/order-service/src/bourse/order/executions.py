@@ -111,7 +111,7 @@ def apply_to(
                 changes.append(order_changed(order.values, fill))
             continue
         order = working.get(event.id) if event.id is not None else None
-        if order is not None and _apply(order, event):
+        if order is not None and _apply(order, event, instrument, now):
             order.sync(now)
             changes.append(order_changed(order.values))
     for order in mine:
@@ -125,10 +125,16 @@ def apply_to(
     return Applied(changes, new_fills, released)
 
 
-def _apply(order: Working, event: EngineEvent) -> bool:
-    """Apply a non-trade event; True when the order changed."""
+def _apply(order: Working, event: EngineEvent, instrument: Instrument, now: datetime) -> bool:
+    """Apply a non-trade event; True when the order's status changed."""
     before = order.state.status
-    if event.type == "accepted":
+    if event.type == "trailed":  # a trailing stop moved: stored, not announced
+        assert event.stop_price is not None and event.water_mark is not None
+        order.values["stop_price"] = event.stop_price * instrument.tick_size
+        order.values["hwm"] = event.water_mark * instrument.tick_size
+        order.values["updated_at"] = now
+        order.dirty = True
+    elif event.type == "accepted":
         lifecycle.accepted(order.state)
     elif event.type == "cancelled":
         lifecycle.cancelled(order.state, event.reason or "")

@@ -25,6 +25,8 @@ STATE_COLUMNS = (
     ("canceled_at", "timestamptz"),
     ("exchange_epoch", "uuid"),
     ("sent_to_exchange", "bool"),
+    ("stop_price", "numeric"),  # a trailing stop's, as the engine moves it
+    ("hwm", "numeric"),
 )
 
 _LOCK_BY_ID = "SELECT * FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
@@ -96,12 +98,12 @@ SELECT o.* FROM orders o JOIN unnest($1::uuid[], $2::text[]) AS k(user_id, cid)
 """
 _ADD_ORDERS = """
 INSERT INTO orders (id, user_id, client_order_id, symbol, side, type, time_in_force, qty,
-                    notional, limit_price, stop_price, reserve_cash, reserve_qty, status,
-                    engine_id)
+                    notional, limit_price, stop_price, trail_price, trail_percent, reserve_cash,
+                    reserve_qty, status, engine_id)
 SELECT u.*, 'pending_new', nextval('engine_id_seq')
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[],
-            $12::numeric[], $13::numeric[]) AS u
+            $12::numeric[], $13::numeric[], $14::numeric[], $15::numeric[]) AS u
 ON CONFLICT (user_id, client_order_id) DO NOTHING
 RETURNING *
 """
@@ -143,4 +145,5 @@ async def add_orders(pg: asyncpg.Connection, new: Sequence[NewRow]) -> list[dict
 
 _REQUEST_FIELDS = (
     "symbol", "side", "type", "time_in_force", "qty", "notional", "limit_price", "stop_price",
+    "trail_price", "trail_percent",
 )  # fmt: skip

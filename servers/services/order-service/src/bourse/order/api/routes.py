@@ -80,6 +80,9 @@ def to_order(row: Any) -> Order:
         canceled_at=row.canceled_at,
         replaces=row.replaces,
         replaced_by=row.replaced_by,
+        trail_price=row.trail_price,
+        trail_percent=row.trail_percent,
+        hwm=row.hwm,
     )
 
 
@@ -183,6 +186,8 @@ def _order_request(body: OrderCreate) -> OrderRequest:
         body.notional,
         body.limit_price,
         body.stop_price,
+        body.trail_price,
+        body.trail_percent,
     )
 
 

@@ -16,12 +16,14 @@ class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     symbol: Symbol
     side: Literal["buy", "sell"]
-    type: Literal["market", "limit", "stop", "stop_limit"]
+    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"]
     time_in_force: Literal["day", "gtc", "ioc", "fok"]
     qty: DecimalIn | None = None
     notional: DecimalIn | None = None
     limit_price: DecimalIn | None = None
     stop_price: DecimalIn | None = None
+    trail_price: DecimalIn | None = None  # trailing_stop: exactly one of these two
+    trail_percent: DecimalIn | None = None
     client_order_id: ClientOrderId | None = None
 
 
@@ -60,6 +62,9 @@ class Order(BaseModel):
     canceled_at: datetime | None
     replaces: UUID | None = None  # the order this one replaced (PATCH)
     replaced_by: UUID | None = None
+    trail_price: DecimalStr | None = None  # trailing stops (stop_price: the current stop)
+    trail_percent: DecimalStr | None = None
+    hwm: DecimalStr | None = None  # the water mark its stop follows
 
 
 class FillOut(BaseModel):

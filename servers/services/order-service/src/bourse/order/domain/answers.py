@@ -7,6 +7,7 @@ order's row (a mapping of its columns), shared by the batch consumer and the req
 """
 
 from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -68,9 +69,15 @@ def engine_new(
         order["qty"],
         order["notional"],
         order["limit_price"],
-        order["stop_price"],
+        None if order["type"] == "trailing_stop" else order["stop_price"],  # the engine's
+        order.get("trail_price"),
+        order.get("trail_percent"),
     )
     engine = place(request, for_replay(instrument), collar).engine
+    if engine.budget is not None and engine.order_type == "trailing_stop":
+        # what was reserved when it was placed, whatever the price since
+        budget = int(order["reserve_cash"] // (instrument.tick_size * instrument.lot_size))
+        engine = replace(engine, budget=budget)
     return ExchangeCommand(
         symbol=order["symbol"],
         op="new",
@@ -84,6 +91,8 @@ def engine_new(
         tif=engine.tif,
         owner=str(order["user_id"]),
         budget=engine.budget,
+        trail=engine.trail,
+        trail_bps=engine.trail_bps,
         shards=shards,
     )
 

@@ -12,10 +12,11 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Literal
 
 from bourse.common.errors import Problem
+from bourse.order.domain import trailing
 from bourse.order.domain.instrument import Instrument
 
 Side = Literal["buy", "sell"]
-OrderType = Literal["market", "limit", "stop", "stop_limit"]
+OrderType = Literal["market", "limit", "stop", "stop_limit", "trailing_stop"]
 TimeInForce = Literal["day", "gtc", "ioc", "fok"]
 MAX_QTY = Decimal("1000000000")
 MAX_NOTIONAL = Decimal("1000000000")
@@ -32,18 +33,22 @@ class OrderRequest:
     notional: Decimal | None
     limit_price: Decimal | None
     stop_price: Decimal | None
+    trail_price: Decimal | None = None  # trailing stops: exactly one of these two
+    trail_percent: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class EngineOrder:
     """The order as the engine sees it: integer ticks and lots."""
 
-    order_type: Literal["limit", "market", "stop_limit"]
+    order_type: Literal["limit", "market", "stop_limit", "trailing_stop"]
     tif: TimeInForce
     qty: int  # lots (for a budget order: a cap the budget will bind first)
     price: int | None  # ticks
     stop_price: int | None
     budget: int | None  # ticks x lots
+    trail: int | None = None  # ticks
+    trail_bps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ def place(request: OrderRequest, instrument: Instrument, collar: Decimal) -> Pla
         return _notional_buy(request, instrument)
     assert request.qty is not None
     lots = units(request.qty, instrument.lot_size, "invalid_lot_size", "qty")
+    if request.type == "trailing_stop":
+        return _trailing_stop(request, instrument, lots, collar)
     engine = _engine_order(request, instrument, lots, collar)
     worst = Decimal(engine.price) * instrument.tick_size if engine.price is not None else None
     if request.side == "sell":
@@ -105,6 +112,9 @@ def place(request: OrderRequest, instrument: Instrument, collar: Decimal) -> Pla
 
 
 def _check_shape(request: OrderRequest) -> None:
+    trailing.check_fields(
+        request.type, request.time_in_force, request.trail_price, request.trail_percent
+    )
     if (request.qty is None) == (request.notional is None):
         raise invalid("invalid_order", "exactly one of qty and notional is required")
     if request.notional is not None and (request.type != "market" or request.side != "buy"):
@@ -126,6 +136,7 @@ def _check_bounds(request: OrderRequest) -> None:
     at_most(request.notional, MAX_NOTIONAL, "invalid_notional", "notional")
     at_most(request.limit_price, MAX_PRICE, "invalid_price", "limit_price")
     at_most(request.stop_price, MAX_PRICE, "invalid_price", "stop_price")
+    at_most(request.trail_price, MAX_PRICE, "invalid_trail", "trail_price")
 
 
 def _notional_buy(request: OrderRequest, instrument: Instrument) -> Placement:
@@ -141,6 +152,32 @@ def _notional_buy(request: OrderRequest, instrument: Instrument) -> Placement:
         raise invalid("invalid_notional", f"notional must be at least {unit}")
     engine = EngineOrder("market", "ioc", qty=budget, price=None, stop_price=None, budget=budget)
     return Placement(Decimal(budget) * unit, Decimal(0), engine)
+
+
+def _trailing_stop(
+    request: OrderRequest, instrument: Instrument, lots: int, collar: Decimal
+) -> Placement:
+    """A sell reserves its shares; a buy qty x the collar above its first stop, which is
+    also the engine's budget (trailing.py)."""
+    tick = instrument.tick_size
+    trail = trailing.to_engine(request.trail_price, request.trail_percent, tick)
+    engine = EngineOrder(
+        "trailing_stop", request.time_in_force, lots, None, None, None, trail.ticks, trail.bps
+    )
+    assert request.qty is not None
+    if request.side == "sell":
+        return Placement(Decimal(0), request.qty, engine)
+    if instrument.last_price is None:
+        raise invalid(
+            "no_reference_price", f"{instrument.symbol} has not traded yet: use a limit order"
+        )
+    first_stop = trailing.first_stop_ticks("buy", int(instrument.last_price / tick), trail)
+    worst = collar_price(first_stop * tick, "buy", collar, tick)
+    budget = lots * int(worst / tick)
+    engine = EngineOrder(
+        "trailing_stop", request.time_in_force, lots, None, None, budget, trail.ticks, trail.bps
+    )
+    return Placement(request.qty * worst, Decimal(0), engine)
 
 
 def _engine_order(

@@ -51,6 +51,8 @@ async def insert_order(
                 notional=request.notional,
                 limit_price=request.limit_price,
                 stop_price=request.stop_price,
+                trail_price=request.trail_price,
+                trail_percent=request.trail_percent,
                 engine_id=engine_ids.next_value(),
                 reserve_cash=placement.reserve_cash if placement else Decimal(0),
                 reserve_qty=placement.reserve_qty if placement else Decimal(0),
