@@ -8,11 +8,13 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 Tool = Callable[..., subprocess.CompletedProcess[str]]
 WORKFLOW = ROOT / "infra" / "ci-cd" / "github-actions.yml"
+WEB_DOCKERFILE = "infra/docker/web-terminal/Dockerfile"
 
 
 def shell_scripts() -> list[Path]:
@@ -22,8 +24,9 @@ def shell_scripts() -> list[Path]:
     return found
 
 
-def test_dockerfile_is_hadolint_clean(tool: Tool) -> None:
-    tool("hadolint", "--failure-threshold", "style", "infra/docker/Dockerfile")
+@pytest.mark.parametrize("dockerfile", ["infra/docker/Dockerfile", WEB_DOCKERFILE])
+def test_dockerfile_is_hadolint_clean(tool: Tool, dockerfile: str) -> None:
+    tool("hadolint", "--failure-threshold", "style", dockerfile)
 
 
 def test_shell_scripts_are_shellcheck_clean(tool: Tool) -> None:
