@@ -61,8 +61,14 @@ def test_ci_workflow_mirrors_ci_run() -> None:
     same three, and builds every image."""
     workflow = yaml.safe_load(WORKFLOW.read_text())
     runs = " ".join(s.get("run", "") for j in workflow["jobs"].values() for s in j["steps"])
-    for target in ("make lint", "make typecheck", "make test-fast"):
+    for target in ("make lint", "make typecheck", "make web-test", "make test-fast"):
         assert target in runs
+    # the browser terminal: Node.js in every job that runs make, its image built too
+    for name, job in workflow["jobs"].items():
+        if any("make " in s.get("run", "") for s in job["steps"]):
+            uses = [s.get("uses", "") for s in job["steps"]]
+            assert any(u.startswith("actions/setup-node@") for u in uses), name
+    assert "infra/docker/web-terminal/Dockerfile" in runs
     services = workflow["jobs"]["test"]["services"]
     assert {"postgres", "rabbitmq"} <= set(services)
     packages = workflow["jobs"]["images"]["strategy"]["matrix"]["package"]
