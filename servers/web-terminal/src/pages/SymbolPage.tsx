@@ -44,7 +44,7 @@ function SymbolView({ symbol }: { symbol: string }) {
           <Title order={2}>{symbol}</Title>
           <Text c="dimmed" size="sm">
             {instrument.data?.name} · tick {instrument.data?.tick_size} · lot {instrument.data?.lot_size}
-            {instrument.data && instrument.data.status !== "active" && ` · ${instrument.data.status}`}
+            {instrument.data && instrument.data.status !== "trading" && ` · ${instrument.data.status}`}
           </Text>
         </div>
         <Group gap="lg" aria-label="Quote">
