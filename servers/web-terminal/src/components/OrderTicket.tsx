@@ -204,7 +204,7 @@ export function OrderTicket({ symbol, prices, account, placeOrder, pickedPrice }
           </Alert>
         )}
         {placed && (
-          <Alert color="teal" role="status" title="Order sent">
+          <Alert color="teal" title="Order sent" data-testid="order-sent">
             {placed.side} {formatQty(placed.qty ?? placed.notional)} {placed.symbol}: {placed.status}
           </Alert>
         )}
