@@ -4,17 +4,18 @@ SHELL := /bin/bash
 UV ?= uv
 OPS ?= 1000000
 
-.PHONY: help bootstrap lint typecheck test test-fast bench bench-b bench-e2e bench-http profile-e2e bench-sql
+.PHONY: help bootstrap lint typecheck test test-fast web-build web-test bench bench-b bench-e2e bench-http profile-e2e bench-sql
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-bootstrap: ## install uv and the locked environment (idempotent)
+bootstrap: ## install uv, the locked environment, Node.js + npm deps + Chromium (idempotent)
 	@scripts/bootstrap.sh
 
-lint: bootstrap ## ruff
+lint: bootstrap ## ruff; the terminal's eslint and tsc (servers/web-terminal)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	@scripts/web-terminal.sh lint
 
 # mypy runs per workspace member: every member has its own tests/conftest.py.
 MEMBERS = $(sort $(dir $(wildcard exchange/*/pyproject.toml libs/*/pyproject.toml servers/services/*/pyproject.toml)))
@@ -23,8 +24,14 @@ typecheck: bootstrap ## mypy (strict), one workspace member at a time
 	@set -e; for member in $(MEMBERS); do echo "mypy $$member"; $(UV) run mypy $$member; done
 	$(UV) run mypy scripts tests
 
-test: lint typecheck ## everything: lint, types, the whole test suite
+test: lint typecheck web-test ## everything: lint, types, the terminal's unit tests, the whole test suite
 	$(UV) run pytest
+
+web-build: bootstrap ## build the browser terminal (servers/web-terminal/dist; make up does it too)
+	@scripts/web-terminal.sh build
+
+web-test: bootstrap ## the browser terminal's unit tests (Vitest; its Playwright specs run in pytest's e2e)
+	@scripts/web-terminal.sh test
 
 test-fast: bootstrap ## the test suite without lint and types
 	$(UV) run pytest -q

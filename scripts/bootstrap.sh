@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the workspace needs on a fresh machine: uv, then the locked Python
-# environment (dev tools and the benchmark's peer engines included). Idempotent.
+# environment (dev tools and the benchmark's peer engines included), then the browser
+# terminal's tools and locked npm dependencies (scripts/web-terminal.sh setup: Node.js,
+# npm and Chromium from apt-get when missing). Idempotent, quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,3 +11,4 @@ if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check uv
 fi
 uv sync --frozen --all-groups --quiet
+scripts/web-terminal.sh setup

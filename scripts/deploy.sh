@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deploys Bourse. Two targets:
 #
-#   --target k8s     build one image per workspace package (infra/docker/Dockerfile),
-#                    tag it with the git SHA, push it, apply a kustomize overlay with those
+#   --target k8s     build one image per workspace package (infra/docker/Dockerfile) and
+#                    the browser terminal's (infra/docker/web-terminal/Dockerfile),
+#                    tag them with the git SHA, push it, apply a kustomize overlay with those
 #                    tags, wait for every rollout, smoke-check, and roll back
 #                    (kubectl rollout undo) when a rollout or the smoke check fails.
 #   --target local   new code on the local stack started by `make up`, without downtime:
@@ -28,6 +29,10 @@ PACKAGES=(
     bourse-exchange-server
 )
 DEPLOYMENTS=(user trader order stock portfolio auto notifications)
+# The browser terminal: its own image (static files + nginx) and Deployment.
+WEB_IMAGE=bourse-web-terminal
+WEB_DOCKERFILE=infra/docker/web-terminal/Dockerfile
+K8S_DEPLOYMENTS=("${DEPLOYMENTS[@]}" web-terminal)
 INFRA_STATEFULSETS=(postgres rabbitmq)  # waited for first: the services need them
 APP_STATEFULSETS=(exchange)
 
@@ -154,11 +159,16 @@ build_images() {
         if [ -n "$PLATFORM" ]; then build+=(--platform "$PLATFORM"); fi
         run "${build[@]}" "$ROOT"
     done
+    local web=(docker build --file "$ROOT/$WEB_DOCKERFILE"
+        --label "org.opencontainers.image.revision=$(git_sha)"
+        --tag "$(image_ref "$WEB_IMAGE")")
+    if [ -n "$PLATFORM" ]; then web+=(--platform "$PLATFORM"); fi
+    run "${web[@]}" "$ROOT"
 }
 
 push_images() {
     local package
-    for package in "${PACKAGES[@]}"; do
+    for package in "${PACKAGES[@]}" "$WEB_IMAGE"; do
         run docker push "$(image_ref "$package")"
     done
 }
@@ -176,7 +186,7 @@ write_kustomization() { # dir (var/deploy.XXXXXX: kustomize wants a relative pat
         echo "resources:"
         echo "  - ../../k8s/overlays/$OVERLAY"
         echo "images:"
-        for package in "${PACKAGES[@]}"; do
+        for package in "${PACKAGES[@]}" "$WEB_IMAGE"; do
             echo "  - name: $package"
             if [ -n "$REGISTRY" ]; then echo "    newName: ${REGISTRY%/}/$package"; fi
             echo "    newTag: \"$TAG\""
@@ -199,7 +209,7 @@ PREVIOUS=()
 record_previous() {
     local kind name
     PREVIOUS=()
-    for name in "${DEPLOYMENTS[@]}"; do
+    for name in "${K8S_DEPLOYMENTS[@]}"; do
         if [ "$DRY_RUN" -eq 1 ] || kubectl "${KUBECTL_ARGS[@]}" get "deployment/$name" >/dev/null 2>&1; then
             PREVIOUS+=("deployment/$name")
         fi
@@ -221,7 +231,7 @@ wait_rollouts() {
     for name in "${APP_STATEFULSETS[@]}"; do
         kubectl_ rollout status "statefulset/$name" --timeout="${TIMEOUT}s" || return 1
     done
-    for name in "${DEPLOYMENTS[@]}"; do
+    for name in "${K8S_DEPLOYMENTS[@]}"; do
         kubectl_ rollout status "deployment/$name" --timeout="${TIMEOUT}s" || return 1
     done
 }
@@ -240,7 +250,7 @@ proxy_get() { # service path
 
 smoke_check() {
     local name
-    for name in "${DEPLOYMENTS[@]}"; do
+    for name in "${K8S_DEPLOYMENTS[@]}"; do
         proxy_get "$name" /readyz || {
             say "smoke: $name is not ready"
             return 1
@@ -254,6 +264,11 @@ smoke_check() {
         run curl --fail --silent --show-error --max-time 10 --retry 5 --retry-delay 3 \
             --retry-all-errors --output /dev/null "${SMOKE_URL%/}/api/v1/stocks" || {
             say "smoke: GET ${SMOKE_URL%/}/api/v1/stocks through the Ingress failed"
+            return 1
+        }
+        run curl --fail --silent --show-error --max-time 10 --retry 5 --retry-delay 3 \
+            --retry-all-errors --output /dev/null "${SMOKE_URL%/}/" || {
+            say "smoke: GET ${SMOKE_URL%/}/ (the browser terminal) through the Ingress failed"
             return 1
         }
     fi
@@ -371,6 +386,7 @@ deploy_local() {
         for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
         [ "$failed" -eq 0 ] || die "$action failed for at least one service (see above)"
     done
+    run scripts/web-terminal.sh build  # nginx serves servers/web-terminal/dist as it is
     run "$py" "${stack[@]}" rollout --timeout "$TIMEOUT"
     run "$py" "${stack[@]}" wait --timeout "$TIMEOUT"
     if [ "$DRY_RUN" -eq 1 ]; then say "dry run: nothing was run"; else say "the local stack runs the new code"; fi

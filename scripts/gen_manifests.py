@@ -47,6 +47,11 @@ HEADER = (
 POSTGRES_IMAGE = "postgres:16-bookworm"
 RABBITMQ_IMAGE = "rabbitmq:4.1-management"
 NGINX_IMAGE = "nginx:1.28-alpine"  # >= 1.27.3: `server ... resolve` in open-source nginx
+# The browser terminal's image (infra/docker/web-terminal/Dockerfile: NGINX_IMAGE + the
+# built app): compose's edge, and the terminal's Deployment in Kubernetes.
+WEB_IMAGE = "bourse-web-terminal"
+WEB_DOCKERFILE = "infra/docker/web-terminal/Dockerfile"
+WEB_ROOT = "/usr/share/bourse/web-terminal"  # where that image holds servers/web-terminal/dist
 PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0"
 GRAFANA_IMAGE = "grafana/grafana:12.1.0"
 POSTGRES_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"
@@ -345,9 +350,11 @@ def compose(stack: ModuleType) -> str:
             "stop_grace_period": "20s",
             "restart": "unless-stopped",
         }
+    # The edge: the terminal's image (nginx + the built app) with the edge's config.
     out["nginx"] = {
-        "image": NGINX_IMAGE,
-        "command": ["nginx", "-c", "/etc/nginx/bourse/nginx.conf"],
+        "build": {"context": ".", "dockerfile": WEB_DOCKERFILE},
+        "image": f"${{BOURSE_REGISTRY:-bourse}}/{WEB_IMAGE}:${{BOURSE_TAG:-dev}}",
+        "command": ["nginx", "-e", "/dev/stderr", "-c", "/etc/nginx/bourse/nginx.conf"],
         "volumes": [
             "./infra/docker/nginx/nginx.conf:/etc/nginx/bourse/nginx.conf:ro",
             *(
@@ -424,7 +431,8 @@ def compose(stack: ModuleType) -> str:
     intro = (
         "# The whole Bourse stack in containers: PostgreSQL, RabbitMQ, every service (a\n"
         "# one-shot <name>-init migrates and declares its queues first), the exchange shards\n"
-        "# and nginx on http://127.0.0.1:8080. `docker compose --profile monitoring up` adds\n"
+        "# and nginx on http://127.0.0.1:8080 (the browser terminal at /, the API under\n"
+        "# /api/v1). `docker compose --profile monitoring up` adds\n"
         "# Prometheus (:9090), Grafana (:3000) and the PostgreSQL exporter.\n"
         "# Passwords: BOURSE_DB_PASSWORD, POSTGRES_PASSWORD, RABBITMQ_PASSWORD (dev defaults).\n"
     )
@@ -460,6 +468,7 @@ def nginx_conf(stack: ModuleType) -> str:
         "api_burst": "4000",
         "upstreams": upstreams,
         "docs": stack.nginx_docs([u.name for u in public]),
+        "web_root": WEB_ROOT,
     }
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
     # the template's own header (how make up renders it) does not apply to this copy

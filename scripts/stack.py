@@ -86,7 +86,14 @@ SUPERVISOR_VAR = VAR / "supervisor"
 LOG_DIR = VAR / "log"
 NGINX_CONF = NGINX_VAR / "nginx.conf"
 # files nginx.conf.template includes, copied beside the rendered nginx.conf
-NGINX_INCLUDES = ("proxy-headers.conf", "response-headers.conf")
+NGINX_INCLUDES = (
+    "proxy-headers.conf",
+    "response-headers.conf",
+    "web-terminal.conf",
+    "web-headers.conf",
+)
+# the browser terminal's build (scripts/web-terminal.sh build), served by nginx at /
+WEB_ROOT = ROOT / "servers" / "web-terminal" / "dist"
 SUPERVISOR_CONF = SUPERVISOR_VAR / "supervisord.conf"
 SUPERVISOR_SOCKET = SUPERVISOR_VAR / "supervisor.sock"
 SUPERVISOR_PIDFILE = SUPERVISOR_VAR / "supervisord.pid"
@@ -345,6 +352,7 @@ def nginx_values(services: Sequence[Service], drained: Iterable[str] = ()) -> di
         "api_burst": env("BOURSE_EDGE_API_BURST", "4000"),
         "upstreams": _nginx_upstreams(services, drained),
         "docs": nginx_docs([s.name for s in services if s.public and s.first]),
+        "web_root": str(WEB_ROOT),
     }
 
 
@@ -937,6 +945,7 @@ def configured() -> list[Service]:
 def urls() -> str:
     public = [s for s in configured() if s.public and s.first]
     lines = [
+        f"  terminal  {GATEWAY}/",
         f"  API       {API_BASE}",
         *(f"  docs      {GATEWAY}/docs/{s.name}" for s in public),
         f"  status    make ps    (uv run supervisorctl -c {SUPERVISOR_CONF.relative_to(ROOT)}"

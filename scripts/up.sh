@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts the whole local stack behind nginx on http://127.0.0.1:8080 (make up).
 #
-#   bootstrap (uv + locked env) -> nginx installed -> PostgreSQL + RabbitMQ up ->
-#   databases and roles -> migrations -> configs rendered into var/ -> supervisord
-#   (every service that exists, the exchange shards, nginx) -> wait until ready.
+#   bootstrap (uv + locked env, Node.js + npm deps) -> the browser terminal built
+#   (servers/web-terminal/dist, skipped when its sources did not change) -> nginx installed
+#   -> PostgreSQL + RabbitMQ up -> databases and roles -> migrations -> configs rendered
+#   into var/ -> supervisord (every service that exists, the exchange shards, nginx) ->
+#   wait until ready.
 #
 # Idempotent: when the stack already runs, its config is reloaded and every program is
 # restarted (new code). A service that fails to migrate is reported and not started; one
@@ -27,6 +29,16 @@ scripts/bootstrap.sh
 PY="$ROOT/.venv/bin/python"
 stack() { "$PY" scripts/stack.py "$@"; }
 VAR=$(stack var)
+
+# -- 1b. the browser terminal (nginx serves its dist/ at /) ------------------------------
+mkdir -p "$VAR/log"
+web_failed=
+say "the browser terminal (scripts/web-terminal.sh build)"
+if ! scripts/web-terminal.sh build >"$VAR/log/web-terminal-build.log" 2>&1; then
+    echo "up: BUILDING THE TERMINAL FAILED (/ serves the last good build, if any). Last lines of $VAR/log/web-terminal-build.log:" >&2
+    tail -n 15 "$VAR/log/web-terminal-build.log" | sed 's/^/    | /' >&2
+    web_failed=1
+fi
 
 # -- 2. nginx -----------------------------------------------------------------------------
 nginx_bin() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }; }
@@ -106,6 +118,10 @@ status=0
 stack wait --timeout "${BOURSE_STACK_WAIT_TIMEOUT:-120}" || status=1
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "up: not started because their migration failed: ${failed[*]} ($VAR/log/migrate-<svc>.log)" >&2
+    status=1
+fi
+if [ -n "$web_failed" ]; then
+    echo "up: the browser terminal did not build ($VAR/log/web-terminal-build.log)" >&2
     status=1
 fi
 

@@ -97,6 +97,12 @@ def test_nginx_has_every_route_of_the_template(stack_table: list[dict[str, Any]]
     assert "127.0.0.1:" not in conf.replace("http://127.0.0.1", "")  # nothing bound to loopback
 
 
+def compose_includes() -> list[str]:
+    """The nginx/ files compose mounts beside the edge's config (/etc/nginx/bourse/)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    return re.findall(r"- \./nginx/([\w.-]+):/etc/nginx/bourse/\1:ro", text)
+
+
 @pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed (make up installs it)"
 )
@@ -112,7 +118,9 @@ def test_nginx_accepts_the_config(tmp_path: Path) -> None:
     ):
         conf = conf.replace(old, new)
     (tmp_path / "nginx.conf").write_text(conf)
-    for include in ("proxy-headers.conf", "response-headers.conf"):
+    mounted = compose_includes()
+    assert {"proxy-headers.conf", "web-terminal.conf", "web-headers.conf"} <= set(mounted)
+    for include in mounted:
         shutil.copy(ROOT / "nginx" / include, tmp_path / include)
     nginx = shutil.which("nginx")
     assert nginx is not None

@@ -83,14 +83,19 @@ def test_images_are_built_and_pushed_with_the_git_sha(plan: dict[str, Any]) -> N
     packages = listed[1].split()
     builds = [c for c in plan["commands"] if c.startswith("docker build")]
     pushes = [c for c in plan["commands"] if c.startswith("docker push")]
-    assert len(builds) == len(pushes) == len(packages) == 8
-    for package, build, push in zip(packages, builds, pushes, strict=True):
+    assert len(packages) == 8
+    assert len(builds) == len(pushes) == len(packages) + 1  # and the browser terminal's
+    for package, build, push in zip(packages, builds, pushes, strict=False):
         assert f"--build-arg PACKAGE={package}" in build
-        assert "--file /" in build and build.endswith(str(ROOT))
+        assert f"--file {ROOT}/infra/docker/Dockerfile " in build and build.endswith(str(ROOT))
         assert f"--tag {REGISTRY}/{package}:{tag}" in build
         assert push == f"docker push {REGISTRY}/{package}:{tag}"
+    web = f"{REGISTRY}/bourse-web-terminal:{tag}"
+    assert f"--file {ROOT}/infra/docker/web-terminal/Dockerfile " in builds[-1]
+    assert f"--tag {web}" in builds[-1] and builds[-1].endswith(str(ROOT))
+    assert pushes[-1] == f"docker push {web}"
     # the overlay's images are set to those tags
-    for package in packages:
+    for package in [*packages, "bourse-web-terminal"]:
         entry = f"#     - name: {package}\n#       newName: {REGISTRY}/{package}\n"
         assert f'{entry}#       newTag: "{tag}"' in plan["stdout"]
     assert "#     - ../../k8s/overlays/prod" in plan["stdout"]
@@ -115,7 +120,7 @@ def test_plan_applies_waits_smokes_and_can_roll_back(
         for d in overlays["prod"]
         if d["kind"] in ("Deployment", "StatefulSet")
     ]
-    assert len(workloads) == 10
+    assert len(workloads) == 11  # 7 services, the terminal, postgres, rabbitmq, exchange
     for workload in workloads:
         assert position(rf"rollout status {workload} --timeout=600s$") > apply
     assert position(r"wait --for=condition=complete job/bourse-db-init") > apply
@@ -130,6 +135,7 @@ def test_plan_applies_waits_smokes_and_can_roll_back(
     assert position(r"^curl .*https://api\.bourse\.example/api/v1/stocks$") < position(
         r"rollout undo"
     )
+    assert position(r"^curl .*https://api\.bourse\.example/$") < position(r"rollout undo")
     assert position(r"rollout undo statefulset/exchange$") > apply
     assert "# on failure (rollout or smoke check), unless --no-rollback:" in plan["stdout"]
 
@@ -214,8 +220,8 @@ def test_the_applied_kustomization_renders_with_the_tags(tmp_path: Path, tool: A
         rendered = tool("kubectl", "kustomize", str(work)).stdout
     finally:
         shutil.rmtree(work)
-    images = set(re.findall(r"^\s+image: (\S+)$", rendered, re.MULTILINE))
+    images = set(re.findall(r"^\s+(?:- )?image: (\S+)$", rendered, re.MULTILINE))
     ours = {i for i in images if "/bourse-" in i}
-    assert len(ours) == 8
+    assert len(ours) == 9  # 8 workspace packages and the browser terminal
     assert all(i.startswith(f"{REGISTRY}/bourse-") and i.endswith(":abc123") for i in ours), ours
     assert "set-by-deploy" not in rendered

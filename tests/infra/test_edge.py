@@ -110,6 +110,7 @@ def _render(var: Path, port: int, upstream: int) -> None:
         "api_burst": "4000",
         "upstreams": upstreams,
         "docs": stack.nginx_docs(names),
+        "web_root": str(var / "web"),
     }
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
     (var / "nginx.conf").write_text(stack.fill(template, values))
@@ -117,6 +118,23 @@ def _render(var: Path, port: int, upstream: int) -> None:
         shutil.copyfile(ROOT / "nginx" / include, var / include)
     for directory in ("logs", "tmp"):
         (var / directory).mkdir()
+    _fake_terminal_build(var / "web")
+
+
+INDEX = '<!doctype html><script type="module" src="/assets/index-3f2a9c1b.js"></script>'
+SCRIPT = "export const terminal = 1;\n" + "// padding, so that gzip applies\n" * 100
+
+
+def _fake_terminal_build(web: Path) -> None:
+    """What npm run build writes (servers/web-terminal/dist): index.html, hashed assets."""
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_text(INDEX)
+    (web / "assets" / "index-3f2a9c1b.js").write_text(SCRIPT)
+    (web / "assets" / "index-77aa01cd.css").write_text("body { margin: 0; }\n")
+    (web / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    for path in web.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    web.chmod(0o755)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +198,13 @@ async def test_public_answers_keep_their_own_caching(http: httpx.AsyncClient) ->
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/nowhere", 404), (f"/api/v1/{DOWN}/runs", 502), ("/api/v1/account/x/y", 404)],
+    [
+        ("/api/nowhere", 404),
+        ("/ws/nowhere", 404),
+        ("/docs/nowhere", 404),
+        (f"/api/v1/{DOWN}/runs", 502),
+        ("/api/v1/account/x/y", 404),
+    ],
 )
 async def test_errors_carry_the_security_headers(
     http: httpx.AsyncClient, path: str, status: int
@@ -237,3 +261,57 @@ def test_the_render_matches_the_committed_copy_for_compose() -> None:
     assert "include /etc/nginx/bourse/response-headers.conf;" in conf
     assert "absolute_redirect off;" in conf
     assert os.path.exists(ROOT / "nginx" / "response-headers.conf")
+
+
+# -- the browser terminal at / (nginx/web-terminal.conf) --------------------------------------
+
+
+def assert_terminal_headers(response: httpx.Response, cache: str) -> None:
+    """The API's security headers but the app's CSP, and the given Cache-Control."""
+    for name, value in SECURITY.items():
+        if name != "content-security-policy":
+            assert response.headers.get_list(name) == [value], (response.url, name)
+    [policy] = response.headers.get_list("content-security-policy")
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"  # no inline script, no other host
+    assert directives["frame-ancestors"] == "'none'"
+    host = response.request.headers["host"]
+    assert directives["connect-src"] == f"'self' ws://{host} wss://{host}"
+    assert response.headers.get_list("cache-control") == [cache]
+    assert response.headers.get("x-correlation-id")
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html", "/orders", "/symbols/ACME/book"])
+async def test_the_terminal_page_and_its_client_routes(http: httpx.AsyncClient, path: str) -> None:
+    page = await http.get(path)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text == INDEX
+    assert_terminal_headers(page, "no-cache")
+
+
+async def test_hashed_assets_are_cached_for_good_and_compressed(http: httpx.AsyncClient) -> None:
+    script = await http.get("/assets/index-3f2a9c1b.js", headers={"Accept-Encoding": "gzip"})
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["content-encoding"] == "gzip"
+    assert script.text == SCRIPT  # httpx decompresses
+    assert_terminal_headers(script, "public, max-age=31536000, immutable")
+    style = await http.get("/assets/index-77aa01cd.css")
+    assert style.headers["content-type"].startswith("text/css")
+    icon = await http.get("/favicon.svg")
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert_terminal_headers(icon, "no-cache")
+
+
+async def test_a_missing_asset_is_a_404_not_the_page(http: httpx.AsyncClient) -> None:
+    missing = await http.get("/assets/index-00000000.js")
+    assert missing.status_code == 404
+    assert INDEX not in missing.text
+
+
+async def test_the_api_keeps_its_own_headers_beside_the_terminal(http: httpx.AsyncClient) -> None:
+    answer = await http.get("/api/v1/account")
+    assert_secured(answer)  # frame-ancestors only: the terminal's CSP is not the API's
+    assert answer.headers.get_list("cache-control") == ["no-store"]

@@ -59,10 +59,15 @@ def test_base_and_overlays_hold_the_same_objects(
 
 
 @pytest.mark.parametrize("overlay", ["dev", "prod"])
-def test_deployments_probe_limit_and_init(overlays: Docs, overlay: str) -> None:
+def test_deployments_probe_limit_and_init(
+    overlays: Docs, overlay: str, stack_table: list[dict[str, Any]]
+) -> None:
     docs = overlays[overlay]
     namespace = "bourse-dev" if overlay == "dev" else "bourse"
-    for name, deployment in of_kind(docs, "Deployment").items():
+    services = {u["name"] for u in stack_table if u["kind"] == "service"}
+    deployments = of_kind(docs, "Deployment")
+    assert set(deployments) == services | {"web-terminal"}
+    for name, deployment in deployments.items():
         assert deployment["metadata"]["namespace"] == namespace
         spec = deployment["spec"]
         assert "replicas" not in spec, "the HPA owns replicas"
@@ -74,11 +79,12 @@ def test_deployments_probe_limit_and_init(overlays: Docs, overlay: str) -> None:
         assert {"requests", "limits"} <= set(main["resources"]), name
         assert main["securityContext"]["readOnlyRootFilesystem"] is True
         assert pod["securityContext"]["runAsNonRoot"] is True
-        init = pod["initContainers"][0]
-        assert init["args"] == ["init"] and init["image"] == main["image"], name
         port = main["ports"][0]["containerPort"]
         assert pod.get("automountServiceAccountToken") is False
-        assert spec["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+        if name in services:  # the terminal's pods serve static files: no init, no metrics
+            init = pod["initContainers"][0]
+            assert init["args"] == ["init"] and init["image"] == main["image"], name
+            assert spec["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
         hpa = of_kind(docs, "HorizontalPodAutoscaler")[name]["spec"]
         assert hpa["scaleTargetRef"] == {
             "apiVersion": "apps/v1",
@@ -208,6 +214,12 @@ def test_ingress_mirrors_nginx_routes(overlays: Docs) -> None:
                 )
     prefixes = _nginx_prefixes()
     assert prefixes, "no route found in nginx/nginx.conf.template"
+    # and / (everything else): the browser terminal, as the template's web-terminal.conf
+    assert (
+        "include {{ nginx_var }}/web-terminal.conf;"
+        in (ROOT / "nginx" / "nginx.conf.template").read_text()
+    )
+    assert routes.pop("/") == ("Prefix", "web-terminal", 8080)
     assert prefixes == {p for p, (kind, _, _) in routes.items() if kind == "Prefix"}
     assert routes["/api/v1/auth/jwks"][0] == "Exact"
     # WebSockets stay open an hour, as in nginx
@@ -255,6 +267,10 @@ def test_ingress_sends_the_edges_response_headers(overlays: Docs) -> None:
         *("/api/v1/stocks", "/api/v1/clock", "/api/v1/calendar", "/api/v1/auth/jwks"),
         *("/ws/portfolio", "/ws/notifications", "/ws/trade-updates", "/ws/market"),
     }
+    # The terminal's pods send their own headers (nginx/web-headers.conf in its image):
+    # an Ingress header on top would double its Content-Security-Policy.
+    web = ingresses.pop("bourse-web")
+    assert "nginx.ingress.kubernetes.io/custom-headers" not in web["metadata"]["annotations"]
     for name, ingress in ingresses.items():
         namespace, _, config = ingress["metadata"]["annotations"][
             "nginx.ingress.kubernetes.io/custom-headers"

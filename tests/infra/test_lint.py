@@ -8,11 +8,13 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 Tool = Callable[..., subprocess.CompletedProcess[str]]
 WORKFLOW = ROOT / "infra" / "ci-cd" / "github-actions.yml"
+WEB_DOCKERFILE = "infra/docker/web-terminal/Dockerfile"
 
 
 def shell_scripts() -> list[Path]:
@@ -22,8 +24,9 @@ def shell_scripts() -> list[Path]:
     return found
 
 
-def test_dockerfile_is_hadolint_clean(tool: Tool) -> None:
-    tool("hadolint", "--failure-threshold", "style", "infra/docker/Dockerfile")
+@pytest.mark.parametrize("dockerfile", ["infra/docker/Dockerfile", WEB_DOCKERFILE])
+def test_dockerfile_is_hadolint_clean(tool: Tool, dockerfile: str) -> None:
+    tool("hadolint", "--failure-threshold", "style", dockerfile)
 
 
 def test_shell_scripts_are_shellcheck_clean(tool: Tool) -> None:
@@ -58,8 +61,14 @@ def test_ci_workflow_mirrors_ci_run() -> None:
     same three, and builds every image."""
     workflow = yaml.safe_load(WORKFLOW.read_text())
     runs = " ".join(s.get("run", "") for j in workflow["jobs"].values() for s in j["steps"])
-    for target in ("make lint", "make typecheck", "make test-fast"):
+    for target in ("make lint", "make typecheck", "make web-test", "make test-fast"):
         assert target in runs
+    # the browser terminal: Node.js in every job that runs make, its image built too
+    for name, job in workflow["jobs"].items():
+        if any("make " in s.get("run", "") for s in job["steps"]):
+            uses = [s.get("uses", "") for s in job["steps"]]
+            assert any(u.startswith("actions/setup-node@") for u in uses), name
+    assert "infra/docker/web-terminal/Dockerfile" in runs
     services = workflow["jobs"]["test"]["services"]
     assert {"postgres", "rabbitmq"} <= set(services)
     packages = workflow["jobs"]["images"]["strategy"]["matrix"]["package"]

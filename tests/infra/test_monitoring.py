@@ -113,6 +113,8 @@ def test_every_pod_is_annotated_for_scraping(overlays: dict[str, list[dict[str, 
     for doc in overlays["prod"]:
         if doc["kind"] not in ("Deployment", "StatefulSet"):
             continue
+        if doc["metadata"]["labels"].get("app.kubernetes.io/component") == "web":
+            continue  # the browser terminal's static files: nginx, no metrics
         annotations = doc["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true", doc["metadata"]["name"]
         ports = {

@@ -1,0 +1,26 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// In development (and for e2e runs before nginx serves dist/), the API and the
+// WebSockets live behind the gateway: proxy them so the app stays same-origin.
+const gateway = process.env.BOURSE_GATEWAY ?? "http://127.0.0.1:8080";
+const proxy = {
+  "/api": { target: gateway, changeOrigin: true },
+  "/ws": { target: gateway, changeOrigin: true, ws: true },
+};
+
+export default defineConfig({
+  base: "/",
+  plugins: [react()],
+  server: { proxy },
+  preview: { proxy },
+  build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 1200 },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["./src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+    css: false,
+  },
+});
