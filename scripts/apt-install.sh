@@ -29,4 +29,5 @@ for attempt in $(seq 1 60); do
     [ "$attempt" -lt 60 ] || exit 1
     sleep 5
 done
-DEBIAN_FRONTEND=noninteractive apt-get "${LOCK_WAIT[@]}" install -y -qq "$@" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get "${LOCK_WAIT[@]}" install -y -qq --no-install-recommends "$@" \
+    >/dev/null

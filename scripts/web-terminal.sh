@@ -36,10 +36,7 @@ as_root() {
 
 apt_install() {  # packages...
     say "installing $* (apt-get)"
-    # wait for another apt-get (a second worktree's set-up) instead of failing on its lock
-    local apt=(apt-get -qq -o DPkg::Lock::Timeout=600)
-    as_root "${apt[@]}" update
-    as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends "$@" >/dev/null
+    as_root "$ROOT/scripts/apt-install.sh" "$@"
 }
 
 tools() {
