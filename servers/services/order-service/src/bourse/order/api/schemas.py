@@ -70,6 +70,7 @@ class FillOut(BaseModel):
     qty: DecimalStr
     price: DecimalStr
     liquidity: str
+    fee: DecimalStr
     created_at: datetime
 
 
