@@ -107,13 +107,23 @@ async def signup(
     return Trader(api, email, me.json()["id"], token)
 
 
-async def fresh_symbol(api: httpx.AsyncClient) -> str:
-    """Create a new instrument (admin) and wait until every service trades it."""
+async def fresh_symbol(
+    api: httpx.AsyncClient, *, maker_fee_bps: int = 0, taker_fee_bps: int = 0
+) -> str:
+    """Create a new instrument (admin) and wait until every service trades it. Free of
+    fees unless asked: most tests check settlement to the cent; test_fees.py charges them."""
     admin = await signup(api, ADMIN_EMAIL, ADMIN_PASSWORD)
     symbol = "E" + uuid.uuid4().hex[:6].upper().replace("0", "A")
     created = await admin.post(
         "/api/v1/stocks",
-        {"symbol": symbol, "name": f"E2E {symbol}", "tick_size": "0.01", "lot_size": "1"},
+        {
+            "symbol": symbol,
+            "name": f"E2E {symbol}",
+            "tick_size": "0.01",
+            "lot_size": "1",
+            "maker_fee_bps": maker_fee_bps,
+            "taker_fee_bps": taker_fee_bps,
+        },
     )
     assert created.status_code == 201, created.text
     probe = await signup(api)

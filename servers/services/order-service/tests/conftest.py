@@ -63,6 +63,8 @@ async def app_client(
                         lot_size=Decimal(lot),
                         status="trading",
                         last_price=Decimal(last) if last else None,
+                        maker_fee_bps=0,  # amounts here are checked to the cent; the
+                        taker_fee_bps=0,  # fee rules have tests of their own
                     ),
                 )
         client.app = app

@@ -1,5 +1,6 @@
 """Placement and lifecycle rules, pure."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from bourse.order.domain.instrument import Instrument
 from bourse.order.domain.placement import OrderRequest, collar_price, place, units
 
 D = Decimal
-AAPL = Instrument("AAPL", D("0.01"), D("1"), "trading", last_price=D("100.00"))
+AAPL = Instrument("AAPL", D("0.01"), D("1"), "trading", D("100.00"), 0, 0)  # no fees
 COLLAR = D("0.05")
 
 
@@ -174,3 +175,14 @@ def test_units_refuses_a_quotient_beyond_the_precision() -> None:
         units(D("1E+30"), D("1E-8"), "invalid_lot_size", "qty")
     assert (info.value.status, info.value.code) == (422, "invalid_lot_size")
     assert units(D("1000000000"), D("0.00000001"), "invalid_lot_size", "qty") == 10**17
+
+
+def test_a_buy_also_holds_its_worst_case_fee_and_a_sell_holds_none() -> None:
+    charged = replace(AAPL, maker_fee_bps=10, taker_fee_bps=25)
+    # 10 x 101.25 = 1012.50; 25 bps of it is 2.53125: 2.54 rounded up, and a cent
+    assert place(request(), charged, COLLAR).reserve_cash == D("1012.50") + D("2.55")
+    notional = place(request(type="market", qty=None, notional=D("500.00"), limit_price=None),
+                     charged, COLLAR)  # fmt: skip
+    assert notional.reserve_cash == D("500.00") + D("1.26")  # 1.25 + a cent
+    sell = place(request(side="sell"), charged, COLLAR)
+    assert (sell.reserve_cash, sell.reserve_qty) == (D(0), D("10"))

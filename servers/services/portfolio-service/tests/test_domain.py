@@ -71,6 +71,15 @@ def test_a_fill_needs_a_positive_quantity_and_a_price(qty: str, price: str) -> N
         Position().fill("buy", D(qty), D(price))
 
 
+def test_realized_pl_is_net_of_every_fills_fee() -> None:
+    bought = Position().fill("buy", D("10"), D("100"), fee=D("0.50"))
+    assert (bought.avg_cost, bought.realized_pl) == (D("100"), D("-0.50"))  # basis: price alone
+    sold = bought.fill("sell", D("10"), D("110"), fee=D("0.55"))
+    assert sold.realized_pl == D("100") - D("0.50") - D("0.55")
+    with pytest.raises(ValueError):
+        Position().fill("buy", D("1"), D("1"), fee=D("-0.01"))
+
+
 def test_valuation_at_last_prices() -> None:
     positions = {
         "MSFT": trades(("buy", "2", "300")),

@@ -35,6 +35,8 @@ async def test_admin_creates_an_instrument(
         "lot_size": "10",
         "status": "trading",
         "last_price": None,
+        "maker_fee_bps": 0,
+        "taker_fee_bps": 5,
     }
     assert (await client.get(f"/api/v1/stocks/{symbol}")).json() == created
     (event,) = await staged(f"instrument.changed.{symbol}")
@@ -42,6 +44,28 @@ async def test_admin_creates_an_instrument(
     assert event.payload == {**created, "last_price": None}
     quote = (await client.get(f"/api/v1/stocks/{symbol}/quote")).json()
     assert quote["symbol"] == symbol and quote["last"] is None
+
+
+async def test_an_instrument_has_the_fees_the_admin_sets(
+    client: httpx.AsyncClient, symbols: Symbols, admin_headers: Headers, staged: Staged
+) -> None:
+    symbol = symbols()
+    body = instrument_body(symbol) | {"maker_fee_bps": 2, "taker_fee_bps": 30}
+    response = await client.post("/api/v1/stocks", json=body, headers=admin_headers)
+    assert response.status_code == 201, response.text
+    assert (response.json()["maker_fee_bps"], response.json()["taker_fee_bps"]) == (2, 30)
+    (event,) = await staged(f"instrument.changed.{symbol}")
+    assert (event.payload["maker_fee_bps"], event.payload["taker_fee_bps"]) == (2, 30)
+
+
+@pytest.mark.parametrize("fee", [-1, 1001, "5", 2.5, None])
+async def test_a_fee_is_whole_basis_points_up_to_ten_percent(
+    client: httpx.AsyncClient, symbols: Symbols, admin_headers: Headers, fee: object
+) -> None:
+    body = instrument_body(symbols()) | {"taker_fee_bps": fee}
+    response = await client.post("/api/v1/stocks", json=body, headers=admin_headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_symbol_is_created_once(

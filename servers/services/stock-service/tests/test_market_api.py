@@ -54,6 +54,8 @@ async def test_lists_the_seeded_instruments(client: httpx.AsyncClient) -> None:
         "lot_size": "1",
         "status": "trading",
         "last_price": None,
+        "maker_fee_bps": 0,  # the defaults (API.md)
+        "taker_fee_bps": 5,
     }
 
 

@@ -92,7 +92,9 @@ class Flow:
         order.ended = order.filled == order.qty
         status: OrderStatus = "filled" if order.ended else "partially_filled"
         price = "10" if pick % 2 else "9.5"
-        change = order_changed(order.request, status, str(order.filled), fill(str(qty), price))
+        fee = "0.05" if pick % 3 else "0"  # a fee entry, and the house account credited
+        made = fill(str(qty), price, fee=fee)
+        change = order_changed(order.request, status, str(order.filled), made)
         self.envelopes.append(envelope_of(change))
         self.fills.append(self.envelopes[-1])
 

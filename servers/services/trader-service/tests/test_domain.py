@@ -11,6 +11,7 @@ from bourse.trader.domain.errors import DomainError, LedgerError
 from bourse.trader.domain.ledger import Balance, Position
 from bourse.trader.domain.reservations import (
     Reservation,
+    charge_fee,
     finish,
     place,
     release_if_done,
@@ -251,3 +252,38 @@ def test_every_fill_order_with_the_terminal_anywhere_ends_the_same(
         assert order.status == "closed"
         assert balance == Balance(D("2000") - cost, D("0"))
         assert position.qty == D(final)
+
+
+# -- fees ----------------------------------------------------------------------------------
+
+
+def test_a_buys_fee_comes_from_its_reservation_first() -> None:
+    balance, position = Balance(D("1000")), Position()
+    order = buy("502.51")  # 50 @ 10, and its worst-case fee
+    place(order, balance, position)
+    settle_fill(order, balance, position, D("50"), D("10"))
+    assert charge_fee(order, balance, D("1.25")) == D("1.25")
+    assert order.cash_remaining == D("1.26")
+    assert balance == Balance(D("498.75"), D("1.26"))
+
+
+def test_a_fee_past_the_reservation_takes_buying_power_and_is_never_overdrawn() -> None:
+    balance, position = Balance(D("500.02")), Position()
+    order = buy("500.01")
+    place(order, balance, position)
+    settle_fill(order, balance, position, D("50"), D("10"))
+    assert charge_fee(order, balance, D("0.02")) == D("0.02")  # 0.01 held, 0.01 free
+    assert balance == Balance(D("0"), D("0"))
+    assert charge_fee(order, balance, D("0.01")) == 0  # nothing left: waived
+    assert balance == Balance(D("0"), D("0"))
+
+
+def test_a_sells_fee_comes_from_its_proceeds() -> None:
+    balance, position = Balance(), Position(D("10"))
+    order = sell("10")
+    place(order, balance, position)
+    settle_fill(order, balance, position, D("10"), D("20"))
+    assert charge_fee(order, balance, D("0.10")) == D("0.10")
+    assert balance == Balance(D("199.90"))
+    with pytest.raises(LedgerError):
+        charge_fee(order, balance, D("-0.01"))

@@ -2,12 +2,13 @@
 ``EXCHANGE`` and a ``routing_key()``. Names are past tense: they state what happened."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from bourse.contracts import topology
+from bourse.contracts import fees, topology
 from bourse.contracts.money import DecimalStr
 
 Side = Literal["buy", "sell"]
@@ -253,6 +254,9 @@ class InstrumentChanged(SymbolPayload):
     lot_size: DecimalStr
     status: Literal["trading", "halted"]
     last_price: DecimalStr | None = None
+    # defaults: what an instrument announced before fees existed is charged the defaults
+    maker_fee_bps: int = fees.DEFAULT_MAKER_FEE_BPS
+    taker_fee_bps: int = fees.DEFAULT_TAKER_FEE_BPS
 
 
 # -- order lifecycle ------------------------------------------------------------------------
@@ -289,8 +293,9 @@ class Fill(BaseModel):
     id: UUID
     qty: DecimalStr
     price: DecimalStr
-    liquidity: Literal["maker", "taker"]
+    liquidity: fees.Liquidity
     ts: datetime
+    fee: DecimalStr = Decimal(0)  # cash (bourse.contracts.fees); 0 in fills from before fees
 
 
 class FillSettled(BaseModel):

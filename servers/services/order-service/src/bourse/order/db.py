@@ -35,6 +35,8 @@ instruments = Table(
     Column("status", String(16), nullable=False),
     Column("last_price", PRICE),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("maker_fee_bps", Integer, nullable=False, server_default="0"),
+    Column("taker_fee_bps", Integer, nullable=False, server_default="5"),
 )
 
 orders = Table(
@@ -95,6 +97,7 @@ fills = Table(
     Column("qty", QTY, nullable=False),
     Column("price", PRICE, nullable=False),
     Column("liquidity", String(5), nullable=False),
+    Column("fee", MONEY, nullable=False, server_default="0"),
     Column("trade_id", String(128), nullable=False),  # bourse.contracts.events.trade_key
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("trade_id", "order_id", name="uq_fills_trade_id_order_id"),

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from bourse.contracts import fees
 from bourse.contracts.events import (
     EngineEvent,
     ExecutionsReported,
@@ -77,7 +78,7 @@ class Applied:
 
 FILL_COLUMNS = (
     "id", "order_id", "user_id", "symbol", "side", "qty", "price", "liquidity", "trade_id",
-    "created_at",
+    "created_at", "fee",
 )  # fmt: skip
 
 
@@ -99,7 +100,7 @@ def apply_to(
     for offset, event in enumerate(report.events):
         seq = report.first_seq + offset
         if event.type == "trade":
-            for engine_id, liquidity in ((event.taker, "taker"), (event.maker, "maker")):
+            for engine_id, liquidity in _sides(event):
                 order = working.get(engine_id) if engine_id is not None else None
                 if order is None:
                     continue
@@ -144,20 +145,24 @@ def _apply(order: Working, event: EngineEvent, instrument: Instrument, now: date
     return order.state.status != before
 
 
-def _fill(instrument: Instrument, event: EngineEvent, liquidity: str, now: datetime) -> Fill:
+def _sides(trade: EngineEvent) -> tuple[tuple[int | None, fees.Liquidity], ...]:
+    return ((trade.taker, "taker"), (trade.maker, "maker"))
+
+
+def _fill(
+    instrument: Instrument, event: EngineEvent, liquidity: fees.Liquidity, now: datetime
+) -> Fill:
+    """One side of a trade, priced with the instrument's fee for its liquidity."""
     assert event.price is not None and event.qty is not None
-    return Fill(
-        id=uuid7(),
-        qty=Decimal(event.qty) * instrument.lot_size,
-        price=Decimal(event.price) * instrument.tick_size,
-        liquidity=liquidity,  # type: ignore[arg-type]
-        ts=now,
-    )
+    qty = Decimal(event.qty) * instrument.lot_size
+    price = Decimal(event.price) * instrument.tick_size
+    fee = fees.fill_fee(price, qty, instrument.fee_bps(liquidity))
+    return Fill(id=uuid7(), qty=qty, price=price, liquidity=liquidity, ts=now, fee=fee)
 
 
 def _fill_row(order: Working, fill: Fill, trade_id: str) -> tuple[Any, ...]:
     values = order.values
     return (
         fill.id, values["id"], values["user_id"], values["symbol"], values["side"], fill.qty,
-        fill.price, fill.liquidity, trade_id, fill.ts,
+        fill.price, fill.liquidity, trade_id, fill.ts, fill.fee,
     )  # fmt: skip

@@ -34,7 +34,8 @@ _LOCK_BY_ENGINE_ID = (
     "SELECT * FROM orders WHERE engine_id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"
 )
 _INSTRUMENTS = (
-    "SELECT symbol, tick_size, lot_size, status, last_price FROM instruments"
+    "SELECT symbol, tick_size, lot_size, status, last_price, maker_fee_bps, taker_fee_bps"
+    " FROM instruments"
     " WHERE symbol = ANY($1::text[])"
 )
 _CURRENT_EPOCHS = "SELECT shard, epoch FROM exchange_epochs WHERE retired_at IS NULL"
@@ -49,9 +50,10 @@ _SAVE_ORDERS = (
 )
 _ADD_FILLS = """
 INSERT INTO fills (id, order_id, user_id, symbol, side, qty, price, liquidity, trade_id,
-                   created_at)
+                   created_at, fee)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
-                     $6::numeric[], $7::numeric[], $8::text[], $9::text[], $10::timestamptz[])
+                     $6::numeric[], $7::numeric[], $8::text[], $9::text[], $10::timestamptz[],
+                     $11::numeric[])
 ON CONFLICT DO NOTHING
 """
 
@@ -71,7 +73,15 @@ async def lock_orders_by_engine_id(
 
 async def instruments(pg: asyncpg.Connection, symbols: Iterable[str]) -> dict[str, Instrument]:
     rows = await pg.fetch(_INSTRUMENTS, sorted(set(symbols)))
-    return {row["symbol"]: Instrument(*row) for row in rows}
+    return {row["symbol"]: instrument_of(row) for row in rows}
+
+
+def instrument_of(row: Mapping[Any, Any]) -> Instrument:
+    """An instrument from its row (an asyncpg Record, or a SQLAlchemy row's mapping)."""
+    return Instrument(
+        row["symbol"], row["tick_size"], row["lot_size"], row["status"], row["last_price"],
+        row["maker_fee_bps"], row["taker_fee_bps"],
+    )  # fmt: skip
 
 
 async def current_epochs(pg: asyncpg.Connection) -> set[tuple[int, UUID]]:

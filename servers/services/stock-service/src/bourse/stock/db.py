@@ -40,9 +40,13 @@ instruments = Table(
     # newer price is waiting for the next slot.
     Column("price_published_at", DateTime(timezone=True)),
     Column("price_pending", Boolean, nullable=False, server_default="false"),
+    Column("maker_fee_bps", Integer, nullable=False, server_default="0"),
+    Column("taker_fee_bps", Integer, nullable=False, server_default="5"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("status IN ('trading', 'halted')", name="status"),
+    CheckConstraint("maker_fee_bps BETWEEN 0 AND 1000", name="maker_fee_bps_range"),
+    CheckConstraint("taker_fee_bps BETWEEN 0 AND 1000", name="taker_fee_bps_range"),
 )
 
 quotes = Table(

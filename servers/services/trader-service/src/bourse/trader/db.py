@@ -96,7 +96,7 @@ activities = Table(
     Column("fill_id", Uuid()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint(
-        "type IN ('deposit', 'withdrawal', 'securities_deposit', 'fill', 'release')",
+        "type IN ('deposit', 'withdrawal', 'securities_deposit', 'fill', 'fee', 'release')",
         name="type",
     ),
     UniqueConstraint("order_id", "fill_id", name="uq_activities_order_id_fill_id"),

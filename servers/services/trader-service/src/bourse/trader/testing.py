@@ -70,13 +70,14 @@ def risk(
     )
 
 
-def fill(qty: str, price: str, fill_id: uuid.UUID | None = None) -> Fill:
+def fill(qty: str, price: str, fill_id: uuid.UUID | None = None, fee: str = "0") -> Fill:
     return Fill(
         id=fill_id or uuid.uuid4(),
         qty=D(qty),
         price=D(price),
         liquidity="taker",
         ts=datetime.now(UTC),
+        fee=D(fee),
     )
 
 

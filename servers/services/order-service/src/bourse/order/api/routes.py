@@ -95,6 +95,7 @@ def to_fill(row: Any) -> FillOut:
         qty=row.qty,
         price=row.price,
         liquidity=row.liquidity,
+        fee=row.fee,
         created_at=row.created_at,
     )
 

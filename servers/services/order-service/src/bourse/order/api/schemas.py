@@ -75,6 +75,7 @@ class FillOut(BaseModel):
     qty: DecimalStr
     price: DecimalStr
     liquidity: str
+    fee: DecimalStr
     created_at: datetime
 
 

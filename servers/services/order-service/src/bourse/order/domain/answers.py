@@ -100,7 +100,4 @@ def engine_new(
 def for_replay(instrument: Instrument) -> Instrument:
     """The order was validated when placed: a halt since then does not stop it here (the
     exchange is the place that refuses trading), and the collar uses the price now."""
-    return Instrument(
-        instrument.symbol, instrument.tick_size, instrument.lot_size, "trading",
-        instrument.last_price,
-    )  # fmt: skip
+    return replace(instrument, status="trading")

@@ -108,7 +108,7 @@ def place(request: OrderRequest, instrument: Instrument, collar: Decimal) -> Pla
     if request.side == "sell":
         return Placement(Decimal(0), request.qty, engine)
     assert worst is not None
-    return Placement(request.qty * worst, Decimal(0), engine)
+    return _buy(request.qty * worst, engine, instrument)
 
 
 def _check_shape(request: OrderRequest) -> None:
@@ -151,7 +151,12 @@ def _notional_buy(request: OrderRequest, instrument: Instrument) -> Placement:
     if budget <= 0:
         raise invalid("invalid_notional", f"notional must be at least {unit}")
     engine = EngineOrder("market", "ioc", qty=budget, price=None, stop_price=None, budget=budget)
-    return Placement(Decimal(budget) * unit, Decimal(0), engine)
+    return _buy(Decimal(budget) * unit, engine, instrument)
+
+
+def _buy(notional: Decimal, engine: EngineOrder, instrument: Instrument) -> Placement:
+    """A buy holds the most it can cost and the most its fills can be charged."""
+    return Placement(notional + instrument.worst_case_fee(notional), Decimal(0), engine)
 
 
 def _trailing_stop(

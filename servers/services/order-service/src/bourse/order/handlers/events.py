@@ -111,6 +111,8 @@ async def on_instrument_changed(session: AsyncSession, payload: InstrumentChange
         "tick_size": payload.tick_size,
         "lot_size": payload.lot_size,
         "status": payload.status,
+        "maker_fee_bps": payload.maker_fee_bps,
+        "taker_fee_bps": payload.taker_fee_bps,
         "updated_at": datetime.now(UTC),
     }
     statement = insert(instruments).values(
@@ -142,6 +144,7 @@ async def upsert_instruments(db: Database, items: list[dict[str, Any]]) -> None:
                     lot_size=Decimal(item["lot_size"]),
                     status=item["status"],
                     last_price=Decimal(item["last_price"]) if item.get("last_price") else None,
+                    **{fee: item[fee] for fee in ("maker_fee_bps", "taker_fee_bps") if fee in item},
                 ),
             )
 

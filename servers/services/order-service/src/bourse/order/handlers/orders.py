@@ -17,6 +17,7 @@ from bourse.contracts.events import (
 )
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
+from bourse.order import store
 from bourse.order.config import Settings
 from bourse.order.db import engine_ids, instruments, orders
 from bourse.order.domain.answers import ended, for_replay
@@ -87,7 +88,7 @@ async def load_instrument(session: AsyncSession, symbol: str) -> Instrument:
     ).one_or_none()
     if row is None:
         raise Problem(422, "unknown_symbol", f"unknown symbol {symbol}")
-    return Instrument(row.symbol, row.tick_size, row.lot_size, row.status, row.last_price)
+    return store.instrument_of(row._mapping)
 
 
 async def create_order(

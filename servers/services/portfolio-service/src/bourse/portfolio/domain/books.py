@@ -69,7 +69,7 @@ def apply_fill(books: PortfolioBooks, user_id: UUID, settled: FillSettled) -> li
         return []
     books.new_fills.discard(fill.id)  # a second copy later in the batch is a repeat
     key = (user_id, symbol)
-    books.positions[key] = books.positions[key].fill(settled.side, fill.qty, fill.price)
+    books.positions[key] = books.positions[key].fill(settled.side, fill.qty, fill.price, fill.fee)
     books.changed_positions.add(key)
     if symbol not in books.prices:  # any market price wins over a fill's
         books.set_price(symbol, Price(fill.price, SEEDED))

@@ -1,6 +1,9 @@
 """A position in one symbol, built from trades: the signed quantity, the cost basis of the
 open quantity and the P&L realized by closing it.
 
+The realized P&L is net of fees: each fill's fee is realized (lost) when the fill is
+applied, whether it opens or closes; the cost basis is the traded price alone.
+
 The cost basis is kept as a total, not as an average price: closing a whole position
 releases exactly the cost that was paid, so the realized P&L over a position's life is
 exact. A partial close releases a pro-rata share of the cost rounded to ``COST_PLACES``;
@@ -12,7 +15,7 @@ buy then covers, and the realized P&L comes out the same as in order. The tradin
 never lets a user sell what they do not hold, so a short is transient.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -38,10 +41,11 @@ class Position:
     def is_open(self) -> bool:
         return self.qty != 0
 
-    def fill(self, side: Side, qty: Decimal, price: Decimal) -> "Position":
-        if qty <= 0 or price < 0:
-            raise ValueError(f"a fill needs qty > 0 and price >= 0, got {qty} @ {price}")
-        return self.trade(qty if side == "buy" else -qty, price)
+    def fill(self, side: Side, qty: Decimal, price: Decimal, fee: Decimal = ZERO) -> "Position":
+        if qty <= 0 or price < 0 or fee < 0:
+            raise ValueError(f"a fill needs qty > 0, price >= 0, fee >= 0: {qty} @ {price}, {fee}")
+        traded = self.trade(qty if side == "buy" else -qty, price)
+        return replace(traded, realized_pl=traded.realized_pl - fee) if fee else traded
 
     def trade(self, qty: Decimal, price: Decimal) -> "Position":
         """The position after trading ``qty`` (positive buys, negative sells) at ``price``."""

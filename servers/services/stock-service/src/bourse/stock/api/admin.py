@@ -36,7 +36,7 @@ Work = Callable[[AsyncSession], Awaitable[Any]]
 async def create_stock(
     body: NewInstrumentRequest, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
 ) -> JSONResponse:
-    new = handlers.NewInstrument(body.symbol, body.name, body.tick_size, body.lot_size)
+    new = handlers.NewInstrument(**body.model_dump())
     fingerprint = request_hash("POST", request.url.path, body.model_dump(mode="json"))
     return await _mutate(
         db, admin, key, fingerprint, 201, lambda s: handlers.create_instrument(s, new)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bourse.common.pagination import Page
+from bourse.contracts import fees
 from bourse.contracts.events import Side
 from bourse.contracts.money import DecimalIn, DecimalStr
 from bourse.contracts.symbols import CanonicalSymbol
@@ -13,6 +14,8 @@ from bourse.stock.domain.instruments import Status
 
 # A tick or lot size: what every service stores as NUMERIC(.., 8), so at most 8 places.
 Size = Annotated[DecimalIn, Field(gt=0, max_digits=20, decimal_places=8)]
+# A fee in basis points of a fill's notional (bourse.contracts.fees).
+FeeBps = Annotated[int, Field(ge=0, le=fees.MAX_FEE_BPS, strict=True)]
 
 
 class NewInstrumentRequest(BaseModel):
@@ -26,6 +29,8 @@ class NewInstrumentRequest(BaseModel):
     ]
     tick_size: Size
     lot_size: Size
+    maker_fee_bps: FeeBps = fees.DEFAULT_MAKER_FEE_BPS
+    taker_fee_bps: FeeBps = fees.DEFAULT_TAKER_FEE_BPS
 
 
 class Instrument(BaseModel):
@@ -35,6 +40,8 @@ class Instrument(BaseModel):
     lot_size: DecimalStr
     status: Status
     last_price: DecimalStr | None
+    maker_fee_bps: int
+    taker_fee_bps: int
 
     @classmethod
     def of(cls, row: Any) -> "Instrument":
@@ -45,6 +52,8 @@ class Instrument(BaseModel):
             lot_size=row.lot_size,
             status=row.status,
             last_price=row.last_price,
+            maker_fee_bps=row.maker_fee_bps,
+            taker_fee_bps=row.taker_fee_bps,
         )
 
 

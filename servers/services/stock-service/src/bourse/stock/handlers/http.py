@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.errors import Problem, conflict
+from bourse.contracts import fees
 from bourse.contracts.events import InstrumentChanged
 from bourse.messaging.outbox import stage
 from bourse.stock.db import instruments, quotes
@@ -22,6 +23,8 @@ class NewInstrument:
     name: str
     tick_size: Decimal
     lot_size: Decimal
+    maker_fee_bps: int = fees.DEFAULT_MAKER_FEE_BPS
+    taker_fee_bps: int = fees.DEFAULT_TAKER_FEE_BPS
 
 
 def unknown_symbol(symbol: str) -> Problem:
@@ -36,6 +39,8 @@ def instrument_changed(row: Any) -> InstrumentChanged:
         lot_size=row.lot_size,
         status=row.status,
         last_price=row.last_price,
+        maker_fee_bps=row.maker_fee_bps,
+        taker_fee_bps=row.taker_fee_bps,
     )
 
 
@@ -44,7 +49,12 @@ async def create_instrument(session: AsyncSession, new: NewInstrument) -> Any:
         await session.execute(
             upsert(instruments)
             .values(
-                symbol=new.symbol, name=new.name, tick_size=new.tick_size, lot_size=new.lot_size
+                symbol=new.symbol,
+                name=new.name,
+                tick_size=new.tick_size,
+                lot_size=new.lot_size,
+                maker_fee_bps=new.maker_fee_bps,
+                taker_fee_bps=new.taker_fee_bps,
             )
             .on_conflict_do_nothing()
             .returning(instruments)

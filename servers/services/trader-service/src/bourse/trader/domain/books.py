@@ -28,6 +28,7 @@ from bourse.trader.domain.ledger import Balance, Position
 from bourse.trader.domain.reservations import (
     Released,
     Reservation,
+    charge_fee,
     finish,
     place,
     release_if_done,
@@ -37,6 +38,9 @@ from bourse.trader.domain.reservations import (
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"filled", "canceled", "rejected", "expired", "replaced"})
+# The house account that every fee is credited to: cash moved between users plus the fees
+# it collected add up to zero.
+FEE_ACCOUNT = UUID("00000000-0000-0000-0000-000000000fee")
 HoldingKey = tuple[UUID, str]  # (user, symbol)
 
 
@@ -79,6 +83,10 @@ class LedgerBooks:
     def keep(self, reservation: Reservation) -> None:
         self.reservations[reservation.order_id] = reservation
         self.changed_reservations.add(reservation.order_id)
+
+    def collect_fee(self, fee: Decimal) -> None:
+        self.accounts[FEE_ACCOUNT].receive(fee)
+        self.changed_accounts.add(FEE_ACCOUNT)
 
     def record(self, activity: Activity) -> None:
         self.activities.append(activity)
@@ -207,21 +215,31 @@ def _settle_fill(
     if (reservation.order_id, fill.id) in books.applied_fills:
         return False
     effect = settle_fill(reservation, balance, position, fill.qty, fill.price)
-    books.record(
-        Activity(
-            uuid7(),
-            reservation.user_id,
-            "fill",
-            amount=effect,
-            symbol=reservation.symbol,
-            qty=fill.qty,
-            price=fill.price,
-            side=reservation.side,
-            order_id=reservation.order_id,
-            fill_id=fill.id,
-        )
-    )
+    books.record(_fill_activity(reservation, fill, "fill", effect, fill.id))
+    if fill.fee > 0:
+        fee = charge_fee(reservation, balance, fill.fee)
+        books.record(_fill_activity(reservation, fill, "fee", -fee, None))
+        books.collect_fee(fee)
     return True
+
+
+def _fill_activity(
+    reservation: Reservation, fill: Fill, kind: str, amount: Decimal, fill_id: UUID | None
+) -> Activity:
+    """The ledger entry of a fill (``fill_id``: what makes a redelivered fill a no-op)
+    or of its fee."""
+    return Activity(
+        uuid7(),
+        reservation.user_id,
+        kind,
+        amount=amount,
+        symbol=reservation.symbol,
+        qty=fill.qty,
+        price=fill.price,
+        side=reservation.side,
+        order_id=reservation.order_id,
+        fill_id=fill_id,
+    )
 
 
 def _record_release(books: LedgerBooks, reservation: Reservation, released: Released) -> None:
@@ -273,4 +291,6 @@ def needs(events: list[RiskRequested | OrderChanged]) -> Needs:
             holdings.add((order.user_id, order.symbol))
             if event.fill is not None:
                 fills.add((order.id, event.fill.id))
+                if event.fill.fee > 0:
+                    users.add(FEE_ACCOUNT)
     return Needs(frozenset(users), frozenset(orders), frozenset(holdings), frozenset(fills))

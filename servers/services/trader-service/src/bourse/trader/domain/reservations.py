@@ -6,6 +6,9 @@
   reservation still holds (never more than remains), the rest from buying power, and
   receives the shares; a sell delivers the shares (held ones first) and receives the
   proceeds.
+* :func:`charge_fee` charges a fill's fee after it: a buy from what its reservation
+  still holds (which includes the worst-case fee), then from buying power; a sell from
+  its proceeds.
 * :func:`finish` records the order's final filled quantity when it ends (filled, canceled,
   rejected, expired, replaced).
 * :func:`release_if_done` gives back what the reservation still holds once the order has
@@ -117,6 +120,19 @@ def settle_fill(
         balance.receive(effect)
     reservation.filled_qty_applied += qty
     return effect
+
+
+def charge_fee(reservation: Reservation, balance: Balance, fee: Decimal) -> Decimal:
+    """Charge ``fee`` for a fill just applied; returns what was charged. A fee that
+    nothing is left to cover is waived, never overdrawn: only the rounding of many small
+    fills can pass the worst case a buy holds (bourse.contracts.fees)."""
+    if fee < 0:
+        raise LedgerError(f"negative fee {fee} for order {reservation.order_id}")
+    held = min(fee, reservation.cash_remaining) if reservation.side == "buy" else ZERO
+    charged = min(fee, held + balance.buying_power)
+    balance.pay(charged, held)
+    reservation.cash_remaining -= held
+    return charged
 
 
 def finish(reservation: Reservation, final_filled_qty: Decimal) -> None:
