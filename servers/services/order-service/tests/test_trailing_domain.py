@@ -10,7 +10,7 @@ from bourse.order.domain.placement import OrderRequest, place
 from bourse.order.domain.trailing import Trail, first_stop_ticks
 
 D = Decimal
-AAPL = Instrument("AAPL", D("0.01"), D("1"), "trading", last_price=D("100.00"))
+AAPL = Instrument("AAPL", D("0.01"), D("1"), "trading", D("100.00"), 0, 0)  # no fees
 COLLAR = D("0.05")
 
 

@@ -182,7 +182,7 @@ def _trailing_stop(
     engine = EngineOrder(
         "trailing_stop", request.time_in_force, lots, None, None, budget, trail.ticks, trail.bps
     )
-    return Placement(request.qty * worst, Decimal(0), engine)
+    return _buy(request.qty * worst, engine, instrument)
 
 
 def _engine_order(
