@@ -15,6 +15,12 @@ export function screenshot(name: string): string {
   return path.join(SCREENSHOTS, `${name}.png`);
 }
 
+/** A screenshot of what the screen shows, once the toasts have closed themselves. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  await expect(page.locator(".mantine-Notification-root")).toHaveCount(0, { timeout: 15_000 });
+  await page.screenshot({ path: screenshot(name) });
+}
+
 export function uniqueEmail(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 10)}@example.com`;
 }
