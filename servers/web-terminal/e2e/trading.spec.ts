@@ -148,5 +148,7 @@ test("a phone-sized screen: the navigation folds into a menu", async ({ browser 
   await goInApp(page, "Orders");
   await expect(page.getByRole("heading", { name: "Orders" })).toBeVisible();
   await goInApp(page, "Markets");
+  await expect(page.getByRole("heading", { name: "Markets" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Symbols" })).toBeVisible();
   await shoot(page, "markets-phone");
 });
