@@ -15,7 +15,20 @@ export default defineConfig({
   plugins: [react()],
   server: { proxy },
   preview: { proxy },
-  build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 1200 },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    rollupOptions: {
+      output: {
+        // vendor code changes rarely: separate chunks stay cached across app releases
+        manualChunks: {
+          react: ["react", "react-dom", "react-router", "@tanstack/react-query"],
+          mantine: ["@mantine/core", "@mantine/hooks", "@mantine/notifications"],
+          charts: ["lightweight-charts"],
+        },
+      },
+    },
+  },
   test: {
     environment: "jsdom",
     globals: true,

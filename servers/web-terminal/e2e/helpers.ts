@@ -15,6 +15,12 @@ export function screenshot(name: string): string {
   return path.join(SCREENSHOTS, `${name}.png`);
 }
 
+/** A screenshot of what the screen shows, once the toasts have closed themselves. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  await expect(page.locator(".mantine-Notification-root")).toHaveCount(0, { timeout: 15_000 });
+  await page.screenshot({ path: screenshot(name) });
+}
+
 export function uniqueEmail(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 10)}@example.com`;
 }
@@ -23,7 +29,7 @@ async function token(request: APIRequestContext, email: string, password: string
   const registered = await request.post("/api/v1/auth/register", { data: { email, password } });
   expect([201, 409]).toContain(registered.status());
   const login = await request.post("/api/v1/auth/login", { data: { email, password } });
-  expect(login.status(), await login.text()).toBe(200);
+  expect(login.status(), `login of ${email}: ${await login.text()} (for the admin: set BOURSE_ADMIN_PASSWORD or BOURSE_ADMIN_TOKEN)`).toBe(200);
   return ((await login.json()) as { access_token: string }).access_token;
 }
 

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import Decimal from "decimal.js";
-import { freshSymbol, goInApp, screenshot, signUp, submitAmount, uniqueEmail } from "./helpers";
+import { freshSymbol, goInApp, screenshot, shoot, signUp, submitAmount, uniqueEmail } from "./helpers";
 
 /** Two people, two browser contexts: a seller transfers shares in and offers them with a
  * limit sell; a buyer deposits and buys through the ticket. Both see the trade on the chart
@@ -36,8 +36,9 @@ async function ticket(page: Page) {
 
 test("two traders: limit sell, ticket buy, live fills everywhere, session survives reload", async ({ browser, request }) => {
   const symbol = await freshSymbol(request);
-  const seller = await (await browser.newContext()).newPage();
-  const buyer = await (await browser.newContext()).newPage();
+  const viewport = { width: 1280, height: 1000 };
+  const seller = await (await browser.newContext({ viewport })).newPage();
+  const buyer = await (await browser.newContext({ viewport })).newPage();
 
   // --- the seller: sign up, deposit, transfer shares in, offer 5 at 100.00
   await seller.goto("/login");
@@ -64,6 +65,11 @@ test("two traders: limit sell, ticket buy, live fills everywhere, session surviv
   await sellTicket.getByLabel("Limit price").press("Enter");
   await expect(sellTicket.getByTestId("order-sent")).toContainText("sell 5");
   await expect(seller.getByTestId("book-ask").first()).toContainText("100.00");
+  // a second offer further up stays resting after the trade
+  await sellTicket.getByLabel("Quantity").fill("5");
+  await sellTicket.getByLabel("Limit price").fill("101.00");
+  await sellTicket.getByRole("button", { name: `Sell ${symbol}` }).click();
+  await expect(seller.getByTestId("book-ask")).toHaveCount(2);
 
   // --- the buyer: sign up, deposit, see the offer live, try an off-tick price, then buy
   await signUp(buyer, uniqueEmail("buyer"));
@@ -75,7 +81,7 @@ test("two traders: limit sell, ticket buy, live fills everywhere, session surviv
   await buyer.getByLabel("Search").fill(symbol);
   await buyer.getByRole("link", { name: symbol, exact: true }).click();
   await expect(buyer.getByTestId("quote-ask")).toContainText("100.00");
-  await expect(buyer.getByTestId("book-ask").first()).toContainText("100.00");
+  await expect(buyer.getByTestId("book-ask").last()).toContainText("100.00"); // best ask, nearest the spread
 
   const buyTicket = await ticket(buyer);
   await expect(buyTicket.getByTestId("buying-power")).toHaveText("$2,000.00");
@@ -87,7 +93,7 @@ test("two traders: limit sell, ticket buy, live fills everywhere, session surviv
   const limitField = buyTicket.getByLabel("Limit price");
   await expect(limitField).toHaveAttribute("aria-invalid", "true");
   await expect(buyTicket.getByText(/limit_price 100\.005 is not a multiple of 0\.01/)).toBeVisible();
-  await buyer.screenshot({ path: screenshot("ticket-error") });
+  await shoot(buyer, "ticket-error");
 
   await limitField.fill("100.00");
   await expect(buyTicket.getByTestId("estimated-cost")).toHaveText("$500.00");
@@ -99,19 +105,23 @@ test("two traders: limit sell, ticket buy, live fills everywhere, session surviv
     await expect(page.getByTestId("chart-last")).toContainText(/C 100(\.0+)? V 5/);
     await expect(page.getByTestId("quote-last")).toHaveText("100.00");
   }
-  await expect(seller.getByText("No orders.")).toBeVisible(); // the resting sell left "open"
-  await seller.screenshot({ path: screenshot("symbol-page"), fullPage: true });
+  // the filled sell left the seller's open orders; the one at 101 rests, alone in the book
+  const sellerOpen = seller.getByRole("table", { name: "Orders" }).locator("tbody tr");
+  await expect(sellerOpen).toHaveCount(1);
+  await expect(sellerOpen).toContainText("limit 101.00");
+  for (const page of [buyer, seller]) await expect(page.getByTestId("book-ask")).toHaveCount(1);
+  await shoot(buyer, "symbol-page");
 
   // the order turned filled, in the orders list
   for (const page of [seller, buyer]) {
     await goInApp(page, "Orders");
     await page.locator("label", { hasText: /^All$/ }).click();
-    const row = page.getByRole("table", { name: "Orders" }).getByRole("row").filter({ hasText: symbol }).first();
+    const row = page.getByRole("table", { name: "Orders" }).getByRole("row").filter({ hasText: "limit 100.00" });
     await expect(row.getByTestId("order-status")).toHaveText("filled");
     await expect(row).toContainText("5 @ 100.00");
     await expect(page.getByTestId("fill-row").first()).toContainText(symbol);
   }
-  await buyer.screenshot({ path: screenshot("orders"), fullPage: true });
+  await shoot(buyer, "orders");
 
   // position and cash changed: each pays 500 for 5 at 100 plus the fee its fill carries
   await goInApp(buyer, "Account & portfolio");
@@ -119,10 +129,10 @@ test("two traders: limit sell, ticket buy, live fills everywhere, session surviv
   await expect(buyer.getByTestId("cash")).toHaveText(await cashAfterFill(buyer, "2000", "-500"));
   await goInApp(seller, "Account & portfolio");
   await expect(seller.getByTestId("cash")).toHaveText(await cashAfterFill(seller, "1000", "500"));
-  await expect(seller.getByTestId(`holding-${symbol}`).getByTestId("holding-qty")).toHaveText("5");
+  await expect(seller.getByTestId(`holding-${symbol}`).getByTestId("holding-qty")).toHaveText("5"); // 10 - 5 sold
   await expectNoReload(seller);
   await expectNoReload(buyer);
-  await buyer.screenshot({ path: screenshot("portfolio"), fullPage: true });
+  await shoot(buyer, "portfolio");
 
   // the session survives a reload (the refresh token is kept; the access token renewed)
   await buyer.reload();
@@ -138,5 +148,7 @@ test("a phone-sized screen: the navigation folds into a menu", async ({ browser 
   await goInApp(page, "Orders");
   await expect(page.getByRole("heading", { name: "Orders" })).toBeVisible();
   await goInApp(page, "Markets");
-  await page.screenshot({ path: screenshot("markets-phone"), fullPage: true });
+  await expect(page.getByRole("heading", { name: "Markets" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Symbols" })).toBeVisible();
+  await shoot(page, "markets-phone");
 });

@@ -205,7 +205,8 @@ export function OrderTicket({ symbol, prices, account, placeOrder, pickedPrice }
         )}
         {placed && (
           <Alert color="teal" title="Order sent" data-testid="order-sent">
-            {placed.side} {formatQty(placed.qty ?? placed.notional)} {placed.symbol}: {placed.status}
+            {placed.side} {placed.qty ? formatQty(placed.qty) : formatMoney(placed.notional)} {placed.symbol} ({placed.type}); follow it
+            below and in Orders.
           </Alert>
         )}
         <Button type="submit" loading={busy} color={state.side === "buy" ? "teal" : "red"}>

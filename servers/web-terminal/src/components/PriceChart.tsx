@@ -52,7 +52,7 @@ export function PriceChart({ symbol }: { symbol: string }) {
     const created = createChart(container.current, {
       autoSize: true,
       layout: { attributionLogo: false },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 4, barSpacing: 10 },
     });
     chart.current = created;
     series.current = created.addSeries(CandlestickSeries, { priceFormat: { type: "price", precision: 2, minMove: 0.01 } });

@@ -44,7 +44,7 @@ export function useCandles(symbol: string, interval: Interval) {
       const start = new Date(Date.now() - INTERVAL_SECONDS[interval] * 500 * 1000).toISOString();
       return api<{ items: Candle[] }>(`/stocks/${symbol}/candles`, { query: { interval, start }, auth: false }).then((r) => r.items);
     },
-    staleTime: Infinity,
+    staleTime: 0, // coming back to an interval reloads it: trades seen meanwhile were folded elsewhere
   });
 }
 

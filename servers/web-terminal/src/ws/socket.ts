@@ -14,6 +14,7 @@ export interface SocketOptions {
 }
 
 const MAX_DELAY_MS = 15_000;
+const STABLE_MS = 5_000;
 
 type StateListener = (states: Map<string, SocketState>) => void;
 const states = new Map<string, SocketState>();
@@ -43,6 +44,7 @@ export class LiveSocket {
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private openedAt = 0;
   private readonly id: string;
 
   constructor(private readonly options: SocketOptions) {
@@ -86,7 +88,7 @@ export class LiveSocket {
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.onopen = () => {
-      this.attempts = 0;
+      this.openedAt = Date.now();
       setState(this.id, "open");
       this.options.onOpen?.(socket);
     };
@@ -102,6 +104,10 @@ export class LiveSocket {
     socket.onclose = (event: CloseEvent) => {
       if (this.socket !== socket || this.stopped) return;
       this.socket = null;
+      // the backoff starts over only after a connection that lasted: a server that accepts
+      // and drops at once is retried ever more slowly, not in a tight loop
+      if (this.openedAt && Date.now() - this.openedAt > STABLE_MS) this.attempts = 0;
+      this.openedAt = 0;
       if (this.options.onClose?.(event.code) === false) {
         setState(this.id, null);
         return;
