@@ -10,6 +10,9 @@ What the specs get in their environment:
   BOURSE_ADMIN_PASSWORD  checked here; the specs log in with it to list their instruments
                          (not a ready BOURSE_ADMIN_TOKEN: an access token lives 15 minutes,
                          a slow run of the specs may outlive it)
+  BOURSE_SCREENSHOTS_DIR passed on when set: where the specs save their screenshots
+                         (default: servers/web-terminal/test-results/screenshots;
+                         $PWD/docs/screenshots refreshes README's pictures)
 """
 
 import asyncio

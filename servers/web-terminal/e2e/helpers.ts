@@ -9,7 +9,11 @@ import { fileURLToPath } from "node:url";
 const ADMIN_EMAIL = process.env.BOURSE_ADMIN_EMAIL ?? "admin@bourse.dev";
 const ADMIN_PASSWORD = process.env.BOURSE_ADMIN_PASSWORD ?? "admin-password-e2e";
 
-export const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../docs/screenshots");
+/** Where the screenshots go: test-results/ (ignored by git) unless BOURSE_SCREENSHOTS_DIR
+ * names another place; README's pictures are refreshed by pointing it at docs/screenshots. */
+export const SCREENSHOTS =
+  process.env.BOURSE_SCREENSHOTS_DIR ??
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../test-results/screenshots");
 
 export function screenshot(name: string): string {
   return path.join(SCREENSHOTS, `${name}.png`);
