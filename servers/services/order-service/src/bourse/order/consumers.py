@@ -32,7 +32,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         await handlers.on_instrument_changed(session, payload)
 
     async def price(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_price_changed(session, payload)
+        await handlers.on_price_changed(session, payload, settings)
 
     async def order_requested(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_order_requested(session, settings, payload)

@@ -12,6 +12,17 @@ ClientOrderId = Annotated[
 ]
 
 
+class TakeProfit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit_price: DecimalIn
+
+
+class StopLoss(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stop_price: DecimalIn
+    limit_price: DecimalIn | None = None
+
+
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     symbol: Symbol
@@ -23,6 +34,9 @@ class OrderCreate(BaseModel):
     limit_price: DecimalIn | None = None
     stop_price: DecimalIn | None = None
     client_order_id: ClientOrderId | None = None
+    order_class: Literal["simple", "bracket", "oco", "oto"] = "simple"
+    take_profit: TakeProfit | None = None
+    stop_loss: StopLoss | None = None
 
 
 class OrderReplace(BaseModel):
@@ -60,6 +74,8 @@ class Order(BaseModel):
     canceled_at: datetime | None
     replaces: UUID | None = None  # the order this one replaced (PATCH)
     replaced_by: UUID | None = None
+    order_class: str = "simple"
+    legs: "list[Order] | None" = None  # a classed order's exits (None for a simple one)
 
 
 class FillOut(BaseModel):
@@ -76,6 +92,10 @@ class FillOut(BaseModel):
 class OrderPage(BaseModel):
     items: list[Order]
     next: str | None
+
+
+class ClosedPositions(BaseModel):
+    items: list[Order]  # the orders that close them
 
 
 class FillPage(BaseModel):
