@@ -96,11 +96,11 @@ def test_invalid_classed_orders(
     assert code_of(order_class, request_, exits) == code
 
 
-def test_each_fill_adds_a_pair_of_its_qty_take_profit_live_and_stop_loss_held() -> None:
+def test_each_fill_adds_a_pair_of_exits_of_its_qty() -> None:
     legs = classes.exits_for_fill(
         "AAPL", "buy", Exits(Decimal(110), Decimal(95), Decimal(94)), Decimal(4)
     )
-    assert [(leg.kind, leg.held) for leg in legs] == [("take_profit", False), ("stop_loss", True)]
+    assert [leg.kind for leg in legs] == ["take_profit", "stop_loss"]
     tp, sl = (leg.request for leg in legs)
     assert (tp.side, tp.type, tp.qty, tp.limit_price) == ("sell", "limit", Decimal(4), Decimal(110))
     assert (sl.side, sl.type, sl.qty, sl.stop_price, sl.limit_price) == (
@@ -111,7 +111,9 @@ def test_each_fill_adds_a_pair_of_its_qty_take_profit_live_and_stop_loss_held() 
         Decimal(94),
     )
     [alone] = classes.exits_for_fill("AAPL", "sell", Exits(stop_loss_stop=Decimal(105)), Decimal(3))
-    assert not alone.held and alone.request.side == "buy" and alone.request.type == "stop"
+    assert (
+        alone.kind == "stop_loss" and alone.request.side == "buy" and alone.request.type == "stop"
+    )
 
 
 def test_partial_fills_sum_to_the_entry_and_the_take_profit_shrinks_its_stop_loss() -> None:

@@ -14,11 +14,19 @@ from sqlalchemy import select
 
 from bourse.auth.testing import TestIssuer
 from bourse.common.testing import eventually
-from bourse.contracts.events import EngineEvent, ExecutionsReported, PriceChanged, RiskAccepted
+from bourse.contracts.events import (
+    AccountUpdated,
+    EngineEvent,
+    ExecutionsReported,
+    Fill,
+    FillSettled,
+    PriceChanged,
+    RiskAccepted,
+)
 from bourse.contracts.ids import uuid7
 from bourse.messaging.broker import Broker
 from bourse.messaging.outbox import envelope_for
-from bourse.order.db import orders
+from bourse.order.db import fills, orders
 
 Json = dict[str, Any]
 OUTSIDER = 10**15  # an engine id no order has: the other side of a trade
@@ -68,6 +76,31 @@ async def _sent(client: httpx.AsyncClient, oid: str) -> bool:
     return bool((await row(client, oid)).sent_to_exchange)
 
 
+async def settle(client: httpx.AsyncClient, broker: Broker, user: uuid.UUID, oid: str) -> None:
+    """trader-service's word that every fill of ``oid`` so far is settled."""
+    async with client.app.state.runtime.db.transaction() as session:  # type: ignore[attr-defined]
+        rows = (
+            await session.execute(select(fills).where(fills.c.order_id == uuid.UUID(oid)))
+        ).all()
+    for fill in rows:
+        settled = FillSettled(
+            order_id=fill.order_id, symbol=fill.symbol, side=fill.side,
+            fill=Fill(id=fill.id, qty=fill.qty, price=fill.price, liquidity=fill.liquidity,
+                      ts=fill.created_at),
+        )  # fmt: skip
+        await broker.publish(
+            AccountUpdated(
+                user_id=user, cash=Decimal(0), reserved_cash=Decimal(0), reason="fill",
+                settled=settled,
+            )
+        )  # fmt: skip
+
+
+async def requested(client: httpx.AsyncClient, oid: str) -> bool:
+    """The held exit asked for its risk check."""
+    return not (await row(client, oid)).held
+
+
 def _report(*events: EngineEvent) -> ExecutionsReported:
     return ExecutionsReported(
         symbol="AAPL", command_id=uuid7(), first_seq=next(_seq), events=list(events)
@@ -114,6 +147,10 @@ async def test_a_bracket_adds_a_pair_of_exits_per_fill_and_one_cancels_the_other
     ]
     assert legs[0]["limit_price"] == "110" and legs[1]["stop_price"] == "95"
     assert legs[:2] == first
+    assert all([(await row(app_client, leg["id"])).held for leg in legs])  # nothing settled
+    await settle(app_client, broker, user, entry["id"])
+    assert await eventually(lambda: requested(app_client, legs[0]["id"]))
+    assert await eventually(lambda: requested(app_client, legs[2]["id"]))
     assert (await row(app_client, legs[1]["id"])).held  # the stop-loss waits, off the book
     # the first take-profit fills in two steps: its stop-loss shrinks, then ends
     tp = await on_book(app_client, broker, user, legs[0]["id"])
@@ -158,6 +195,8 @@ async def test_cancelling_the_parent_cancels_its_open_legs(
     eid = await on_book(app_client, broker, user, entry["id"])
     await report(broker, trade(eid, 2))
     legs = await legs_of(app_client, issuer, user, entry["id"], 2)
+    await settle(app_client, broker, user, entry["id"])
+    assert await eventually(lambda: requested(app_client, legs[0]["id"]))
     headers = issuer.headers(user)
     response = await app_client.delete(f"/api/v1/orders/{entry['id']}", headers=headers)
     assert response.status_code == 202, response.text
@@ -218,7 +257,7 @@ async def test_an_oco_is_a_take_profit_with_a_waiting_stop_loss(
     assert canceled.json()["legs"][0]["status"] == "canceled"
 
 
-async def test_an_oto_adds_its_one_exit_live(
+async def test_an_oto_adds_its_one_exit(
     app_client: httpx.AsyncClient, issuer: TestIssuer, broker: Broker
 ) -> None:
     user = uuid.uuid4()
@@ -229,7 +268,14 @@ async def test_an_oto_adds_its_one_exit_live(
     await report(broker, trade(eid, 2))
     [stop] = await legs_of(app_client, issuer, user, entry["id"], 1)
     assert stop["type"] == "stop" and stop["qty"] == "2"
-    assert not (await row(app_client, stop["id"])).held  # alone: it rests on the book
+    await settle(app_client, broker, user, entry["id"])
+    await broker.publish(PriceChanged(symbol="AAPL", price=Decimal(96), ts=datetime.now(UTC)))
+    assert (await row(app_client, stop["id"])).held  # it waits for its stop price, 95
+    await broker.publish(PriceChanged(symbol="AAPL", price=Decimal(95), ts=datetime.now(UTC)))
+    assert await eventually(lambda: requested(app_client, stop["id"]))  # no take-profit to wait
+    released = await row(app_client, stop["id"])
+    assert (released.type, released.qty, released.reserve_qty) == ("market", 2, 2)
+    await broker.publish(PriceChanged(symbol="AAPL", price=Decimal(100), ts=datetime.now(UTC)))
 
 
 async def test_invalid_classed_orders_are_422(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
+    AccountUpdated,
     ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
@@ -37,6 +38,9 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def order_requested(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_order_requested(session, settings, payload)
 
+    async def account_updated(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_account_updated(session, settings, payload)
+
     async def exchange_started(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_exchange_started(session, settings, payload)
 
@@ -46,6 +50,8 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         f"{prefix}order.events",
         [
             Binding(TRADER, "risk.*"),
+            # a settled fill: the take-profits of classed orders wait for theirs
+            Binding(TRADER, "account.updated.fill"),
             Binding(MARKET, "instrument.changed.#"),
             Binding(MARKET, "market.price.#"),
             Binding(AUTO, OrderRequested.TYPE),
@@ -61,6 +67,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 InstrumentChanged.TYPE: instrument,
                 PriceChanged.TYPE: price,
                 OrderRequested.TYPE: order_requested,
+                AccountUpdated.TYPE: account_updated,
             },
             batch={RiskAccepted.TYPE: risk_answers, RiskRejected.TYPE: risk_answers},
         ),

@@ -86,6 +86,9 @@ orders = Table(
     # A held order waiting for this one to end (a triggered stop-loss for its take-profit,
     # a position's close for the cancels of its open orders): released when all are final.
     Column("release_to", Uuid()),
+    # A take-profit waits for the entry's fill it covers to be settled (trader-service's
+    # account.updated.fill) before asking for its risk check: the shares must be there.
+    Column("after_fill", Uuid()),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("filled_at", DateTime(timezone=True)),
@@ -94,6 +97,7 @@ orders = Table(
     Index("ix_orders_user_id_id", "user_id", "id"),
     Index("ix_orders_parent_id", "parent_id"),
     Index("ix_orders_release_to", "release_to"),
+    Index("ix_orders_after_fill", "after_fill"),
     Index(
         "ix_orders_held_stop_loss",
         "symbol",

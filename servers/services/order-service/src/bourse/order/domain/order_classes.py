@@ -13,7 +13,11 @@ crosses its stop, then the take-profit is cancelled and, once it is off the book
 stop-loss goes out as a market order (a limit one for a stop_limit) through the normal
 risk check, for what the take-profit did not fill. Both reserving at once would need
 twice the position. Each fill of the take-profit shrinks the waiting stop-loss by as
-much; a take-profit filled in full ends it.
+much; a take-profit filled in full ends it. An oto's lone stop-loss waits the same way.
+
+A take-profit asks for its risk check only once trader-service has settled the entry's
+fill it covers (its ``account.updated.fill``): asked at once, it could overtake that
+fill (trader-service runs several consumers on its queue) and find no shares.
 """
 
 from dataclasses import dataclass
@@ -49,11 +53,11 @@ class Exits:
 
 @dataclass(frozen=True)
 class Leg:
-    """An exit order to create: ``held`` waits in order-service (a paired stop-loss)."""
+    """An exit order to create. A stop-loss always waits in order-service for its stop
+    price; a take-profit goes to the book (once the entry's fill it covers is settled)."""
 
     kind: LegKind
     request: OrderRequest
-    held: bool
 
 
 def invalid(code: str, detail: str) -> Problem:
@@ -122,18 +126,17 @@ def _side_text(what: str, up: bool) -> str:
 
 
 def exits_for_fill(symbol: str, entry_side: Side, exits: Exits, qty: Decimal) -> list[Leg]:
-    """The exits one fill of ``qty`` of an entry adds: a pair (take-profit live, stop-loss
-    held) or the one exit of an oto, live."""
+    """The exits one fill of ``qty`` of an entry adds: a pair (take-profit, stop-loss) or
+    the one exit of an oto."""
     side = opposite(entry_side)
     legs: list[Leg] = []
-    paired = exits.has_take_profit and exits.has_stop_loss
     if exits.take_profit_limit is not None:
         request = OrderRequest(
             symbol, side, "limit", "gtc", qty, None, exits.take_profit_limit, None
         )
-        legs.append(Leg("take_profit", request, held=False))
+        legs.append(Leg("take_profit", request))
     if exits.stop_loss_stop is not None:
-        legs.append(Leg("stop_loss", stop_loss(symbol, side, exits, qty), held=paired))
+        legs.append(Leg("stop_loss", stop_loss(symbol, side, exits, qty)))
     return legs
 
 

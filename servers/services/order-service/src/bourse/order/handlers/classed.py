@@ -78,7 +78,7 @@ async def _create(
     exit_legs = classes.exits_for_fill(request.symbol, request.side, exits, request.qty)
     if order_class == "oco":  # the order is the take-profit; its stop-loss is the leg
         exit_legs = [classes.Leg("stop_loss", classes.stop_loss(
-            request.symbol, request.side, exits, request.qty), held=True)]  # fmt: skip
+            request.symbol, request.side, exits, request.qty))]  # fmt: skip
     for leg in exit_legs:  # a bad exit price is this request's 422, not a later rejection
         place(leg.request, instrument, settings.collar)
     row = await insert_order(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common.db import Database
 from bourse.common.errors import Problem
 from bourse.contracts.events import (
+    AccountUpdated,
     ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
@@ -105,6 +106,14 @@ async def journal_seen(
     for row in await epochs.lost_orders(session, seen.lost):
         await finish(session, settings, row, "canceled", reason=epochs.EXCHANGE_RESET)
     return seen.current
+
+
+async def on_account_updated(
+    session: AsyncSession, settings: Settings, payload: AccountUpdated
+) -> None:
+    """A fill settled by trader-service: the take-profits that waited for it go on."""
+    if payload.settled is not None:
+        await legs.on_fill_settled(session, settings, payload.settled)
 
 
 async def on_instrument_changed(session: AsyncSession, payload: InstrumentChanged) -> None:
@@ -249,7 +258,7 @@ async def _apply_reports(
             for change in applied.changes:  # the exits of classed orders (handlers/legs)
                 if change.fill is not None and change.order.id in by_id:
                     await legs.on_fill(
-                        uow.session, settings, by_id[change.order.id].values, change.fill.qty
+                        uow.session, settings, by_id[change.order.id].values, change.fill
                     )
         for key in list(open_before):
             if by_id[key].state.status in TERMINAL:

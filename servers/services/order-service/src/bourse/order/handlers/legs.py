@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.errors import Problem
+from bourse.contracts.events import Fill, FillSettled
 from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import orders
@@ -47,10 +48,11 @@ def exits_of(order: Values) -> classes.Exits:
 
 async def add_leg(
     session: AsyncSession, settings: Settings, parent: Values, leg: classes.Leg,
-    sibling: uuid.UUID | None = None,
+    sibling: uuid.UUID | None = None, after_fill: uuid.UUID | None = None,
 ) -> Row:  # fmt: skip
-    """Create one exit of ``parent``: a live one asks for its risk check at once (a leg
-    that fails it ends ``rejected``, announced like any order); a held one waits."""
+    """Create one exit of ``parent``, held: a stop-loss until its stop price trades, a
+    take-profit until ``after_fill`` is settled (:func:`on_fill_settled`). An exit the
+    instrument refuses ends ``rejected``, announced like any order, never dropped."""
     common: dict[str, Any] = {
         "status": "pending_new",
         "parent_id": parent["id"],
@@ -59,36 +61,50 @@ async def add_leg(
         "sibling_id": sibling,
         "requested_by": parent["requested_by"],
     }
-    if leg.held:
-        return await insert_order(
-            session, parent["user_id"], leg.request, None, held=True, **common
-        )
     instrument = for_replay(await load_instrument(session, leg.request.symbol))
     try:
-        placement = place(leg.request, instrument, settings.collar)
-    except Problem as problem:  # reported, never dropped silently
+        place(leg.request, instrument, settings.collar)
+    except Problem as problem:
         row = await insert_order(
             session, parent["user_id"], leg.request, None,
             **{**common, "status": "rejected", "reject_reason": problem.code},
         )  # fmt: skip
         await stage(session, order_changed(row))
         return row
-    row = await insert_order(session, parent["user_id"], leg.request, placement, **common)
-    await request_risk(session, row, placement)
-    return row
+    return await insert_order(
+        session, parent["user_id"], leg.request, None, held=True, after_fill=after_fill,
+        **common,
+    )  # fmt: skip
 
 
 async def add_exits(
-    session: AsyncSession, settings: Settings, entry: Values, qty: Decimal
+    session: AsyncSession, settings: Settings, entry: Values, qty: Decimal, fill: uuid.UUID
 ) -> list[Row]:
-    """The exits one fill of ``qty`` of a bracket or oto ``entry`` adds (a pair of a
-    bracket points at each other: one cancels the other)."""
+    """The exits the fill ``fill`` of ``qty`` of a bracket or oto ``entry`` adds (a pair
+    of a bracket points at each other: one cancels the other)."""
     legs = classes.exits_for_fill(entry["symbol"], entry["side"], exits_of(entry), qty)
-    rows = [await add_leg(session, settings, entry, leg) for leg in legs]
+    rows = [await add_leg(session, settings, entry, leg, after_fill=fill) for leg in legs]
     if len(rows) == 2:
         take_profit, stop_loss = rows
         await _pair(session, take_profit.id, stop_loss.id)
     return rows
+
+
+async def on_fill_settled(session: AsyncSession, settings: Settings, settled: FillSettled) -> None:
+    """trader-service settled an entry's fill: the take-profit covering it may now ask
+    for its risk check (the shares it sells are there)."""
+    waiting = (
+        await session.execute(
+            select(orders.c.id).where(
+                orders.c.parent_id == settled.order_id,
+                orders.c.after_fill == settled.fill.id,
+                orders.c.leg == "take_profit",
+                orders.c.held,
+            )
+        )
+    ).all()
+    for row in waiting:
+        await release(session, settings, row.id)
 
 
 async def _pair(session: AsyncSession, first: uuid.UUID, second: uuid.UUID) -> None:
@@ -96,13 +112,13 @@ async def _pair(session: AsyncSession, first: uuid.UUID, second: uuid.UUID) -> N
         await session.execute(update(orders).where(orders.c.id == one).values(sibling_id=other))
 
 
-async def on_fill(session: AsyncSession, settings: Settings, order: Values, qty: Decimal) -> None:
-    """``order`` (its values right after the fill) just filled ``qty``: an entry adds
-    exits; a take-profit shrinks the stop-loss that waits beside it."""
+async def on_fill(session: AsyncSession, settings: Settings, order: Values, fill: Fill) -> None:
+    """``order`` just got ``fill``: an entry adds exits; a take-profit shrinks the
+    stop-loss that waits beside it."""
     if order["parent_id"] is None and order["order_class"] in ("bracket", "oto"):
-        await add_exits(session, settings, order, qty)
+        await add_exits(session, settings, order, fill.qty, fill.id)
     if order["sibling_id"] is not None and order["leg"] != "stop_loss":
-        await _shrink_stop_loss(session, settings, order["sibling_id"], qty)
+        await _shrink_stop_loss(session, settings, order["sibling_id"], fill.qty)
 
 
 async def _shrink_stop_loss(

@@ -1,7 +1,8 @@
 """order classes (bracket, oco, oto): legs point at their parent entry and their
 one-cancels-other sibling; the parent keeps its exit spec. ``release_to``: an order a
 held order waits for (a triggered stop-loss waits for its take-profit's cancel, a close
-waits for the cancels of the position's open orders).
+waits for the cancels of the position's open orders); ``after_fill``: the entry's fill
+a take-profit waits for trader-service to settle before it asks for its risk check.
 
 Revision ID: 0006
 Revises: 0005
@@ -33,8 +34,10 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("stop_loss_stop", PRICE, nullable=True))
     op.add_column("orders", sa.Column("stop_loss_limit", PRICE, nullable=True))
     op.add_column("orders", sa.Column("release_to", sa.Uuid(), nullable=True))
+    op.add_column("orders", sa.Column("after_fill", sa.Uuid(), nullable=True))
     op.create_index("ix_orders_parent_id", "orders", ["parent_id"])
     op.create_index("ix_orders_release_to", "orders", ["release_to"])
+    op.create_index("ix_orders_after_fill", "orders", ["after_fill"])
     op.create_index(
         "ix_orders_held_stop_loss",
         "orders",
@@ -45,10 +48,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_orders_held_stop_loss", table_name="orders")
+    op.drop_index("ix_orders_after_fill", table_name="orders")
     op.drop_index("ix_orders_release_to", table_name="orders")
     op.drop_index("ix_orders_parent_id", table_name="orders")
     for name in (
-        "release_to", "stop_loss_limit", "stop_loss_stop", "take_profit_limit", "sibling_id",
-        "leg", "parent_id", "order_class",
+        "after_fill", "release_to", "stop_loss_limit", "stop_loss_stop", "take_profit_limit",
+        "sibling_id", "leg", "parent_id", "order_class",
     ):  # fmt: skip
         op.drop_column("orders", name)
