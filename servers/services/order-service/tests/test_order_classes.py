@@ -2,6 +2,7 @@
 one-cancels-other arithmetic, stop triggers, and how much a close sells."""
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -164,3 +165,18 @@ def test_close_qty() -> None:
         with pytest.raises(Problem) as caught:
             classes.close_qty(*args)
         assert caught.value.code == code, args
+
+
+def test_a_held_order_waits_until_what_an_ended_sell_held_is_given_back() -> None:
+    def order(**values: object) -> SimpleNamespace:
+        base = {"status": "canceled", "side": "sell", "held": False, "qty": Decimal(6),
+                "filled_qty": Decimal(2), "shares_released": False}  # fmt: skip
+        return SimpleNamespace(**{**base, **values})
+
+    assert not classes.given_back(order(status="pending_cancel"))
+    assert not classes.given_back(order())  # 4 shares still held by trader-service
+    assert classes.given_back(order(shares_released=True))
+    assert classes.given_back(order(filled_qty=Decimal(6), status="filled"))
+    assert classes.given_back(order(status="rejected"))  # never held anything
+    assert classes.given_back(order(held=True))  # never asked for its risk check
+    assert classes.given_back(order(side="buy"))

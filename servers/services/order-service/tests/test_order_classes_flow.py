@@ -22,6 +22,7 @@ from bourse.contracts.events import (
     FillSettled,
     PriceChanged,
     RiskAccepted,
+    SharesReleased,
 )
 from bourse.contracts.ids import uuid7
 from bourse.messaging.broker import Broker
@@ -169,6 +170,12 @@ async def test_a_bracket_adds_a_pair_of_exits_per_fill_and_one_cancels_the_other
     stop = await row(app_client, legs[3]["id"])
     assert stop.held and stop.type == "market"
     await report(broker, EngineEvent(type="cancelled", id=tp2, reason="user", qty=4))
+    assert await eventually(lambda: _status_is(app_client, legs[2]["id"], "canceled"))
+    assert (await row(app_client, legs[3]["id"])).held  # until its 4 shares are back
+    released = SharesReleased(
+        order_id=uuid.UUID(legs[2]["id"]), user_id=user, symbol="AAPL", qty=Decimal(4)
+    )
+    await broker.publish(released)
     assert await eventually(lambda: _released(app_client, legs[3]["id"]))
     stop = await row(app_client, legs[3]["id"])
     assert stop.qty == 4 and stop.reserve_qty == 4 and stop.stop_loss_stop == 95

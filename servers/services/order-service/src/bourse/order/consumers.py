@@ -20,6 +20,7 @@ from bourse.contracts.events import (
     PriceChanged,
     RiskAccepted,
     RiskRejected,
+    SharesReleased,
 )
 from bourse.contracts.topology import AUTO, EXCHANGE, MARKET, TRADER
 from bourse.messaging.runtime import Subscription
@@ -41,6 +42,9 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def account_updated(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_account_updated(session, settings, payload)
 
+    async def shares_released(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_shares_released(session, settings, payload)
+
     async def exchange_started(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_exchange_started(session, settings, payload)
 
@@ -52,6 +56,8 @@ def subscriptions(settings: Settings) -> list[Subscription]:
             Binding(TRADER, "risk.*"),
             # a settled fill: the take-profits of classed orders wait for theirs
             Binding(TRADER, "account.updated.fill"),
+            # shares an ended sell held are back: a close or a fired stop-loss may go on
+            Binding(TRADER, SharesReleased.TYPE),
             Binding(MARKET, "instrument.changed.#"),
             Binding(MARKET, "market.price.#"),
             Binding(AUTO, OrderRequested.TYPE),
@@ -68,6 +74,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 PriceChanged.TYPE: price,
                 OrderRequested.TYPE: order_requested,
                 AccountUpdated.TYPE: account_updated,
+                SharesReleased.TYPE: shares_released,
             },
             batch={RiskAccepted.TYPE: risk_answers, RiskRejected.TYPE: risk_answers},
         ),

@@ -89,6 +89,9 @@ orders = Table(
     # A take-profit waits for the entry's fill it covers to be settled (trader-service's
     # account.updated.fill) before asking for its risk check: the shares must be there.
     Column("after_fill", Uuid()),
+    # trader-service released what this ended sell still held (holding.released): an
+    # order waiting for it (release_to) needs those shares back before its risk check.
+    Column("shares_released", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("filled_at", DateTime(timezone=True)),

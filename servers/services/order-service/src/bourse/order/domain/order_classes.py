@@ -156,6 +156,19 @@ def waiting_stop_loss(row: Any) -> bool:
     )  # fmt: skip
 
 
+def given_back(row: Any) -> bool:
+    """Has ``row`` (an order a held one waits for) ended, and is what it held back in
+    the account? An ended sell with shares left unsold held them until trader-service
+    says it released them (``shares_released``); a rejected or never-sent one held none."""
+    if row.status in OPEN:
+        return False
+    if row.side != "sell" or row.held or row.status in ("rejected", "filled"):
+        return True
+    if row.qty is not None and row.filled_qty >= row.qty:
+        return True
+    return bool(row.shares_released)
+
+
 def stop_crossed(side: str, stop: Decimal, price: Decimal) -> bool:
     """Does a last price of ``price`` trigger a ``side`` stop at ``stop``? A sell stop
     fires at or below it, a buy stop at or above."""

@@ -26,6 +26,7 @@ from bourse.contracts.events import (
     PriceChanged,
     RiskAccepted,
     RiskRejected,
+    SharesReleased,
 )
 from bourse.contracts.topology import shard_of
 from bourse.messaging.consumer import caused_by
@@ -114,6 +115,12 @@ async def on_account_updated(
     """A fill settled by trader-service: the take-profits that waited for it go on."""
     if payload.settled is not None:
         await legs.on_fill_settled(session, settings, payload.settled)
+
+
+async def on_shares_released(
+    session: AsyncSession, settings: Settings, payload: SharesReleased
+) -> None:
+    await legs.on_shares_released(session, settings, payload)
 
 
 async def on_instrument_changed(session: AsyncSession, payload: InstrumentChanged) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.errors import Problem
-from bourse.contracts.events import Fill, FillSettled
+from bourse.contracts.events import Fill, FillSettled, SharesReleased
 from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import orders
@@ -209,7 +209,7 @@ async def release(session: AsyncSession, settings: Settings, held_id: uuid.UUID)
     if held is None or not held.held or held.status not in OPEN or classes.waiting_stop_loss(held):
         return
     waited = (await session.execute(select(orders).where(orders.c.release_to == held_id))).all()
-    if any(row.status in OPEN for row in waited):
+    if not all(classes.given_back(row) for row in waited):
         return
     filled = sum((row.filled_qty for row in waited), Decimal(0))
     qty = classes.release_qty(held.qty, filled, held.replace_base_filled or Decimal(0))
@@ -245,6 +245,22 @@ async def release(session: AsyncSession, settings: Settings, held_id: uuid.UUID)
     ).one()
     await stage(session, order_changed(updated))
     await request_risk(session, updated, placement)
+
+
+async def on_shares_released(
+    session: AsyncSession, settings: Settings, released: SharesReleased
+) -> None:
+    """trader-service gave back what an ended sell held: an order waiting for it may go."""
+    waiting = (
+        await session.execute(
+            update(orders)
+            .where(orders.c.id == released.order_id, orders.c.user_id == released.user_id)
+            .values(shares_released=True)
+            .returning(orders.c.release_to)
+        )
+    ).scalar_one_or_none()
+    if waiting is not None:
+        await release(session, settings, waiting)
 
 
 async def on_ended(session: AsyncSession, settings: Settings, ended: Iterable[Values]) -> None:

@@ -2,7 +2,8 @@
 one-cancels-other sibling; the parent keeps its exit spec. ``release_to``: an order a
 held order waits for (a triggered stop-loss waits for its take-profit's cancel, a close
 waits for the cancels of the position's open orders); ``after_fill``: the entry's fill
-a take-profit waits for trader-service to settle before it asks for its risk check.
+a take-profit waits for trader-service to settle before it asks for its risk check;
+``shares_released``: trader-service gave back what an ended sell still held.
 
 Revision ID: 0006
 Revises: 0005
@@ -35,6 +36,10 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("stop_loss_limit", PRICE, nullable=True))
     op.add_column("orders", sa.Column("release_to", sa.Uuid(), nullable=True))
     op.add_column("orders", sa.Column("after_fill", sa.Uuid(), nullable=True))
+    op.add_column(
+        "orders",
+        sa.Column("shares_released", sa.Boolean(), nullable=False, server_default="false"),
+    )
     op.create_index("ix_orders_parent_id", "orders", ["parent_id"])
     op.create_index("ix_orders_release_to", "orders", ["release_to"])
     op.create_index("ix_orders_after_fill", "orders", ["after_fill"])
@@ -52,7 +57,7 @@ def downgrade() -> None:
     op.drop_index("ix_orders_release_to", table_name="orders")
     op.drop_index("ix_orders_parent_id", table_name="orders")
     for name in (
-        "after_fill", "release_to", "stop_loss_limit", "stop_loss_stop", "take_profit_limit",
-        "sibling_id", "leg", "parent_id", "order_class",
+        "shares_released", "after_fill", "release_to", "stop_loss_limit", "stop_loss_stop",
+        "take_profit_limit", "sibling_id", "leg", "parent_id", "order_class",
     ):  # fmt: skip
         op.drop_column("orders", name)
