@@ -292,6 +292,7 @@ class OrderSnapshot(BaseModel):
     canceled_at: datetime | None = None
     replaces: UUID | None = None
     replaced_by: UUID | None = None
+    order_class: str = "simple"  # simple, bracket, oco, oto (a leg has its parent's)
 
 
 class Fill(BaseModel):
