@@ -104,7 +104,7 @@ orders = Table(
     Index(
         "ix_orders_held_stop_loss",
         "symbol",
-        postgresql_where=text("leg = 'stop_loss' AND held AND release_to IS NULL"),
+        postgresql_where=text("leg = 'stop_loss' AND held"),
     ),
 )
 

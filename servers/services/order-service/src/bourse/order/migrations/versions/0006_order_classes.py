@@ -47,7 +47,7 @@ def upgrade() -> None:
         "ix_orders_held_stop_loss",
         "orders",
         ["symbol"],
-        postgresql_where=sa.text("leg = 'stop_loss' AND held AND release_to IS NULL"),
+        postgresql_where=sa.text("leg = 'stop_loss' AND held"),
     )
 
 
