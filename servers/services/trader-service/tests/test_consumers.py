@@ -199,6 +199,28 @@ async def test_a_sell_settles_and_releases_the_unsold_shares(ledger: Database) -
     assert await holding(ledger, user_id) == (D("75"), D("0"))
 
 
+async def test_released_shares_are_announced_for_whoever_waits_for_them(
+    ledger: Database,
+) -> None:
+    user_id = await funded(ledger, cash="0", shares="100")
+    request = risk(user_id, "sell", qty="60")
+    await deliver(ledger, request)
+    await deliver(ledger, order_changed(request, "partially_filled", "25", fill("25", "10.01")))
+    assert [e for e in await staged(ledger, user_id) if e.type == "holding.released"] == []
+    await deliver(ledger, order_changed(request, "canceled", "25"))
+    [released] = [e for e in await staged(ledger, user_id) if e.type == "holding.released"]
+    assert released.payload == {
+        "order_id": str(request.order_id), "user_id": str(user_id), "symbol": SYMBOL,
+        "qty": "35",
+    }  # fmt: skip
+    sold = risk(user_id, "sell", qty="10")  # filled in full: nothing to give back
+    await deliver(ledger, sold)
+    await deliver(ledger, order_changed(sold, "filled", "10", fill("10", "10")))
+    events = await staged(ledger, user_id)
+    orders = {e.payload["order_id"] for e in events if e.type == "holding.released"}
+    assert orders == {str(request.order_id)}
+
+
 async def test_a_risk_rejected_order_ending_changes_nothing(ledger: Database) -> None:
     user_id = await funded(ledger, cash="10")
     request = risk(user_id, "buy", cash="20")

@@ -89,6 +89,20 @@ class RiskRejected(Payload):
     reason: str
 
 
+class SharesReleased(Payload):
+    """The shares an ended sell order still held are available again (trader-service
+    released its reservation). order-service waits for it before an order that needs
+    those shares (a position's close, a fired stop-loss) asks for its risk check: asked
+    earlier, it could overtake the release on trader-service's competing consumers."""
+
+    TYPE = "holding.released"
+    EXCHANGE = topology.TRADER
+    order_id: UUID
+    user_id: UUID
+    symbol: str
+    qty: DecimalStr
+
+
 class AccountUpdated(Payload):
     """The cash of an account after a change. ``amount`` is the signed change of cash for
     a deposit or withdrawal (None for the others); ``activity_id`` the ledger entry;
@@ -286,6 +300,10 @@ class OrderSnapshot(BaseModel):
     canceled_at: datetime | None = None
     replaces: UUID | None = None
     replaced_by: UUID | None = None
+    order_class: str = "simple"  # simple, bracket, oco, oto (a leg has its parent's)
+    trail_price: DecimalStr | None = None  # trailing stops: the distance, and the water
+    trail_percent: DecimalStr | None = None  # mark as of the change (stop_price follows it)
+    hwm: DecimalStr | None = None
 
 
 class Fill(BaseModel):

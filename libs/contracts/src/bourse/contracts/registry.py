@@ -20,6 +20,7 @@ _MODELS: tuple[type[Payload], ...] = (
     events.RiskAccepted,
     events.RiskRejected,
     events.AccountUpdated,
+    events.SharesReleased,
     events.SecuritiesDeposited,
     events.ExchangeCommand,
     events.ExecutionsReported,

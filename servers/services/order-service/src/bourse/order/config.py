@@ -17,6 +17,7 @@ class Settings(ServiceSettings):
     # Market orders become IOC limits this far through the reference price (0.05 = 5%).
     collar: Decimal = Decimal("0.05")
     stock_url: str = "http://127.0.0.1:8004"
+    trader_url: str = "http://127.0.0.1:8002"  # the account: what a close may sell
     # Day orders expire at each session's close: the market calendar (BOURSE_MARKET_*).
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     session_check_interval_s: float = Field(default=5.0, gt=0)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
+    AccountUpdated,
     ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
@@ -19,6 +20,7 @@ from bourse.contracts.events import (
     PriceChanged,
     RiskAccepted,
     RiskRejected,
+    SharesReleased,
 )
 from bourse.contracts.topology import AUTO, EXCHANGE, MARKET, TRADER
 from bourse.messaging.runtime import Subscription
@@ -32,10 +34,16 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         await handlers.on_instrument_changed(session, payload)
 
     async def price(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_price_changed(session, payload)
+        await handlers.on_price_changed(session, payload, settings)
 
     async def order_requested(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_order_requested(session, settings, payload)
+
+    async def account_updated(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_account_updated(session, settings, payload)
+
+    async def shares_released(session: AsyncSession, _env: Envelope, payload: Any) -> None:
+        await handlers.on_shares_released(session, settings, payload)
 
     async def exchange_started(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_exchange_started(session, settings, payload)
@@ -46,6 +54,10 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         f"{prefix}order.events",
         [
             Binding(TRADER, "risk.*"),
+            # a settled fill: the take-profits of classed orders wait for theirs
+            Binding(TRADER, "account.updated.fill"),
+            # shares an ended sell held are back: a close or a fired stop-loss may go on
+            Binding(TRADER, SharesReleased.TYPE),
             Binding(MARKET, "instrument.changed.#"),
             Binding(MARKET, "market.price.#"),
             Binding(AUTO, OrderRequested.TYPE),
@@ -61,6 +73,8 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 InstrumentChanged.TYPE: instrument,
                 PriceChanged.TYPE: price,
                 OrderRequested.TYPE: order_requested,
+                AccountUpdated.TYPE: account_updated,
+                SharesReleased.TYPE: shares_released,
             },
             batch={RiskAccepted.TYPE: risk_answers, RiskRejected.TYPE: risk_answers},
         ),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 
 from bourse.common.db import new_metadata
@@ -78,12 +79,38 @@ orders = Table(
     # The service that asked for the order (auto), None for a client's own: its events
     # are routed order.<status>.<requested_by>, so the requester binds only its orders.
     Column("requested_by", String(32)),
+    # Order classes (bourse.order.domain.order_classes): a leg points at its parent entry
+    # and at its one-cancels-other sibling; the parent keeps the exits it asked for.
+    Column("order_class", String(8), nullable=False, server_default="simple"),
+    Column("parent_id", Uuid()),
+    Column("leg", String(12)),  # take_profit | stop_loss
+    Column("sibling_id", Uuid()),
+    Column("take_profit_limit", PRICE),
+    Column("stop_loss_stop", PRICE),
+    Column("stop_loss_limit", PRICE),
+    # A held order waiting for this one to end (a triggered stop-loss for its take-profit,
+    # a position's close for the cancels of its open orders): released when all are final.
+    Column("release_to", Uuid()),
+    # A take-profit waits for the entry's fill it covers to be settled (trader-service's
+    # account.updated.fill) before asking for its risk check: the shares must be there.
+    Column("after_fill", Uuid()),
+    # trader-service released what this ended sell still held (holding.released): an
+    # order waiting for it (release_to) needs those shares back before its risk check.
+    Column("shares_released", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("filled_at", DateTime(timezone=True)),
     Column("canceled_at", DateTime(timezone=True)),
     UniqueConstraint("user_id", "client_order_id", name="uq_orders_user_client_order_id"),
     Index("ix_orders_user_id_id", "user_id", "id"),
+    Index("ix_orders_parent_id", "parent_id"),
+    Index("ix_orders_release_to", "release_to"),
+    Index("ix_orders_after_fill", "after_fill"),
+    Index(
+        "ix_orders_held_stop_loss",
+        "symbol",
+        postgresql_where=text("leg = 'stop_loss' AND held"),
+    ),
 )
 
 fills = Table(

@@ -16,6 +16,7 @@ from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
 from bourse.messaging.runtime import ServiceRuntime
 from bourse.order import consumers
+from bourse.order.api import positions
 from bourse.order.api.routes import router
 from bourse.order.config import Settings
 from bourse.order.db import instruments
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
                         await task
 
     app = create_service_app(
-        "order", routers=[router], lifespan=lifespan, readiness=runtime.readiness
+        "order", routers=[router, positions.router], lifespan=lifespan, readiness=runtime.readiness
     )
     app.state.settings = settings
     return app

@@ -31,6 +31,10 @@ def snapshot(order: Mapping[str, Any]) -> OrderSnapshot:
         canceled_at=order.get("canceled_at"),
         replaces=order.get("replaces"),
         replaced_by=order.get("replaced_by"),
+        order_class=order.get("order_class") or "simple",
+        trail_price=order.get("trail_price"),
+        trail_percent=order.get("trail_percent"),
+        hwm=order.get("hwm"),
     )
 
 

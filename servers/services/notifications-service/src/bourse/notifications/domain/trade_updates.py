@@ -47,6 +47,7 @@ ORDER_FIELDS = (
     "id", "client_order_id", "symbol", "side", "type", "time_in_force", "qty", "notional",
     "limit_price", "stop_price", "filled_qty", "filled_avg_price", "status", "reject_reason",
     "created_at", "updated_at", "filled_at", "canceled_at", "replaces", "replaced_by",
+    "trail_price", "trail_percent", "hwm", "order_class", "legs",
 )  # fmt: skip
 
 OrderEvent = OrderChanged | OrderCancelRequested
@@ -89,6 +90,7 @@ def order_object(order: OrderSnapshot) -> dict[str, Any]:
     dumped = order.model_dump(mode="json")
     if dumped["created_at"] is None:
         dumped["created_at"] = dumped["updated_at"]
+    dumped["legs"] = None  # a classed order's legs are their own updates; GET lists them
     return {name: dumped[name] for name in ORDER_FIELDS}
 
 

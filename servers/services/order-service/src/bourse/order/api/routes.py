@@ -11,7 +11,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bourse.auth.deps import CurrentUser
+from bourse.auth.principal import Principal
 from bourse.common.body import json_body, openapi_body
+from bourse.common.db import Database
 from bourse.common.errors import Problem, validation_problem
 from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
@@ -33,9 +35,12 @@ from bourse.order.api.schemas import (
 from bourse.order.config import Settings
 from bourse.order.db import fills, orders
 from bourse.order.domain.lifecycle import OPEN, avg_price
+from bourse.order.domain.order_classes import Exits
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.entry import NewOrder, OrderEntry
+from bourse.order.handlers import classed
 from bourse.order.handlers import http as handlers
+from bourse.order.handlers.legs import legs_of
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -58,7 +63,9 @@ ReplaceBody = Annotated[OrderReplace, Depends(json_body(OrderReplace))]
 BatchBody = Annotated[OrderBatch, Depends(json_body(OrderBatch))]
 
 
-def to_order(row: Any) -> Order:
+def to_order(row: Any, legs: Sequence[Any] | None = None) -> Order:
+    """The order object; a classed order (not a leg) lists its ``legs``."""
+    classed = row.order_class != "simple" and row.parent_id is None
     return Order(
         id=row.id,
         client_order_id=row.client_order_id,
@@ -83,6 +90,8 @@ def to_order(row: Any) -> Order:
         trail_price=row.trail_price,
         trail_percent=row.trail_percent,
         hwm=row.hwm,
+        order_class=row.order_class,
+        legs=[to_order(leg) for leg in legs or ()] if classed else None,
     )
 
 
@@ -117,6 +126,8 @@ async def place_order(
     idempotency_key: IdempotencyKey = None,
 ) -> Order | JSONResponse:
     request = _order_request(body)
+    if body.order_class != "simple" or body.take_profit or body.stop_loss:
+        return await _place_classed(body, request, user, db, settings, response, idempotency_key)
     if idempotency_key is None:  # committed with the orders placed at the same moment
         (outcome,) = await entry_of(http_request).place(
             [NewOrder(user.user_id, request, body.client_order_id)]
@@ -149,7 +160,7 @@ async def place_order(
     openapi_extra=openapi_body(OrderBatch),
 )
 async def place_orders(
-    body: BatchBody, user: CurrentUser, http_request: Request
+    body: BatchBody, user: CurrentUser, db: Db, settings: Config, http_request: Request
 ) -> OrderBatchResult:
     """1 to 100 orders, each validated, placed and deduplicated (client_order_id) on its
     own, exactly as if POSTed alone, and committed together; one result per order."""
@@ -160,6 +171,9 @@ async def place_orders(
             one = OrderCreate.model_validate(raw)
         except ValidationError as exc:
             results.append(ErrorResult(error=validation_problem(exc.errors()).body()))
+            continue
+        if one.order_class != "simple" or one.take_profit or one.stop_loss:
+            results.append(await _classed_result(one, user, db, settings))
             continue
         results.append(ErrorResult(error={}))  # replaced below
         valid.append((index, NewOrder(user.user_id, _order_request(one), one.client_order_id)))
@@ -172,9 +186,73 @@ async def place_orders(
     return OrderBatchResult(results=results)
 
 
+async def _place_classed(
+    body: OrderCreate,
+    request: OrderRequest,
+    user: Principal,
+    db: Database,
+    settings: Settings,
+    response: Response,
+    idempotency_key: str | None,
+) -> Order | JSONResponse:
+    idempotency = None
+    if idempotency_key is not None:
+        fingerprint = request_hash("POST", "/api/v1/orders", body.model_dump(mode="json"))
+        idempotency = handlers.Idempotency(
+            idempotency_key, fingerprint, lambda row: to_order(row).model_dump(mode="json")
+        )
+    result = await classed.place_classed(
+        db, settings, user.user_id, request, body.client_order_id, body.order_class,
+        _exits(body), idempotency,
+    )  # fmt: skip
+    if isinstance(result, StoredResponse):
+        return JSONResponse(
+            result.body, status_code=result.status_code, headers={"Idempotent-Replay": "true"}
+        )
+    row, created = result
+    if not created:
+        response.headers["Idempotent-Replay"] = "true"
+    return await with_legs(db, row)
+
+
+def _exits(body: OrderCreate) -> Exits:
+    return Exits(
+        body.take_profit.limit_price if body.take_profit else None,
+        body.stop_loss.stop_price if body.stop_loss else None,
+        body.stop_loss.limit_price if body.stop_loss else None,
+    )
+
+
+async def with_legs(db: Database, row: Any) -> Order:
+    return (await many_with_legs(db, [row]))[0]
+
+
+async def many_with_legs(db: Database, rows: Sequence[Any]) -> list[Order]:
+    parents = [r.id for r in rows if r.order_class != "simple" and r.parent_id is None]
+    found: dict[uuid.UUID, list[Any]] = {}
+    if parents:
+        async with db.transaction() as session:
+            found = await legs_of(session, parents)
+    return [to_order(row, found.get(row.id, [])) for row in rows]
+
+
 def entry_of(request: Request) -> OrderEntry:
     entry: OrderEntry = request.app.state.entry
     return entry
+
+
+async def _classed_result(
+    body: OrderCreate, user: Principal, db: Database, settings: Settings
+) -> OrderResult | ErrorResult:
+    try:
+        placed = await classed.place_classed(
+            db, settings, user.user_id, _order_request(body), body.client_order_id,
+            body.order_class, _exits(body),
+        )  # fmt: skip
+    except Problem as problem:
+        return ErrorResult(error=problem.body())
+    assert isinstance(placed, tuple)  # no Idempotency-Key: never a stored answer
+    return OrderResult(order=await with_legs(db, placed[0]))
 
 
 def _order_request(body: OrderCreate) -> OrderRequest:
@@ -212,7 +290,7 @@ async def list_orders(
         query = query.where(orders.c.id < _cursor_id(after))
     async with db.transaction() as session:
         rows = (await session.execute(query.order_by(orders.c.id.desc()).limit(limit + 1))).all()
-    return OrderPage(items=[to_order(r) for r in rows[:limit]], next=_next(rows, limit))
+    return OrderPage(items=await many_with_legs(db, rows[:limit]), next=_next(rows, limit))
 
 
 @router.delete("/orders", status_code=202, response_model=OrderPage, responses=PROBLEMS)
@@ -223,12 +301,12 @@ async def cancel_all(user: CurrentUser, db: Db, settings: Config) -> OrderPage:
 
 @router.get("/orders/by-client-id/{client_order_id}", response_model=Order, responses=PROBLEMS)
 async def by_client_id(client_order_id: str, user: CurrentUser, db: Db) -> Order:
-    return to_order(await handlers.get_by_client_id(db, user.user_id, client_order_id))
+    return await with_legs(db, await handlers.get_by_client_id(db, user.user_id, client_order_id))
 
 
 @router.get("/orders/{order_id}", response_model=Order, responses=PROBLEMS)
 async def get_order(order_id: uuid.UUID, user: CurrentUser, db: Db) -> Order:
-    return to_order(await handlers.get_order(db, user.user_id, order_id))
+    return await with_legs(db, await handlers.get_order(db, user.user_id, order_id))
 
 
 @router.patch(
@@ -251,7 +329,7 @@ async def replace_order(
 
 @router.delete("/orders/{order_id}", status_code=202, response_model=Order, responses=PROBLEMS)
 async def cancel_order(order_id: uuid.UUID, user: CurrentUser, db: Db, settings: Config) -> Order:
-    return to_order(await handlers.cancel_order(db, settings, user.user_id, order_id))
+    return await with_legs(db, await handlers.cancel_order(db, settings, user.user_id, order_id))
 
 
 @router.get("/orders/{order_id}/fills", response_model=FillPage, responses=PROBLEMS)

@@ -12,6 +12,17 @@ ClientOrderId = Annotated[
 ]
 
 
+class TakeProfit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit_price: DecimalIn
+
+
+class StopLoss(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stop_price: DecimalIn
+    limit_price: DecimalIn | None = None
+
+
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     symbol: Symbol
@@ -25,6 +36,9 @@ class OrderCreate(BaseModel):
     trail_price: DecimalIn | None = None  # trailing_stop: exactly one of these two
     trail_percent: DecimalIn | None = None
     client_order_id: ClientOrderId | None = None
+    order_class: Literal["simple", "bracket", "oco", "oto"] = "simple"
+    take_profit: TakeProfit | None = None
+    stop_loss: StopLoss | None = None
 
 
 class OrderReplace(BaseModel):
@@ -65,6 +79,8 @@ class Order(BaseModel):
     trail_price: DecimalStr | None = None  # trailing stops (stop_price: the current stop)
     trail_percent: DecimalStr | None = None
     hwm: DecimalStr | None = None  # the water mark its stop follows
+    order_class: str = "simple"
+    legs: "list[Order] | None" = None  # a classed order's exits (None for a simple one)
 
 
 class FillOut(BaseModel):
@@ -82,6 +98,10 @@ class FillOut(BaseModel):
 class OrderPage(BaseModel):
     items: list[Order]
     next: str | None
+
+
+class ClosedPositions(BaseModel):
+    items: list[Order]  # the orders that close them
 
 
 class FillPage(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common.db import Database
 from bourse.common.errors import Problem
 from bourse.contracts.events import (
+    AccountUpdated,
     ExchangeStarted,
     ExecutionsReported,
     InstrumentChanged,
@@ -25,6 +26,7 @@ from bourse.contracts.events import (
     PriceChanged,
     RiskAccepted,
     RiskRejected,
+    SharesReleased,
 )
 from bourse.contracts.topology import shard_of
 from bourse.messaging.consumer import caused_by
@@ -37,6 +39,7 @@ from bourse.order.domain import answers
 from bourse.order.domain.lifecycle import TERMINAL
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.executions import Working, apply_to, engine_ids
+from bourse.order.handlers import legs
 from bourse.order.handlers.orders import (
     create_order,
     finish,
@@ -106,6 +109,20 @@ async def journal_seen(
     return seen.current
 
 
+async def on_account_updated(
+    session: AsyncSession, settings: Settings, payload: AccountUpdated
+) -> None:
+    """A fill settled by trader-service: the take-profits that waited for it go on."""
+    if payload.settled is not None:
+        await legs.on_fill_settled(session, settings, payload.settled)
+
+
+async def on_shares_released(
+    session: AsyncSession, settings: Settings, payload: SharesReleased
+) -> None:
+    await legs.on_shares_released(session, settings, payload)
+
+
 async def on_instrument_changed(session: AsyncSession, payload: InstrumentChanged) -> None:
     values = {
         "tick_size": payload.tick_size,
@@ -123,12 +140,16 @@ async def on_instrument_changed(session: AsyncSession, payload: InstrumentChange
     await session.execute(statement.on_conflict_do_update(index_elements=["symbol"], set_=values))
 
 
-async def on_price_changed(session: AsyncSession, payload: PriceChanged) -> None:
+async def on_price_changed(
+    session: AsyncSession, payload: PriceChanged, settings: Settings | None = None
+) -> None:
     await session.execute(
         update(instruments)
         .where(instruments.c.symbol == payload.symbol)
         .values(last_price=payload.price, updated_at=datetime.now(UTC))
     )
+    if settings is not None:  # the stop-losses that wait in order-service for this price
+        await legs.on_price(session, settings, payload.symbol, payload.price)
 
 
 async def upsert_instruments(db: Database, items: list[dict[str, Any]]) -> None:
@@ -162,6 +183,7 @@ async def on_risk_answers(
     known = await store.instruments(pg, {order["symbol"] for order in locked.values()})
     now = datetime.now(UTC)
     changed: dict[uuid.UUID, dict[str, Any]] = {}
+    ended: list[tuple[Event[RiskAccepted | RiskRejected], dict[str, Any]]] = []
     for event in events:
         order = locked.get(event.payload.order_id)
         if order is None:
@@ -180,7 +202,12 @@ async def on_risk_answers(
                 await release_replacement(
                     uow.session, settings, order["replaced_by"], order["filled_qty"]
                 )
+        if order["status"] in TERMINAL:
+            ended.append((event, order))
     await store.save_orders(pg, list(changed.values()))
+    for event, order in ended:  # held orders waiting for these, one-cancels-other exits
+        with caused_by(event.envelope):
+            await legs.on_ended(uow.session, settings, [order])
 
 
 async def on_reports(
@@ -222,9 +249,12 @@ async def _apply_reports(
     wanted = set().union(*(engine_ids(event.payload) for event in events))
     rows = await store.lock_orders_by_engine_id(pg, wanted)
     working = {row["engine_id"]: Working(row) for row in rows}
+    by_id = {order.values["id"]: order for order in working.values()}
+    open_before = {key for key, order in by_id.items() if order.state.status not in TERMINAL}
     known = await store.instruments(pg, {event.payload.symbol for event in events})
     now = datetime.now(UTC)
     fills: list[tuple[Any, ...]] = []
+    ended: list[tuple[Event[ExecutionsReported], uuid.UUID]] = []
     for event in events:
         instrument = known.get(event.payload.symbol)
         if instrument is None:
@@ -235,5 +265,17 @@ async def _apply_reports(
         with caused_by(event.envelope):
             for replacement, old_filled in applied.released:
                 await release_replacement(uow.session, settings, replacement, old_filled)
+            for change in applied.changes:  # the exits of classed orders (handlers/legs)
+                if change.fill is not None and change.order.id in by_id:
+                    await legs.on_fill(
+                        uow.session, settings, by_id[change.order.id].values, change.fill
+                    )
+        for key in list(open_before):
+            if by_id[key].state.status in TERMINAL:
+                open_before.discard(key)
+                ended.append((event, key))
     await store.add_fills(pg, fills)
     await store.save_orders(pg, [order.values for order in working.values() if order.dirty])
+    for event, key in ended:  # held orders waiting for these, one-cancels-other exits
+        with caused_by(event.envelope):
+            await legs.on_ended(uow.session, settings, [by_id[key].values])

@@ -18,6 +18,7 @@ from bourse.order.config import Settings
 from bourse.order.db import orders
 from bourse.order.domain.lifecycle import OPEN
 from bourse.order.domain.placement import OrderRequest
+from bourse.order.handlers.legs import cancel_related
 from bourse.order.handlers.orders import Row, create_order, request_cancel, select_by_client_id
 
 
@@ -109,7 +110,9 @@ async def cancel_order(
             raise not_found("order")
         if row.status not in OPEN:
             raise Problem(422, "order_not_open", f"the order is already {row.status}")
-        return await request_cancel(session, settings, row)
+        canceled = await request_cancel(session, settings, row)
+        await cancel_related(session, settings, row)  # its legs, its oco partner
+        return canceled
 
     return await db.run(work)
 

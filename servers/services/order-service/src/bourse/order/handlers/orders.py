@@ -22,6 +22,7 @@ from bourse.order.config import Settings
 from bourse.order.db import engine_ids, instruments, orders
 from bourse.order.domain.answers import ended, for_replay
 from bourse.order.domain.instrument import Instrument
+from bourse.order.domain.order_classes import waiting_stop_loss
 from bourse.order.domain.placement import OrderRequest, Placement, place
 from bourse.order.snapshots import cancel_requested, order_changed
 
@@ -131,6 +132,8 @@ async def request_cancel(session: AsyncSession, settings: Settings, row: Row) ->
     cancel); the exchange (or the risk answer) finishes it."""
     if row.cancel_requested:
         return row
+    if waiting_stop_loss(row):  # not on the book, nothing reserved: it ends at once
+        return await finish(session, settings, row, "canceled", reason=None)
     updated = (
         await session.execute(
             update(orders)
@@ -156,7 +159,7 @@ async def request_cancel(session: AsyncSession, settings: Settings, row: Row) ->
 
 async def finish(
     session: AsyncSession, settings: Settings, row: Row, status: str, reason: str | None
-) -> None:
+) -> Row:
     """End ``row`` as ``status`` (a canceled order waited on by its replacement ends
     ``replaced`` and lets the replacement go) and publish its event."""
     values = ended(row._mapping, status, reason, datetime.now(UTC))
@@ -168,6 +171,10 @@ async def finish(
     await stage(session, order_changed(updated))
     if updated.replaced_by is not None:
         await release_replacement(session, settings, updated.replaced_by, updated.filled_qty)
+    from bourse.order.handlers.legs import on_ended  # noqa: PLC0415 (legs builds on this module)
+
+    await on_ended(session, settings, [updated._mapping])
+    return updated
 
 
 async def release_replacement(

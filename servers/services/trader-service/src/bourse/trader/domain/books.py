@@ -21,6 +21,7 @@ from bourse.contracts.events import (
     RiskAccepted,
     RiskRejected,
     RiskRequested,
+    SharesReleased,
 )
 from bourse.contracts.ids import uuid7
 from bourse.trader.domain.errors import LedgerError
@@ -188,20 +189,28 @@ def _settle(books: LedgerBooks, event: OrderChanged, reservation: Reservation) -
     if event.order.status in TERMINAL:
         finish(reservation, event.order.filled_qty)
     released = release_if_done(reservation, balance, position)
+    announced: list[Payload] = []
     if released is not None:
         _record_release(books, reservation, released)
+        if released.qty > 0:  # shares back: order-service may be waiting for them
+            announced.append(
+                SharesReleased(
+                    order_id=reservation.order_id, user_id=user_id, symbol=symbol,
+                    qty=released.qty,
+                )
+            )  # fmt: skip
     books.keep(reservation)
     if position != position_before:
         books.changed_holdings.add((user_id, symbol))
     if balance == balance_before:
-        return []
+        return announced
     books.changed_accounts.add(user_id)
     if not filled or event.fill is None:
-        return []
+        return announced
     settled = FillSettled(
         order_id=reservation.order_id, symbol=symbol, side=reservation.side, fill=event.fill
     )
-    return [account_updated(user_id, balance, "fill", settled)]
+    return [account_updated(user_id, balance, "fill", settled), *announced]
 
 
 def _settle_fill(
