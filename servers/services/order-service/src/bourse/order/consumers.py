@@ -39,9 +39,6 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     async def order_requested(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_order_requested(session, settings, payload)
 
-    async def account_updated(session: AsyncSession, _env: Envelope, payload: Any) -> None:
-        await handlers.on_account_updated(session, settings, payload)
-
     async def shares_released(session: AsyncSession, _env: Envelope, payload: Any) -> None:
         await handlers.on_shares_released(session, settings, payload)
 
@@ -73,10 +70,14 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 InstrumentChanged.TYPE: instrument,
                 PriceChanged.TYPE: price,
                 OrderRequested.TYPE: order_requested,
-                AccountUpdated.TYPE: account_updated,
                 SharesReleased.TYPE: shares_released,
             },
-            batch={RiskAccepted.TYPE: risk_answers, RiskRejected.TYPE: risk_answers},
+            batch={
+                RiskAccepted.TYPE: risk_answers,
+                RiskRejected.TYPE: risk_answers,
+                # one per fill of every order: a batch costs one query (handlers/legs.py)
+                AccountUpdated.TYPE: partial(handlers.on_fills_settled, settings),
+            },
         ),
         Subscription(
             reports,

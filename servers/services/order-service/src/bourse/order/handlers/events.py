@@ -109,12 +109,12 @@ async def journal_seen(
     return seen.current
 
 
-async def on_account_updated(
-    session: AsyncSession, settings: Settings, payload: AccountUpdated
+async def on_fills_settled(
+    settings: Settings, uow: UnitOfWork, events: Sequence[Event[AccountUpdated]]
 ) -> None:
-    """A fill settled by trader-service: the take-profits that waited for it go on."""
-    if payload.settled is not None:
-        await legs.on_fill_settled(session, settings, payload.settled)
+    """Fills settled by trader-service (a batch): the take-profits that waited go on."""
+    settled = [event.payload.settled for event in events]
+    await legs.on_fills_settled(uow.session, settings, [s for s in settled if s is not None])
 
 
 async def on_shares_released(

@@ -9,12 +9,12 @@ both, after it neither (exactly once).
 """
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.errors import Problem
@@ -51,7 +51,7 @@ async def add_leg(
     sibling: uuid.UUID | None = None, after_fill: uuid.UUID | None = None,
 ) -> Row:  # fmt: skip
     """Create one exit of ``parent``, held: a stop-loss until its stop price trades, a
-    take-profit until ``after_fill`` is settled (:func:`on_fill_settled`). An exit the
+    take-profit until ``after_fill`` is settled (:func:`on_fills_settled`). An exit the
     instrument refuses ends ``rejected``, announced like any order, never dropped."""
     common: dict[str, Any] = {
         "status": "pending_new",
@@ -90,17 +90,24 @@ async def add_exits(
     return rows
 
 
-async def on_fill_settled(session: AsyncSession, settings: Settings, settled: FillSettled) -> None:
-    """trader-service settled an entry's fill: the take-profit covering it may now ask
-    for its risk check (the shares it sells are there)."""
+async def on_fills_settled(
+    session: AsyncSession, settings: Settings, settled: Sequence[FillSettled]
+) -> None:
+    """trader-service settled these fills: the take-profits covering them may now ask for
+    their risk checks (the shares they sell are there). One query for the batch: most
+    fills are of simple orders, which no take-profit waits for."""
+    if not settled:
+        return
+    covered = [(fill.order_id, fill.fill.id) for fill in settled]
     waiting = (
         await session.execute(
-            select(orders.c.id).where(
-                orders.c.parent_id == settled.order_id,
-                orders.c.after_fill == settled.fill.id,
+            select(orders.c.id)
+            .where(
+                tuple_(orders.c.parent_id, orders.c.after_fill).in_(covered),
                 orders.c.leg == "take_profit",
                 orders.c.held,
             )
+            .order_by(orders.c.id)
         )
     ).all()
     for row in waiting:
