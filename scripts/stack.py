@@ -568,13 +568,18 @@ leave orders waiting forever for a book that does not exist. Choose one:
 
 
 def reset() -> int:
-    """Drop this instance's databases, purge its queues, delete its journals."""
+    """Drop this instance's databases, empty its vhost, delete its journals. The test
+    suite's instance loses its vhost altogether: queues another checkout declared with
+    other arguments would refuse this checkout's declarations."""
     if process_states() is not None:
         print("stack: the stack is running: make down first", file=sys.stderr)
         return 1
     names = [s.database for s in SERVICES if s.database and s.first]
     asyncio.run(_drop_databases(names))
-    _purge_queues()
+    if INSTANCE.name == "dev":
+        _purge_queues()
+    else:
+        _delete_vhost()
     if JOURNALS.exists():
         shutil.rmtree(JOURNALS)
         print(f"stack: deleted {JOURNALS.relative_to(ROOT)}")
@@ -595,6 +600,15 @@ async def _drop_databases(names: Sequence[str]) -> None:
             print(f"stack: dropped the database {name}")
     finally:
         await conn.close()
+
+
+def _delete_vhost() -> None:
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    done = subprocess.run(
+        [ctl, "-q", "delete_vhost", INSTANCE.vhost], capture_output=True, text=True, check=False
+    )
+    if done.returncode == 0:
+        print(f"stack: deleted the RabbitMQ vhost {INSTANCE.vhost}")
 
 
 def _purge_queues() -> None:

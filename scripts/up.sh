@@ -71,6 +71,8 @@ for i in "${!names[@]}"; do
     else
         echo "up: MIGRATION FAILED for $svc: it will not be started. Last lines of $log:" >&2
         tail -n 15 "$log" | sed 's/^/    | /' >&2
+        echo "up: databases another checkout (or an older commit) migrated can carry another" \
+            "schema history: make reset drops this instance's databases" >&2
         failed+=("$svc")
     fi
 done

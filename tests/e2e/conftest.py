@@ -4,8 +4,9 @@ PostgreSQL and RabbitMQ, reached through nginx.
 The tests run their own instance of the stack (BOURSE_STACK=e2e, see scripts/stack.py): its
 own ports, databases, RabbitMQ vhost and var/e2e, derived from this checkout's path, so a
 developer's ``make up`` stack, or another checkout's tests, are never touched nor reused.
-``stack`` runs scripts/up.sh (which restarts an instance left running, so the code under
-test is always the checkout's) and scripts/down.sh at the end of the session;
+``stack`` stops an instance left running, starts from nothing (``stack.py reset``: the
+databases and the vhost another checkout, or an older commit of this one, left behind may
+carry another schema history), runs scripts/up.sh and scripts/down.sh at the end of the session;
 BOURSE_E2E_KEEP_STACK=1 keeps it running, BOURSE_E2E_REUSE=1 uses it as it runs.
 """
 
@@ -74,6 +75,15 @@ def _down() -> None:
     subprocess.run([str(ROOT / "scripts" / "down.sh")], cwd=ROOT, timeout=DOWN_TIMEOUT, check=False)
 
 
+def _reset() -> None:
+    done = subprocess.run(
+        [sys.executable, "scripts/stack.py", "reset"], cwd=ROOT, capture_output=True, text=True,
+        timeout=DOWN_TIMEOUT, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"stack.py reset failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[str]:
     """The gateway's base URL with every service ready."""
@@ -81,6 +91,8 @@ def stack() -> Iterator[str]:
         yield GATEWAY
         return
     teardown = os.environ.get("BOURSE_E2E_KEEP_STACK") != "1"
+    _down()
+    _reset()
     try:
         try:
             up = subprocess.run(
