@@ -17,7 +17,9 @@ lint: bootstrap ## ruff; the terminal's eslint and tsc (servers/web-terminal)
 	$(UV) run ruff format --check .
 	@scripts/web-terminal.sh lint
 
-# mypy runs per workspace member: every member has its own tests/conftest.py.
+# mypy runs per workspace member: mypy names a test module by its file name, and members'
+# tests share names (conftest, test_api). Within a member: one tests/conftest.py, and no
+# file name in both tests/unit/ and tests/integration/.
 MEMBERS = $(sort $(dir $(wildcard exchange/*/pyproject.toml libs/*/pyproject.toml servers/services/*/pyproject.toml)))
 
 typecheck: bootstrap ## mypy (strict), one workspace member at a time

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bourse.common.db import Database
-from bourse.common.testing import ensure_services, temporary_database
+from bourse.testing.infra import ensure_services, temporary_database
 
 metadata = MetaData()
 accounts = Table(

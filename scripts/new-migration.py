@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 
 from bourse.common.migrations import alembic_config, upgrade
-from bourse.common.testing import ensure_services, temporary_database
+from bourse.testing.infra import ensure_services, temporary_database
 
 
 async def main(service: str, message: str) -> None:

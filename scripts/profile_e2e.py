@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bourse.common.testing import PG_ADMIN_DSN
+from bourse.testing.infra import PG_ADMIN_DSN
 from scripts.bench_e2e import load, prepare, settle
 from scripts.stack import BY_NAME, process_states
 from tests.e2e.helpers import fresh_symbol

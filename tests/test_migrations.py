@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 
 from bourse.common.migrations import alembic_config, upgrade
-from bourse.common.testing import ensure_services, temporary_database
+from bourse.testing.infra import ensure_services, temporary_database
 
 SERVICES = ["user", "trader", "order", "stock", "portfolio", "auto", "notifications"]
 

@@ -11,7 +11,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from bourse.common.testing import restart_broker
+from bourse.testing.infra import restart_broker
 
 from .helpers import Trader, eventually, fresh_symbol, ledgers_balance, signup
 

@@ -11,7 +11,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-from bourse.common.testing import ensure_services, temporary_vhost  # noqa: E402
+from bourse.testing.infra import ensure_services, temporary_vhost  # noqa: E402
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.testing import ensure_services, temporary_database, temporary_vhost
 from bourse.messaging.broker import Broker
 from bourse.messaging.tables import OUTBOX_NOTIFY_DDL, metadata
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
 # --import-mode=importlib does not put this folder on sys.path; the tests import
 # `messaging_support`.

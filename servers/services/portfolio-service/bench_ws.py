@@ -40,12 +40,15 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.auth.signing import jwks
-from bourse.auth.testing import TestIssuer
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, temporary_database, temporary_vhost
 from bourse.messaging.broker import Broker
 from bourse.portfolio.main import MIGRATIONS
-from bourse.portfolio.testing import cash, fill, price
+from bourse.testing.auth import TestIssuer
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+
+# The event builders live with the tests (test support is not shipped in the package).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
+from portfolio_support import cash, fill, price
 
 Json = dict[str, Any]
 Compression = Literal["deflate", "none"]

@@ -10,7 +10,6 @@ import aio_pika
 import pytest
 from exchange_helpers import Tap, envelope_of, instrument, new, symbols_of, until
 
-from bourse.common.testing import running_app
 from bourse.contracts.events import (
     BookChanged,
     ExchangeCommand,
@@ -23,6 +22,7 @@ from bourse.exchange_server.main import create_app
 from bourse.exchange_server.server import ExchangeServer
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import Binding
+from bourse.testing.app import running_app
 
 FEEDS = [Binding(EXCHANGE, "execution.#"), Binding(MARKET, "market.#")]
 

@@ -17,8 +17,8 @@ from websockets.exceptions import ConnectionClosed
 
 from bourse.auth import websocket as ws_auth
 from bourse.auth.api_keys import KeyOutcome, KeyVerifier, invalid_api_key, key_principal
-from bourse.auth.testing import TestIssuer
 from bourse.common.app import create_app
+from bourse.testing.auth import TestIssuer
 
 USER = uuid.uuid4()
 KEY_ID, SECRET = "bk_feed", "feed-secret-0123456789"

@@ -13,9 +13,9 @@ from bourse.auth.api_keys import KeyOutcome, KeyVerifier, invalid_api_key, key_p
 from bourse.auth.deps import CurrentUser, TokenUser
 from bourse.auth.principal import Principal
 from bourse.auth.scopes import check_method_scope
-from bourse.auth.testing import TestIssuer
 from bourse.common.app import create_app
 from bourse.common.errors import Problem
+from bourse.testing.auth import TestIssuer
 
 USER = uuid.uuid4()
 SECRET = "the-secret-of-every-test-key"

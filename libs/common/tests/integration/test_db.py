@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common import db as db_module
 from bourse.common.db import Database, fetch_or_create
-from bourse.common.testing import PG_ADMIN_DSN, ensure_services, temporary_database
+from bourse.testing.infra import PG_ADMIN_DSN, ensure_services, temporary_database
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
-from bourse.common.testing import eventually
 from bourse.contracts import Envelope
 from bourse.contracts.events import InstrumentChanged, UserRegistered
 from bourse.contracts.topology import MARKET, USERS
@@ -22,10 +21,11 @@ from bourse.messaging.consumer import Consumer, apply_batch, one_at_a_time
 from bourse.messaging.outbox import stage
 from bourse.messaging.relay import OutboxRelay
 from bourse.messaging.tables import outbox
-from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.messaging.uow import Event, UnitOfWork
 from bourse.messaging.wire import BATCH_HEADER, batch_body
+from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
+from bourse.testing.polling import eventually
 
 from messaging_support import applied, effects
 

@@ -14,10 +14,6 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
-from bourse.common.testing import (
-    eventually,
-    restart_broker,
-)
 from bourse.contracts import Envelope
 from bourse.contracts.events import UserRegistered
 from bourse.contracts.topology import USERS
@@ -26,6 +22,8 @@ from bourse.messaging.consumer import Consumer
 from bourse.messaging.outbox import stage
 from bourse.messaging.relay import OutboxRelay
 from bourse.messaging.topology import Binding, QueueSpec, declare_queue
+from bourse.testing.infra import restart_broker
+from bourse.testing.polling import eventually
 
 from messaging_support import applied, effects
 

@@ -1,4 +1,4 @@
-"""Test support (like bourse.common.testing): a clock tests move by hand, :func:`deliver`
+"""Test support (like bourse.testing): a clock tests move by hand, :func:`deliver`
 to apply an event the way the consumer does (inbox first, then the handler, in one
 transaction) without the broker, builders of the events auto-service consumes, and
 readers of what it staged in the outbox."""
@@ -24,7 +24,7 @@ from bourse.contracts.events import (
     Side,
 )
 from bourse.messaging.tables import outbox
-from bourse.messaging.testing import apply_as_consumer, envelope_of
+from bourse.testing.messaging import apply_as_consumer, envelope_of
 
 T0 = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)  # the tests' "now": a Monday
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header

@@ -7,21 +7,30 @@ the other. Tokens are real, verified against an in-memory JWKS (TestIssuer)."""
 
 import asyncio
 import ipaddress
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from bourse.auth.testing import TestIssuer
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, temporary_database, temporary_vhost
 from bourse.messaging.broker import Broker
 from bourse.notifications.config import Settings
 from bourse.notifications.main import MIGRATIONS, create_app
-from bourse.notifications.testing import Headers, serve
+from bourse.testing.auth import TestIssuer
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+
+# --import-mode=importlib does not put this folder on sys.path; the tests import
+# `notifications_support`.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from notifications_support import Headers, serve  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Test support (like bourse.common.testing): builders for the events the service
+"""Test support (like bourse.testing): builders for the events the service
 consumes, :func:`deliver` to apply one the way the consumer does (inbox first, then the
 handler, one transaction) without the broker, :func:`serve` to run an app under a real
 uvicorn on a free local port (WebSockets need a real server), and :class:`Receiver`, a
@@ -36,9 +36,9 @@ from bourse.contracts.events import (
     UserRegistered,
 )
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import apply_batch_as_consumer
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import subscription, trade_updates_subscription
+from bourse.testing.messaging import apply_batch_as_consumer
 
 D = Decimal
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header

@@ -8,14 +8,15 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bourse.auth.testing import TestIssuer
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
 from bourse.contracts.events import InstrumentChanged
 from bourse.messaging.broker import Broker
 from bourse.order.config import Settings
 from bourse.order.handlers.events import on_instrument_changed
 from bourse.order.main import MIGRATIONS, create_app
+from bourse.testing.app import running_app
+from bourse.testing.auth import TestIssuer
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
 
 @pytest.fixture(scope="session")

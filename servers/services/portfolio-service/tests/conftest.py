@@ -8,21 +8,30 @@
 """
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 
-from bourse.auth.testing import TestIssuer
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, temporary_database, temporary_vhost
 from bourse.messaging.broker import Broker
 from bourse.portfolio.config import Settings
 from bourse.portfolio.main import MIGRATIONS, create_app
-from bourse.portfolio.testing import Headers, Instance, serve
+from bourse.testing.auth import TestIssuer
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+
+# --import-mode=importlib does not put this folder on sys.path; the tests import
+# `portfolio_support`.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from portfolio_support import Headers, Instance, serve  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Test and benchmark support (like bourse.common.testing): builders for the events
+"""Test and benchmark support (like bourse.testing): builders for the events
 portfolio-service consumes, :func:`deliver` to apply one the way the consumer does (inbox
 first, then the handler, one transaction) without the broker, and :func:`serve` to run
 the app under a real uvicorn server (WebSockets need one) on a free port."""
@@ -29,9 +29,9 @@ from bourse.contracts.events import (
     Side,
 )
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
 from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import QUEUE, subscription
+from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
 
 D = Decimal
 Frame = dict[str, Any]

@@ -17,12 +17,13 @@ from bourse.auth.signing import SigningKey, issue_access_token, jwks
 from bourse.auth.verify import TokenVerifier
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
 from bourse.contracts import Envelope
 from bourse.messaging.tables import outbox
 from bourse.stock.config import Settings
 from bourse.stock.handlers import http as handlers
 from bourse.stock.main import MIGRATIONS, create_app
+from bourse.testing.app import running_app
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
 Headers = dict[str, str]
 # Long enough that the background flush never runs during a test: throttle behaviour is

@@ -6,8 +6,10 @@
   in-memory JWKS; ``outbound`` captures what it publishes on bourse.trader."""
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,12 +21,20 @@ from bourse.auth.signing import SigningKey, issue_access_token, jwks
 from bourse.auth.verify import TokenVerifier
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
 from bourse.contracts.topology import TRADER
 from bourse.messaging.broker import Broker
+from bourse.testing.app import running_app
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 from bourse.trader.config import Settings
 from bourse.trader.main import MIGRATIONS, create_app
-from bourse.trader.testing import Headers, Outbound
+
+# --import-mode=importlib does not put this folder on sys.path; the tests import
+# `trader_support`.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from trader_support import Headers, Outbound  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Test support (like bourse.common.testing): builders for the events trader-service
+"""Test support (like bourse.testing): builders for the events trader-service
 consumes, :func:`deliver` to apply one the way the consumer does (inbox first, then the
 handler, one transaction) without the broker, readers of the resulting balances, and
 :class:`Outbound` to capture what the service publishes."""
@@ -27,8 +27,8 @@ from bourse.contracts.events import (
 )
 from bourse.messaging.consumer import batch_handlers
 from bourse.messaging.tables import outbox
-from bourse.messaging.testing import apply_batch_as_consumer, envelope_of
 from bourse.messaging.wire import envelopes_of
+from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
 from bourse.trader.db import accounts, holdings, reservations

@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from bourse.common.migrations import upgrade
-from bourse.common.testing import ensure_services, running_app, temporary_database, temporary_vhost
+from bourse.testing.app import running_app
+from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 from bourse.user.config import Settings
 from bourse.user.main import MIGRATIONS, create_app
 

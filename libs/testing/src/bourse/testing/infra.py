@@ -1,5 +1,5 @@
-"""Test support against the real infrastructure (never mocks): throwaway PostgreSQL
-databases and RabbitMQ vhosts, and starting the servers when they are down."""
+"""The real infrastructure for tests (never mocks): throwaway PostgreSQL databases and
+RabbitMQ vhosts, and starting the servers when they are down."""
 
 import asyncio
 import contextlib
@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -101,26 +100,3 @@ def restart_broker() -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("RabbitMQ did not come back")
         time.sleep(0.2)
-
-
-async def eventually(check, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll the async ``check`` until it returns a truthy value; return that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {value!r})")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def running_app(app: Any) -> AsyncIterator[Any]:
-    """The app with its lifespan running, behind an in-process httpx client."""
-    import httpx  # noqa: PLC0415 (a test-only dependency)
-
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client

@@ -1,5 +1,5 @@
-"""Test helpers: apply one message as a service's consumer would (inbox, then handler, in
-one transaction), without a broker (the broker path itself is tested in this library's
+"""Apply one message as a service's consumer would (inbox, then handler, in one
+transaction), without a broker (the broker path itself is tested in bourse-messaging's
 own tests). A subscription's ``wants`` filter is not applied: the handler sees every
 message, so its own checks stay tested."""
 

@@ -11,7 +11,10 @@ import httpx
 import pytest
 
 from bourse.auto.handlers.alerts import expire_due
-from bourse.auto.testing import (
+from bourse.common.db import Database
+from bourse.contracts import Envelope
+
+from auto_support import (
     T0,
     Headers,
     ManualClock,
@@ -20,8 +23,6 @@ from bourse.auto.testing import (
     price,
     staged,
 )
-from bourse.common.db import Database
-from bourse.contracts import Envelope
 
 Json = dict[str, Any]
 BASE = "/api/v1/auto/alerts"

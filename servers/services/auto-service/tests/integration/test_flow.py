@@ -13,17 +13,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bourse.auth.testing import TestIssuer
 from bourse.auto.config import Settings
 from bourse.auto.db import instruments
 from bourse.auto.main import create_app
-from bourse.auto.testing import T0, ManualClock, instrument, order_changed, price
 from bourse.common.db import Database
-from bourse.common.testing import eventually, running_app
 from bourse.contracts import Envelope
 from bourse.contracts.topology import AUTO
 from bourse.messaging.broker import Broker
 from bourse.messaging.wire import envelopes_of
+from bourse.testing.app import running_app
+from bourse.testing.auth import TestIssuer
+from bourse.testing.polling import eventually
+
+from auto_support import T0, ManualClock, instrument, order_changed, price
 
 M1 = datetime(2026, 3, 2, 12, 1, tzinfo=UTC)
 USER = uuid.uuid4()

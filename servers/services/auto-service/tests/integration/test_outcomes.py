@@ -17,9 +17,10 @@ from bourse.auto.domain.recurring import Draft
 from bourse.auto.domain.schedule import ScheduleRequest
 from bourse.auto.handlers import recurring
 from bourse.auto.scheduler import Scheduler
-from bourse.auto.testing import T0, Headers, ManualClock, deliver, order_changed, staged
 from bourse.common.db import Database
 from bourse.contracts.events import OrderStatus
+
+from auto_support import T0, Headers, ManualClock, deliver, order_changed, staged
 
 M1 = datetime(2026, 3, 2, 12, 1, tzinfo=UTC)
 

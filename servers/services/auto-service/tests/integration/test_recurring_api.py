@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bourse.auto.testing import Headers, ManualClock
+from auto_support import Headers, ManualClock
 
 Json = dict[str, Any]
 BASE = "/api/v1/auto/recurring-orders"

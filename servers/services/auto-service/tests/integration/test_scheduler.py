@@ -21,10 +21,11 @@ from bourse.auto.domain.schedule import ScheduleRequest
 from bourse.auto.handlers import alerts, recurring
 from bourse.auto.handlers.runs import Placed
 from bourse.auto.scheduler import Scheduler
-from bourse.auto.testing import T0, Headers, ManualClock, staged
 from bourse.common.calendar import MarketCalendar
 from bourse.common.db import Database
-from bourse.common.testing import eventually
+from bourse.testing.polling import eventually
+
+from auto_support import T0, Headers, ManualClock, staged
 
 EVERY_MINUTE = {"cron": "* * * * *"}
 M1 = datetime(2026, 3, 2, 12, 1, tzinfo=UTC)  # the first minute after T0

@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from bourse.common.db import Database
-from bourse.messaging.testing import envelope_of
-from bourse.notifications.testing import Headers, deliver, order
+from bourse.testing.messaging import envelope_of
+
+from notifications_support import Headers, deliver, order
 
 Json = dict[str, Any]
 

@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.testing import migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
-from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.notifications.main import MIGRATIONS
-from bourse.notifications.testing import (
+from bourse.testing.infra import migrated_database
+from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+
+from notifications_support import (
     HANDLERS,
     account,
     alert,

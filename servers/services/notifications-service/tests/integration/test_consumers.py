@@ -9,12 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bourse.common.db import Database
-from bourse.common.testing import eventually
 from bourse.contracts.events import Payload
 from bourse.messaging.broker import Broker
-from bourse.messaging.testing import envelope_of
 from bourse.notifications.db import notifications
-from bourse.notifications.testing import (
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
+
+from notifications_support import (
     Headers,
     account,
     alert,

@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from bourse.common.db import Database
 from bourse.contracts.topology import ORDERS
-from bourse.messaging.testing import envelope_of
 from bourse.messaging.topology import Binding
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import BINDINGS, trade_updates_subscription
@@ -18,7 +17,9 @@ from bourse.notifications.handlers import trade_updates as handlers
 from bourse.notifications.handlers.trade_updates import prune_once
 from bourse.notifications.live.trade_updates import Subscriber
 from bourse.notifications.store.trade_updates import Stored
-from bourse.notifications.testing import cancel_requested, deliver_trade_updates, order
+from bourse.testing.messaging import envelope_of
+
+from notifications_support import cancel_requested, deliver_trade_updates, order
 
 
 def test_the_queue_keeps_publishing_order_and_takes_every_order_event() -> None:

@@ -16,14 +16,15 @@ from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bourse.auth.testing import TestIssuer
 from bourse.common.db import Database
-from bourse.common.testing import eventually
 from bourse.contracts import Envelope
 from bourse.messaging.broker import Broker
-from bourse.messaging.testing import envelope_of
 from bourse.notifications.api.trade_updates import REPLAY_PAGE
-from bourse.notifications.testing import cancel_requested, deliver_trade_updates, order
+from bourse.testing.auth import TestIssuer
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
+
+from notifications_support import cancel_requested, deliver_trade_updates, order
 
 Json = dict[str, Any]
 

@@ -16,16 +16,18 @@ from sqlalchemy import select
 
 from bourse.common.db import Database
 from bourse.common.migrations import upgrade
-from bourse.common.testing import eventually, temporary_database
-from bourse.messaging.testing import envelope_of
 from bourse.messaging.uow import UnitOfWork
 from bourse.notifications import store as inbox
 from bourse.notifications.db import webhook_deliveries
 from bourse.notifications.domain import webhooks as rules
 from bourse.notifications.domain.messages import Draft
 from bourse.notifications.main import MIGRATIONS
-from bourse.notifications.testing import Headers, Receiver, deliver, order, serve
 from bourse.notifications.webhooks import store
+from bourse.testing.infra import temporary_database
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
+
+from notifications_support import Headers, Receiver, deliver, order, serve
 
 Json = dict[str, Any]
 HOOK = "/api/v1/notifications/webhook"

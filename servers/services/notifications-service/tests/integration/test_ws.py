@@ -16,14 +16,15 @@ from sqlalchemy import insert, text
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from bourse.auth.testing import TestIssuer
 from bourse.common.db import Database
-from bourse.common.testing import eventually
 from bourse.contracts.ids import uuid7
 from bourse.messaging.broker import Broker
-from bourse.messaging.testing import envelope_of
 from bourse.notifications.db import notifications
-from bourse.notifications.testing import alert, deliver, order
+from bourse.testing.auth import TestIssuer
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
+
+from notifications_support import alert, deliver, order
 
 Json = dict[str, Any]
 

@@ -11,7 +11,8 @@ from bourse.notifications.domain import messages
 from bourse.notifications.domain import webhooks as rules
 from bourse.notifications.domain.formatting import money, number, reason
 from bourse.notifications.live.hub import Subscriber
-from bourse.notifications.testing import account, alert, auto_run, order, registered
+
+from notifications_support import account, alert, auto_run, order, registered
 
 USER = uuid.UUID("0190c3f2-0000-7000-8000-000000000001")
 

@@ -11,7 +11,8 @@ from bourse.notifications.domain.trade_updates import (
     ORDER_FIELDS,
     trade_update,
 )
-from bourse.notifications.testing import cancel_requested, order
+
+from notifications_support import cancel_requested, order
 
 USER = uuid.UUID(int=7)
 

@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.testing import migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
 from bourse.order.main import MIGRATIONS
+from bourse.testing.infra import migrated_database
+from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
 
 ORDERS = 12
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]

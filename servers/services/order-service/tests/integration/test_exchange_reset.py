@@ -14,8 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bourse.auth.testing import TestIssuer
-from bourse.common.testing import eventually
 from bourse.contracts.events import (
     EngineEvent,
     ExchangeStarted,
@@ -29,6 +27,8 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.outbox import envelope_for
 from bourse.messaging.wire import envelopes_of
 from bourse.order.db import exchange_epochs, fills, orders
+from bourse.testing.auth import TestIssuer
+from bourse.testing.polling import eventually
 
 Json = dict[str, Any]
 NAMESPACE = uuid.UUID("6b1f2d2e-5c1a-4f0e-9d7e-2b8f3c4a5e61")  # the exchange's

@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from bourse.auth.testing import TestIssuer
-from bourse.common.testing import eventually
 from bourse.contracts.events import (
     AccountUpdated,
     EngineEvent,
@@ -28,6 +26,8 @@ from bourse.contracts.ids import uuid7
 from bourse.messaging.broker import Broker
 from bourse.messaging.outbox import envelope_for
 from bourse.order.db import fills, orders
+from bourse.testing.auth import TestIssuer
+from bourse.testing.polling import eventually
 
 Json = dict[str, Any]
 OUTSIDER = 10**15  # an engine id no order has: the other side of a trade

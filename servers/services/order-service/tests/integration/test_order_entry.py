@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bourse.auth.testing import TestIssuer
 from bourse.order.db import orders
 from bourse.order.entry import OrderEntry
+from bourse.testing.auth import TestIssuer
 
 Json = dict[str, Any]
 

@@ -14,8 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bourse.auth.testing import TestIssuer
-from bourse.common.testing import eventually
 from bourse.contracts.events import (
     EngineEvent,
     ExecutionsReported,
@@ -29,6 +27,8 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.wire import envelopes_of
 from bourse.order.config import Settings
 from bourse.order.session import SessionCloser
+from bourse.testing.auth import TestIssuer
+from bourse.testing.polling import eventually
 
 Json = dict[str, Any]
 

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bourse.auth.testing import TestIssuer
-from bourse.common.testing import eventually
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted
 from bourse.contracts.ids import uuid7
 from bourse.contracts.topology import EXCHANGE
 from bourse.messaging.broker import Broker
 from bourse.messaging.wire import envelopes_of
 from bourse.order.db import orders
+from bourse.testing.auth import TestIssuer
+from bourse.testing.polling import eventually
 
 Json = dict[str, Any]
 TRAILING: Json = {

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from bourse.auth.testing import TestIssuer
 from bourse.common.db import Database
 from bourse.portfolio.db import equity_samples
 from bourse.portfolio.sampler import thin_history
-from bourse.portfolio.testing import Headers, Instance, cash, deliver, fill, price
+from bourse.testing.auth import TestIssuer
+
+from portfolio_support import Headers, Instance, cash, deliver, fill, price
 
 Json = dict[str, Any]
 T0 = datetime(2026, 3, 9, 14, tzinfo=UTC)

@@ -17,9 +17,10 @@ from sqlalchemy import text
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import Side
-from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.portfolio.consumers import QUEUE
-from bourse.portfolio.testing import HANDLERS, cash, fill, price, securities
+from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+
+from portfolio_support import HANDLERS, cash, fill, price, securities
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
 SYMBOLS = ["ACME", "BOLT"]

@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 
-from bourse.common.testing import eventually
 from bourse.messaging.broker import Broker
-from bourse.messaging.testing import envelope_of
-from bourse.portfolio.testing import Headers, cash, fill, price, securities
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
+
+from portfolio_support import Headers, cash, fill, price, securities
 
 Json = dict[str, Any]
 

@@ -7,11 +7,12 @@ import uuid
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from bourse.auth.testing import TestIssuer
 from bourse.messaging.broker import Broker
 from bourse.portfolio.config import Settings
 from bourse.portfolio.main import create_app
-from bourse.portfolio.testing import (
+from bourse.testing.auth import TestIssuer
+
+from portfolio_support import (
     Instance,
     cash,
     feed,

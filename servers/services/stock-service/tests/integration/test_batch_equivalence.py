@@ -20,15 +20,15 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.testing import migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.messaging.consumer import batch_handlers
-from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
 from bourse.stock.config import Settings
 from bourse.stock.consumers import market_subscription
 from bourse.stock.handlers import http
 from bourse.stock.main import MIGRATIONS
+from bourse.testing.infra import migrated_database
+from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
 
 SYMBOLS = ["ACME", "BOLT"]
 JOURNALS = [uuid.UUID("01900000-0000-7000-8000-00000000000a"), None]

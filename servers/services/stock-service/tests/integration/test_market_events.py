@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bourse.common.db import Database
-from bourse.common.testing import eventually
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, ExchangeStarted, TradeExecuted
 from bourse.contracts.ids import uuid7
 from bourse.stock import market
 from bourse.stock.db import candles, instruments, quotes, trades
+from bourse.testing.polling import eventually
 
 Make = Callable[[], Awaitable[str]]
 Staged = Callable[[str], Awaitable[list[Envelope]]]

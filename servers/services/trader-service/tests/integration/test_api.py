@@ -10,7 +10,8 @@ import pytest
 from bourse.auth.signing import SigningKey, issue_access_token
 from bourse.common.db import Database
 from bourse.trader.config import Settings
-from bourse.trader.testing import Headers, deliver, instrument, risk
+
+from trader_support import Headers, deliver, instrument, risk
 
 Json = dict[str, Any]
 

@@ -17,8 +17,9 @@ from sqlalchemy import text
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus, RiskRequested
-from bourse.messaging.testing import applied_both_ways, envelope_of, rows_and_outbox
-from bourse.trader.testing import CONSUMER, HANDLERS, fill, order_changed, risk
+from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+
+from trader_support import CONSUMER, HANDLERS, fill, order_changed, risk
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
 CASH, SHARES = Decimal(1_000_000), Decimal(1_000)

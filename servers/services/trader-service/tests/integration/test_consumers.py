@@ -14,7 +14,8 @@ from bourse.contracts.events import UserRegistered
 from bourse.trader import store
 from bourse.trader.db import activities, instruments
 from bourse.trader.domain.errors import LedgerError
-from bourse.trader.testing import (
+
+from trader_support import (
     SYMBOL,
     D,
     balances,

@@ -9,13 +9,14 @@ import httpx
 from sqlalchemy import select
 
 from bourse.common.db import Database
-from bourse.common.testing import eventually
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload, SecuritiesDeposited, UserRegistered
 from bourse.messaging.broker import Broker
-from bourse.messaging.testing import envelope_of
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
 from bourse.trader.db import accounts
-from bourse.trader.testing import (
+
+from trader_support import (
     D,
     Headers,
     Outbound,

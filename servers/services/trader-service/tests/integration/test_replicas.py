@@ -20,18 +20,20 @@ import pytest
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.testing import eventually, migrated_database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
 from bourse.contracts.topology import ORDERS
 from bourse.messaging.broker import Broker
 from bourse.messaging.consumer import Consumer
-from bourse.messaging.testing import envelope_of
 from bourse.messaging.topology import QueueSpec
+from bourse.testing.infra import migrated_database
+from bourse.testing.messaging import envelope_of
+from bourse.testing.polling import eventually
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
 from bourse.trader.main import MIGRATIONS
-from bourse.trader.testing import deliver_batch, fill, order_changed, risk
+
+from trader_support import deliver_batch, fill, order_changed, risk
 
 USERS = [uuid.UUID(int=n) for n in range(1, 7)]
 SUBSCRIPTION = subscription(Settings())

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from bourse.common.db import Database
-from bourse.messaging.testing import envelope_of
-from bourse.trader.testing import Headers, deliver_batch, instrument
+from bourse.testing.messaging import envelope_of
+
+from trader_support import Headers, deliver_batch, instrument
 
 Json = dict[str, Any]
 URL = "/api/v1/watchlists"

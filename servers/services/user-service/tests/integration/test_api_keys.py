@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bourse.common.db import Database
-from bourse.common.testing import running_app
+from bourse.testing.app import running_app
 from bourse.user.config import Settings
 from bourse.user.db import api_keys
 from bourse.user.main import create_app

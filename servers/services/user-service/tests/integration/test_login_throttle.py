@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bourse.common.db import Database
-from bourse.common.testing import running_app
+from bourse.testing.app import running_app
 from bourse.user import handlers
 from bourse.user.config import Settings
 from bourse.user.db import failed_attempts
