@@ -2,14 +2,17 @@
 (test-issued) access tokens."""
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 
 from bourse.common.migrations import upgrade
 from bourse.contracts.events import InstrumentChanged
+from bourse.contracts.topology import EXCHANGE, ORDERS
 from bourse.messaging.broker import Broker
 from bourse.order.config import Settings
 from bourse.order.handlers.events import on_instrument_changed
@@ -17,6 +20,14 @@ from bourse.order.main import MIGRATIONS, create_app
 from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+
+# --import-mode=importlib does not put this folder on sys.path; the tests import
+# `order_support`.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from order_support import Tap  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +89,15 @@ async def broker(order_vhost: str) -> AsyncIterator[Broker]:
     await broker.connect()
     yield broker
     await broker.close()
+
+
+@pytest.fixture
+async def taps(broker: Broker) -> AsyncIterator[dict[str, Tap]]:
+    channel = await broker.channel()
+    out = {}
+    for name, exchange, key in (("commands", EXCHANGE, "command.#"), ("orders", ORDERS, "order.#")):
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, key)
+        out[name] = Tap(queue)
+    yield out
+    await channel.close()

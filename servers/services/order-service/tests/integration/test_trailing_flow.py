@@ -10,18 +10,17 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-from sqlalchemy import select
 
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted
 from bourse.contracts.ids import uuid7
 from bourse.contracts.topology import EXCHANGE
 from bourse.messaging.broker import Broker
 from bourse.messaging.wire import envelopes_of
-from bourse.order.db import orders
 from bourse.testing.auth import TestIssuer
 from bourse.testing.polling import eventually
 
-Json = dict[str, Any]
+from order_support import Json, engine_id
+
 TRAILING: Json = {
     "symbol": "AAPL",
     "side": "sell",
@@ -63,14 +62,6 @@ async def get(
     client: httpx.AsyncClient, issuer: TestIssuer, user: uuid.UUID, oid: str
 ) -> httpx.Response:
     return await client.get(f"/api/v1/orders/{oid}", headers=issuer.headers(user))
-
-
-async def engine_id(client: httpx.AsyncClient, order_id: str) -> int:
-    async with client.app.state.runtime.db.transaction() as session:  # type: ignore[attr-defined]
-        eid = await session.scalar(
-            select(orders.c.engine_id).where(orders.c.id == uuid.UUID(order_id))
-        )
-        return int(eid)
 
 
 async def test_a_trailing_sell_goes_to_the_engine_in_ticks_and_follows_its_events(
