@@ -1,7 +1,4 @@
-"""Replay contract: cancel (rule 6), replace (rule 7) and end of day (rule 8).
-
-Every test runs against the reference model and the engine (the ``runner`` fixture).
-"""
+"""Replay contract: cancel (rule 6), replace (rule 7) and end of day (rule 8)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
 """Replay contract: matching (price-time priority, self-trade prevention), post-only,
-fill-or-kill, and what happens to remainders (IOC, market orders).
-
-Every test runs against the reference model and the engine (the ``runner`` fixture).
-"""
+fill-or-kill, and what happens to remainders (IOC, market orders)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
 """Replay contract, rule 2: stop and stop-limit orders (hidden until triggered by the
-last trade price, cascades, a trigger batch fixed by one price).
-
-Every test runs against the reference model and the engine (the ``runner`` fixture).
-"""
+last trade price, cascades, a trigger batch fixed by one price)."""
 
 from __future__ import annotations
 

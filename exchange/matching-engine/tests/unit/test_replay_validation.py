@@ -1,8 +1,5 @@
 """Replay contract: seq numbering and rule 1, validation (what is accepted, what is
-rejected and why, in which order the checks run).
-
-Every test runs against the reference model and the engine (the ``runner`` fixture).
-"""
+rejected and why, in which order the checks run)."""
 
 from __future__ import annotations
 
