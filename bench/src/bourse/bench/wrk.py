@@ -1,4 +1,5 @@
-"""bench_e2e's load sent by wrk (scripts/wrk_orders.lua) instead of Python: the same
+"""wrk, the HTTP load generator (Debian's package, installed when missing and root), and
+bench-e2e's load sent by it (wrk_orders.lua) instead of Python: the same
 crossing limit orders, one per POST /orders, at about the same rate, for a fraction of
 the generator's CPU (a Python client spends milliseconds of CPU per request, wrk tens of
 microseconds), so that the two cores go to the stack.
@@ -10,7 +11,9 @@ the orders themselves: each client_order_id carries its send time."""
 
 import asyncio
 import json
-import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -20,12 +23,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.bench_http import ensure_wrk
+from bourse.bench.gateway import ROOT
+from bourse.bench.processes import children_cpu_seconds
 from tests.e2e.helpers import Trader, all_pages
 
 LUA = Path(__file__).with_name("wrk_orders.lua")
 Placed = tuple[Trader, str, datetime]  # who, the order id, when the client sent it
 OrderBody = Callable[[str, str], dict[str, Any]]  # (symbol, side) -> a POST /orders body
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run([str(ROOT / "scripts" / "apt-install.sh"), "wrk"], check=True)
+    return shutil.which("wrk") or sys.exit("bench: wrk did not install")
 
 
 async def load(
@@ -60,11 +72,11 @@ async def load(
             *("-s", str(LUA), f"{base_url}/api/v1/orders", "--"),
             *(str(senders), f"{interval_ms:.3f}", tag),
         ]
-        cpu_before, start = _children_cpu() + time.process_time(), time.perf_counter()
+        cpu_before, start = children_cpu_seconds() + time.process_time(), time.perf_counter()
         wrk = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
         output, _ = await wrk.communicate()
         elapsed = time.perf_counter() - start
-        cpu = _children_cpu() + time.process_time() - cpu_before
+        cpu = children_cpu_seconds() + time.process_time() - cpu_before
     summary = _summary(output.decode())
     placed, open_by_symbol = await _read_back(pairs, tag)
     await _cross_the_rest(pairs[0], open_by_symbol, order_body)
@@ -73,17 +85,12 @@ async def load(
 
 def _senders(pairs: list[tuple[Trader, Trader]], symbols: list[str]) -> list[str]:
     """A sell and the buy that crosses it, for each pair; pair i trades symbol i (mod n),
-    as bench_e2e's own client does."""
+    as bench-e2e's own client does."""
     lines = []
     for i, (seller, buyer) in enumerate(pairs):
         symbol = symbols[i % len(symbols)]
         lines += [f"sell {seller.token} {symbol}\n", f"buy {buyer.token} {symbol}\n"]
     return lines
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _summary(output: str) -> dict[str, Any]:
@@ -92,7 +99,7 @@ def _summary(output: str) -> dict[str, Any]:
         if line.startswith("{"):
             summary: dict[str, Any] = json.loads(line)
             return summary
-    raise SystemExit(f"wrk_load: wrk printed no summary:\n{output}")
+    raise SystemExit(f"bench: wrk printed no summary:\n{output}")
 
 
 async def _read_back(

@@ -28,7 +28,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from bourse.matching.bench.adapters import EngineAdapter
+from bourse.bench.engine.adapters import EngineAdapter
 
 SYMBOL = "X"
 

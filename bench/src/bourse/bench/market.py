@@ -1,12 +1,12 @@
 """/ws/market under load, through the gateway: many public clients on 20 symbols' trades
-(some on their books too) while bench_e2e's crossing orders trade those symbols.
+(some on their books too) while bench-e2e's crossing orders trade those symbols.
 
-    uv run python scripts/bench_market.py --clients 1000 --symbols 20 --rate 200 --seconds 20
+    uv run python -m bourse.bench.market --clients 1000 --symbols 20 --rate 200 --seconds 20
 
 Needs the stack (`make up`; ``--base-url`` picks another gateway, BOURSE_STACK=e2e with
 BOURSE_E2E_TAG its test instance). Creates ``--symbols`` fresh instruments, opens
 ``--clients`` WebSockets on /ws/market (``--book-share`` of them subscribe to the books as
-well), then runs scripts/bench_e2e.py (a separate process, so its CPU is not the
+well), then runs bourse.bench.e2e (a separate process, so its CPU is not the
 generator's; wrk sends its orders) at ``--rate`` orders/s over those symbols. Measures:
 
 * trade -> client latency: the client's receipt (wall clock) minus the trade's exchange
@@ -28,18 +28,17 @@ import subprocess
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.bench_e2e import percentile
+from bourse.bench.gateway import add_gateway_option, websocket_url
+from bourse.bench.processes import rss_kib
+from bourse.bench.stats import percentile
 from scripts.stack import process_states
 from tests.e2e.helpers import all_pages, fresh_symbol, signup
 
-ROOT = Path(__file__).resolve().parents[1]
 Json = dict[str, Any]
 
 
@@ -109,20 +108,17 @@ class Client:
 
 def stock_rss_kib() -> int:
     """Resident memory of every stock-service replica (supervisor's pids), in KiB."""
-    total = 0
-    for name, info in (process_states() or {}).items():
-        if name.split("-")[0] != "stock" or not info.get("pid"):
-            continue
-        for line in Path(f"/proc/{info['pid']}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
+    return sum(
+        rss_kib(int(info["pid"]))
+        for name, info in (process_states() or {}).items()
+        if name.split("-")[0] == "stock" and info.get("pid")
+    )
 
 
 async def open_clients(
     base_url: str, count: int, symbols: list[str], book_share: float
 ) -> tuple[list[Client], Trades, list[float], list[asyncio.Task[None]]]:
-    url = base_url.replace("http://", "ws://", 1) + "/ws/market"
+    url = websocket_url(base_url, "/ws/market")
     trades, latencies = Trades(), list[float]()
     gate = asyncio.Semaphore(50)
     every = max(int(1 / book_share), 1) if book_share > 0 else 0
@@ -141,7 +137,7 @@ async def open_clients(
 
 def run_order_load(args: argparse.Namespace, symbols: list[str]) -> Json:
     command = [
-        sys.executable, str(ROOT / "scripts" / "bench_e2e.py"), "--base-url", args.base_url,
+        sys.executable, "-m", "bourse.bench.e2e", "--base-url", args.base_url,
         "--rate", str(args.rate), "--seconds", str(args.seconds), "--users", str(args.users),
         "--symbols", ",".join(symbols), "--generator", "wrk",
     ]  # fmt: skip
@@ -184,13 +180,13 @@ def missed(tape: dict[str, set[int]], clients: list[Client]) -> Json:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8080", help="the gateway")
+    add_gateway_option(parser, help="the gateway")
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--symbols", type=int, default=20)
     parser.add_argument("--book-share", type=float, default=0.1, help="of clients: books too")
     parser.add_argument("--rate", type=float, default=200, help="orders per second")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--users", type=int, default=40, help="bench_e2e's traders")
+    parser.add_argument("--users", type=int, default=40, help="bench-e2e's traders")
     args = parser.parse_args()
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30) as api:
         symbols = [await fresh_symbol(api) for _ in range(args.symbols)]

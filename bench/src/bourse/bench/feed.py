@@ -1,6 +1,6 @@
 """Trade -> WebSocket update, through the whole stack: many /ws/portfolio clients via nginx.
 
-    uv run python scripts/bench_portfolio_feed.py --clients 1000 --users 20 --seconds 30
+    uv run python -m bourse.bench.feed --clients 1000 --users 20 --seconds 30
 
 Needs the stack (`make up`). ``--users`` users each buy the same fresh symbol, then
 ``--clients`` WebSockets are opened on /ws/portfolio through nginx, spread over those
@@ -16,17 +16,16 @@ are not counted. Prints one JSON object. Everything runs on 127.0.0.1.
 import argparse
 import asyncio
 import json
-import sys
 import time
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bourse.bench.gateway import add_gateway_option, websocket_url
+from bourse.bench.stats import percentile
 from tests.e2e.helpers import Trader, fresh_symbol, signup
 
 BASE_PRICE = Decimal("100.00")
@@ -62,7 +61,7 @@ class Client:
 
 
 async def open_clients(base: str, traders: list[Trader], count: int, symbol: str) -> list[Client]:
-    url = base.replace("http://", "ws://", 1) + "/ws/portfolio?token="
+    url = websocket_url(base, "/ws/portfolio?token=")
     sockets = await asyncio.gather(
         *(
             connect(url + traders[i % len(traders)].token, open_timeout=60, proxy=None)
@@ -104,14 +103,9 @@ def _ts(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8080")
+    add_gateway_option(parser)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)

@@ -1,4 +1,4 @@
-"""``python -m bourse.matching.bench --workload a --ops N [--json]``
+"""``python -m bourse.bench.engine --workload a --ops N [--json]``
 
 Generates the seeded workload once, then measures our engine and every peer engine that
 is installed (``uv sync --group bench-peers``), each in a forked child process so that no
@@ -12,9 +12,9 @@ import multiprocessing
 import sys
 from typing import Any
 
-from bourse.matching.bench.measure import Factory, measure
-from bourse.matching.bench.ours import OursAdapter
-from bourse.matching.bench.workloads import WORKLOADS, Workload, generate
+from bourse.bench.engine.measure import Factory, measure
+from bourse.bench.engine.ours import OursAdapter
+from bourse.bench.engine.workloads import WORKLOADS, Workload, generate
 
 _workload: Workload | None = None  # set before forking: children inherit it for free
 
@@ -22,7 +22,7 @@ _workload: Workload | None = None  # set before forking: children inherit it for
 def _factories(with_peers: bool) -> list[Factory]:
     factories: list[Factory] = [OursAdapter]
     if with_peers:
-        from bourse.matching.bench.peers import available_peers  # noqa: PLC0415
+        from bourse.bench.engine.peers import available_peers  # noqa: PLC0415
 
         factories += available_peers()
     return factories
@@ -69,7 +69,7 @@ def _table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bourse.matching.bench")
+    parser = argparse.ArgumentParser(prog="python -m bourse.bench.engine")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="a")
     parser.add_argument("--ops", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)

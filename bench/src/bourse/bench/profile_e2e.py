@@ -1,6 +1,6 @@
-"""Where an order's CPU goes: the e2e load of bench_e2e, with every service sampled.
+"""Where an order's CPU goes: the e2e load of bench-e2e, with every service sampled.
 
-    uv run python scripts/profile_e2e.py --rate 20 --seconds 20
+    uv run python -m bourse.bench.profile_e2e --rate 20 --seconds 20
 
 While crossing orders flow through nginx, py-spy samples each Python process of the
 stack (only while it holds the GIL, without pausing it) and every sample is charged to
@@ -28,9 +28,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bourse.bench.e2e import add_load_options, load, prepare, settle
 from bourse.common.testing import PG_ADMIN_DSN
-from scripts.bench_e2e import load, prepare, settle
 from scripts.stack import BY_NAME, process_states
 from tests.e2e.helpers import fresh_symbol
 
@@ -158,10 +157,7 @@ async def reset_statements() -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8080")
-    parser.add_argument("--rate", type=float, default=20, help="orders per second")
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--users", type=int, default=100)
+    add_load_options(parser, rate=20)
     args = parser.parse_args()
     pids = python_services()
     if not pids:

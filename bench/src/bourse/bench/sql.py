@@ -1,6 +1,6 @@
 """CPU of one database transaction from Python, by the way it is issued.
 
-    uv run python scripts/bench_sql.py --transactions 3000
+    uv run python -m bourse.bench.sql --transactions 3000
 
 A transaction like a consumer's (BEGIN, an indexed SELECT ... FOR UPDATE of an account,
 an UPDATE of it, COMMIT), repeated, timed by this process's own CPU (not the server's):
@@ -17,12 +17,9 @@ run; `make bootstrap` first). Prints one JSON object.
 
 import argparse
 import json
-import resource
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -31,7 +28,7 @@ from sqlalchemy import Column, MetaData, Numeric, Table, bindparam, lambda_stmt,
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bourse.bench.processes import own_cpu_seconds
 from bourse.common.db import Database
 from bourse.common.testing import ensure_services, temporary_database
 
@@ -46,19 +43,14 @@ LOCK = select(accounts.c.cash).where(accounts.c.user_id == bindparam("user")).wi
 SAVE = update(accounts).where(accounts.c.user_id == bindparam("user")).values(cash=bindparam("c"))
 
 
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def cpu_us(transaction: Callable[[], Awaitable[Any]], count: int) -> float:
     """Microseconds of this process's CPU per call, after a warm-up."""
     for _ in range(min(200, count)):
         await transaction()
-    start = cpu()
+    start = own_cpu_seconds()
     for _ in range(count):
         await transaction()
-    return round((cpu() - start) / count * 1e6, 1)
+    return round((own_cpu_seconds() - start) / count * 1e6, 1)
 
 
 async def measure(url: str, count: int) -> dict[str, float]:

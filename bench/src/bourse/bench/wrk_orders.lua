@@ -1,8 +1,8 @@
--- The load of `bench_e2e.py --generator wrk`: crossing limit orders, one per
+-- The load of `python -m bourse.bench.e2e --generator wrk`: crossing limit orders, one per
 -- POST /api/v1/orders, from many users, sent by wrk (Debian's package, LuaJIT) so that
 -- the load generator costs the machine little.
 --
---   wrk -t2 -c32 -d20s -s scripts/wrk_orders.lua <gateway>/api/v1/orders \
+--   wrk -t2 -c32 -d20s -s bench/src/bourse/bench/wrk_orders.lua <gateway>/api/v1/orders \
 --       -- <senders file> <ms between two orders of one thread> <tag>
 --
 -- The senders file has one "<side> <access token> <symbol>" per line, a sell and the buy

@@ -1,6 +1,6 @@
 """End-to-end load benchmark through nginx: many users placing crossing orders.
 
-    uv run python scripts/bench_e2e.py --rate 1000 --seconds 20 --users 100
+    uv run python -m bourse.bench.e2e --rate 1000 --seconds 20 --users 100
 
 Sellers rest limit sells, buyers cross them at the same price, at a target rate of
 orders per second (paced, bounded concurrency), one order per POST /orders or ``--batch
@@ -16,18 +16,18 @@ Prints one JSON object. Needs the stack (`make up`); traffic goes to 127.0.0.1 o
 import argparse
 import asyncio
 import json
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts import wrk_load
+from bourse.bench import wrk
+from bourse.bench.gateway import add_gateway_option
+from bourse.bench.stats import percentile
+from bourse.bench.wrk import Placed
 from scripts.stack import SERVICES, cpu_seconds, exists
 from tests.e2e.helpers import Trader, all_pages, fresh_symbol, signup
 
@@ -50,9 +50,6 @@ async def prepare(
         return seller, buyer
 
     return list(await asyncio.gather(*(pair() for _ in range(users // 2))))
-
-
-Placed = tuple[Trader, str, datetime]  # who, the order id, when the client sent it
 
 
 def order_body(symbol: str, side: str) -> Json:
@@ -155,11 +152,6 @@ async def settle(placed: list[Placed], timeout: float) -> list[Json]:
 
 async def _orders(trader: Trader, ids: set[str]) -> list[Json]:
     return [o for o in await all_pages(trader, "/api/v1/orders", status="all") if o["id"] in ids]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 def latencies_ms(orders: list[Json]) -> list[float]:
@@ -270,12 +262,17 @@ def messaging_report(before: Counts, after: Counts, orders: int) -> Json:
     return {"queues": per_queue, "unroutable_per_order": unroutable}
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8080")
-    parser.add_argument("--rate", type=float, default=1000, help="orders per second")
+def add_load_options(parser: argparse.ArgumentParser, rate: float) -> None:
+    """The gateway and the shape of the load (profile_e2e samples this load too)."""
+    add_gateway_option(parser)
+    parser.add_argument("--rate", type=float, default=rate, help="orders per second")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--users", type=int, default=100)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_load_options(parser, rate=1000)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--settle-timeout", type=float, default=120)
     parser.add_argument("--batch", type=int, default=1, help="orders per POST /orders/batch")
@@ -302,7 +299,7 @@ async def main() -> None:
         before, own_before = cpu_seconds(), time.process_time()
         counts_before = messaging_counts()
         if args.generator == "wrk":
-            placed, errors, elapsed, generator_cpu = await wrk_load.load(
+            placed, errors, elapsed, generator_cpu = await wrk.load(
                 args.base_url,
                 pairs,
                 symbols,

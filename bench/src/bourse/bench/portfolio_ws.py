@@ -1,6 +1,6 @@
 """WebSocket fan-out benchmark of portfolio-service: many clients, price ticks, latency.
 
-    uv run python servers/services/portfolio-service/bench_ws.py --clients 1000
+    uv run python -m bourse.bench.portfolio_ws --clients 1000
 
 Starts its own service process (``python -m bourse.portfolio serve``) on a throwaway
 PostgreSQL database and RabbitMQ vhost, with a JWKS served from here. Seeds every user
@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import random
-import resource
 import socket
 import subprocess
 import sys
@@ -32,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Literal
 
 import asyncpg
@@ -41,6 +39,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.auth.signing import jwks
 from bourse.auth.testing import TestIssuer
+from bourse.bench.processes import cpu_seconds_of, own_cpu_seconds, rss_kib
+from bourse.bench.stats import percentile
 from bourse.common.migrations import upgrade
 from bourse.common.testing import ensure_services, temporary_database, temporary_vhost
 from bourse.messaging.broker import Broker
@@ -49,6 +49,7 @@ from bourse.portfolio.testing import cash, fill, price
 
 Json = dict[str, Any]
 Compression = Literal["deflate", "none"]
+NAN = float("nan")  # a figure with no update seen
 
 
 @dataclass(frozen=True)
@@ -148,23 +149,6 @@ async def wait_ready(base: str, process: "subprocess.Popen[bytes]") -> None:
     raise TimeoutError("the service did not become ready")
 
 
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # -- seeding ---------------------------------------------------------------------------
 
 
@@ -248,11 +232,6 @@ async def publish_prices(broker: Broker, symbols: list[str], options: Options, r
     return total
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
-
-
 def expected_frames(clients: list[Client], symbols: list[str], published: int) -> int:
     holders = {s: sum(s in c.symbols for c in clients) for s in symbols}
     return sum(holders[symbols[i % len(symbols)]] for i in range(published))
@@ -280,20 +259,20 @@ async def measure(
     try:
         await seed(broker, database_url, clients, symbols)
         await asyncio.sleep(1.0)
-        rss_before = rss_bytes(pid)
+        rss_before = rss_kib(pid) * 1024
         connect_start = time.perf_counter()
         await open_clients(
             base.replace("http", "ws") + "/ws/portfolio", issuer, clients, options.compression
         )
         connect_seconds = time.perf_counter() - connect_start
         await asyncio.sleep(2.0)
-        rss_after = rss_bytes(pid)
+        rss_after = rss_kib(pid) * 1024
         run = Run()
         listeners = [asyncio.create_task(listen(c, run)) for c in clients]
-        cpu_before = cpu_seconds(pid), own_cpu_seconds()
+        cpu_before = cpu_seconds_of(pid), own_cpu_seconds()
         published = await publish_prices(broker, symbols, options, run)
         await asyncio.sleep(3.0)  # stragglers
-        cpu_used = cpu_seconds(pid) - cpu_before[0], own_cpu_seconds() - cpu_before[1]
+        cpu_used = cpu_seconds_of(pid) - cpu_before[0], own_cpu_seconds() - cpu_before[1]
         for client in clients:
             if client.websocket is not None:
                 await client.websocket.close()
@@ -328,10 +307,10 @@ def report(
         "updates_seen": len(ms),
         "frames_received": run.frames,
         "latency_ms": {
-            "p50": round(percentile(ms, 50), 2),
-            "p90": round(percentile(ms, 90), 2),
-            "p99": round(percentile(ms, 99), 2),
-            "max": round(max(ms, default=float("nan")), 2),
+            "p50": round(percentile(ms, 0.50, NAN), 2),
+            "p90": round(percentile(ms, 0.90, NAN), 2),
+            "p99": round(percentile(ms, 0.99, NAN), 2),
+            "max": round(max(ms, default=NAN), 2),
         },
         "connect_all_s": round(connect_seconds, 2),
         "service_rss_mb": {

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bourse.matching.bench.workloads import CANCEL, IOC, LIMIT, MID, REPLACE, generate
+from bourse.bench.engine.workloads import CANCEL, IOC, LIMIT, MID, REPLACE, generate
 
 KEYS = {
     "engine",
@@ -30,7 +30,7 @@ def test_bench_prints_one_json_object_per_engine(workload: str) -> None:
         [
             sys.executable,
             "-m",
-            "bourse.matching.bench",
+            "bourse.bench.engine",
             "--workload",
             workload,
             "--ops",

@@ -24,8 +24,9 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bourse.matching.bench.adapters import EngineAdapter
-from bourse.matching.bench.workloads import CANCEL, IOC, LIMIT, Op, Workload
+from bourse.bench.engine.adapters import EngineAdapter
+from bourse.bench.engine.workloads import CANCEL, IOC, LIMIT, Op, Workload
+from bourse.bench.stats import nearest_rank
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]
 Factory = Callable[[], EngineAdapter]
@@ -138,10 +139,6 @@ def timer_overhead_ns(samples: int = 100_000) -> int:
     return best[len(best) // 2]
 
 
-def percentile(sorted_ns: Sequence[int], fraction: float) -> int:
-    return sorted_ns[min(len(sorted_ns) - 1, int(fraction * len(sorted_ns)))]
-
-
 def measure(factory: Factory, workload: Workload) -> dict[str, Any]:
     rss_per_order = rss_bytes_per_order(factory, workload)  # first: before the heap has holes
     ops_per_s, resting = throughput(factory, workload)
@@ -152,9 +149,9 @@ def measure(factory: Factory, workload: Workload) -> dict[str, Any]:
         "workload": workload.name,
         "ops": len(workload.ops),
         "ops_per_s": round(ops_per_s),
-        "p50_ns": percentile(lat, 0.50),
-        "p99_ns": percentile(lat, 0.99),
-        "p999_ns": percentile(lat, 0.999),
+        "p50_ns": nearest_rank(lat, 0.50),
+        "p99_ns": nearest_rank(lat, 0.99),
+        "p999_ns": nearest_rank(lat, 0.999),
         "max_ns": lat[-1],
         "mean_ns": round(sum(lat) / len(lat)),
         "bytes_per_order": round(bytes_per_order(factory, workload), 1),

@@ -1,6 +1,6 @@
 """The floor under bench-e2e: CPU per authenticated request at the edge, no messaging.
 
-    uv run python scripts/bench_http.py --seconds 10 --connections 16
+    uv run python -m bourse.bench.http --seconds 10 --connections 16
 
 One user, one resting order; wrk (Debian's package, installed when missing and root)
 reads that order through nginx as fast as it can: token verified, one indexed SELECT in
@@ -13,18 +13,14 @@ import argparse
 import asyncio
 import json
 import re
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bourse.bench.gateway import add_gateway_option
+from bourse.bench.wrk import ensure_wrk
 from scripts.stack import cpu_seconds
 from tests.e2e.helpers import fresh_symbol, signup
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 async def resting_order(base_url: str) -> tuple[str, str]:
@@ -37,17 +33,9 @@ async def resting_order(base_url: str) -> tuple[str, str]:
         return str(order["id"]), trader.token
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    subprocess.run([str(ROOT / "scripts" / "apt-install.sh"), "wrk"], check=True)
-    return shutil.which("wrk") or sys.exit("bench_http: wrk did not install")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8080")
+    add_gateway_option(parser)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()

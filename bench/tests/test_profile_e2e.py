@@ -1,22 +1,10 @@
 """The profile's attribution: each sample to the library of its innermost frame, database
 time to the Bourse function that made the call (py-spy's raw format, full file names)."""
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location(
-    "profile_e2e", Path(__file__).resolve().parents[1] / "scripts" / "profile_e2e.py"
-)
-assert _spec is not None and _spec.loader is not None
-profile = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(profile)
-NO_CALLER, analyse, layer_of, own_code = (
-    profile.NO_CALLER,
-    profile.analyse,
-    profile.layer_of,
-    profile.own_code,
-)
+from bourse.bench.profile_e2e import NO_CALLER, analyse, layer_of, own_code
 
 SITE = "/work/.venv/lib/python3.11/site-packages"
 HANDLER = "on_risk_accepted (/work/servers/order/src/bourse/order/handlers.py:270)"

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bourse.matching.bench.workloads import CANCEL, IOC, LIMIT, Op
+from bourse.bench.engine.workloads import CANCEL, IOC, LIMIT, Op
 from bourse.matching.book import OrderBook
 
 Call = tuple[Callable[..., Any], tuple[Any, ...]]

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bourse.matching.bench.adapters import EngineAdapter
-from bourse.matching.bench.peers import (
+from bourse.bench.engine.adapters import EngineAdapter
+from bourse.bench.engine.peers import (
     CythonOrderBookAdapter,
     LightMatchingEngineAdapter,
     LiquibookAdapter,
