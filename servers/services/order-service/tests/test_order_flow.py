@@ -207,7 +207,7 @@ async def test_accepted_risk_sends_the_order_to_its_exchange_shard_then_it_rests
     cancel = (await _until(taps["commands"], 1))[0]["payload"]
     assert (cancel["op"], cancel["engine_id"]) == ("cancel", buy_eid)
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=buy_eid, reason="user", qty=6), seq=4
+        broker, "AAPL", EngineEvent(type="canceled", id=buy_eid, reason="user", qty=6), seq=4
     )
     assert await eventually(lambda: status_is(app_client, issuer, buyer, buy["id"], "canceled"))
     final = await get(app_client, issuer, buyer, buy["id"])
@@ -535,7 +535,7 @@ async def test_the_session_close_expires_day_orders_once_across_instances(
     assert await taps["commands"].drain() == []
 
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=eid, reason="end_of_day", qty=10), seq=101
+        broker, "AAPL", EngineEvent(type="canceled", id=eid, reason="end_of_day", qty=10), seq=101
     )
     assert await eventually(lambda: status_is(app_client, issuer, user, order["id"], "expired"))
     expired = [
@@ -590,7 +590,7 @@ async def test_a_replace_cancels_the_old_order_then_places_the_new_one(
     assert held == []  # no risk request while the old order may still trade
 
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=old_eid, reason="user", qty=10), seq=201
+        broker, "AAPL", EngineEvent(type="canceled", id=old_eid, reason="user", qty=10), seq=201
     )
     assert await eventually(lambda: status_is(app_client, issuer, user, old["id"], "replaced"))
     published = await _until(taps["orders"], 2)
@@ -621,7 +621,7 @@ async def test_fills_during_a_replace_count_against_the_new_quantity(
         seq=301,
     )
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=old_eid, reason="user", qty=6), seq=303
+        broker, "AAPL", EngineEvent(type="canceled", id=old_eid, reason="user", qty=6), seq=303
     )
     assert await eventually(lambda: status_is(app_client, issuer, user, old["id"], "replaced"))
     replaced = await get(app_client, issuer, user, old["id"])

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bourse.contracts import fees, topology
 from bourse.contracts.money import DecimalStr
@@ -168,8 +168,13 @@ class ExchangeCommand(Payload):
 
 
 class EngineEvent(BaseModel):
+    """One event of the matching engine, as the exchange server reports it. The engine's
+    own event is ``cancelled`` (its replay contract); messages say ``canceled``, as the API
+    does. A report sent before the rename (still in a queue or an outbox at an upgrade)
+    says ``cancelled``: it is read as ``canceled``."""
+
     model_config = ConfigDict(frozen=True)
-    type: Literal["accepted", "rejected", "trade", "cancelled", "replaced", "triggered", "trailed"]
+    type: Literal["accepted", "rejected", "trade", "canceled", "replaced", "triggered", "trailed"]
     id: int | None = None
     taker: int | None = None
     maker: int | None = None
@@ -178,6 +183,11 @@ class EngineEvent(BaseModel):
     reason: str | None = None
     stop_price: int | None = None  # "trailed": a trailing stop's new stop, in ticks ...
     water_mark: int | None = None  # ... and the water mark it follows
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _read_old_spelling(cls, value: object) -> object:
+        return "canceled" if value == "cancelled" else value
 
 
 class ExecutionsReported(Payload):

@@ -17,6 +17,7 @@ from bourse.common.db import Database
 from bourse.common.errors import Problem, validation_problem
 from bourse.common.idempotency import StoredResponse, request_hash
 from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
 from bourse.order import replace
@@ -34,7 +35,7 @@ from bourse.order.api.schemas import (
 )
 from bourse.order.config import Settings
 from bourse.order.db import fills, orders
-from bourse.order.domain.lifecycle import OPEN, avg_price
+from bourse.order.domain.lifecycle import avg_price
 from bourse.order.domain.order_classes import Exits
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.entry import NewOrder, OrderEntry
@@ -281,9 +282,9 @@ async def list_orders(
 ) -> OrderPage:
     query = select(orders).where(orders.c.user_id == user.user_id)
     if status == "open":
-        query = query.where(orders.c.status.in_(OPEN))
+        query = query.where(orders.c.status.in_(OPEN_STATUSES))
     elif status == "closed":
-        query = query.where(orders.c.status.not_in(OPEN))
+        query = query.where(orders.c.status.not_in(OPEN_STATUSES))
     if symbol:
         query = query.where(orders.c.symbol == symbol)
     if after:

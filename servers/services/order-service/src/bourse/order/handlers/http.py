@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common.db import Database
 from bourse.common.errors import Problem, not_found
 from bourse.common.idempotency import StoredResponse, claim, remember
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.config import Settings
 from bourse.order.db import orders
-from bourse.order.domain.lifecycle import OPEN
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.handlers.legs import cancel_related
 from bourse.order.handlers.orders import Row, create_order, request_cancel, select_by_client_id
@@ -108,7 +108,7 @@ async def cancel_order(
         ).one_or_none()
         if row is None:
             raise not_found("order")
-        if row.status not in OPEN:
+        if row.status not in OPEN_STATUSES:
             raise Problem(422, "order_not_open", f"the order is already {row.status}")
         canceled = await request_cancel(session, settings, row)
         await cancel_related(session, settings, row)  # its legs, its oco partner
@@ -122,7 +122,7 @@ async def cancel_all(db: Database, settings: Settings, user_id: uuid.UUID) -> li
         rows = (
             await session.execute(
                 select(orders)
-                .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN))
+                .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN_STATUSES))
                 .order_by(orders.c.id)
                 .with_for_update()
             )
