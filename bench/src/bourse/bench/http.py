@@ -19,7 +19,7 @@ import httpx
 
 from bourse.bench.gateway import add_gateway_option
 from bourse.bench.wrk import ensure_wrk
-from scripts.stack import cpu_seconds
+from bourse.stack import cpu_seconds
 from tests.e2e.helpers import fresh_symbol, signup
 
 

@@ -1,6 +1,6 @@
 """CPU and memory of processes, as the benchmarks count them (Linux: /proc, getrusage).
 
-The stack's own programs are counted by ``scripts.stack.cpu_seconds`` (per service)."""
+The stack's own programs are counted by ``bourse.stack.cpu_seconds`` (per service)."""
 
 import os
 import resource

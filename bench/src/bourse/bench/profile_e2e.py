@@ -30,7 +30,7 @@ import httpx
 
 from bourse.bench.e2e import add_load_options, load, prepare, settle
 from bourse.common.testing import PG_ADMIN_DSN
-from scripts.stack import BY_NAME, process_states
+from bourse.stack import BY_NAME, process_states
 from tests.e2e.helpers import fresh_symbol
 
 # (fragment of a frame's file path, layer); the first match wins

@@ -1,26 +1,8 @@
-"""make up's rule for the exchange's journal against the databases (scripts/stack.py):
+"""make up's rule for the exchange's journal against the databases (bourse.stack.journals):
 a journal the databases never traded with, or none where they traded with one, is a
 mismatch; a fresh start, the journal they trade with, or data from before epochs is not."""
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
-
-def _stack() -> ModuleType:
-    """scripts/stack.py (not a package: loaded from its file, as tests/e2e does)."""
-    path = Path(__file__).resolve().parents[1] / "scripts" / "stack.py"
-    spec = importlib.util.spec_from_file_location("bourse_stack_journals", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stack = _stack()
-LEGACY, Recorded, journal_mismatch = stack.LEGACY, stack.Recorded, stack.journal_mismatch
+from bourse.stack.journals import EPOCH_FILE, LEGACY, Recorded, journal_mismatch
 
 CURRENT, RETIRED, OTHER = "01a2-current", "01a2-retired", "01a2-other"
 TRADED = Recorded({0: CURRENT}, {RETIRED}, traded=True)
@@ -46,6 +28,6 @@ def test_what_does_not() -> None:
 
 
 def test_the_epoch_file_is_the_exchanges() -> None:
-    from bourse.exchange_server.epoch import EPOCH_FILE  # noqa: PLC0415
+    from bourse.exchange_server.epoch import EPOCH_FILE as EXCHANGES  # noqa: PLC0415
 
-    assert stack.EPOCH_FILE == EPOCH_FILE
+    assert EPOCH_FILE == EXCHANGES
