@@ -2,7 +2,6 @@
 transaction: accounts, holdings, reservations, activities and instruments. Lock order as
 the package says (bourse.trader.store)."""
 
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,9 +15,8 @@ from bourse.common.db import fetch_or_create
 from bourse.contracts.events import AccountUpdated
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
-from bourse.trader.db import accounts, activities, holdings, instruments, reservations
+from bourse.trader.db import accounts, activities, holdings, instruments
 from bourse.trader.domain.ledger import Balance, Position
-from bourse.trader.domain.reservations import Reservation
 
 
 async def open_account(session: AsyncSession, user_id: UUID) -> None:
@@ -95,50 +93,6 @@ async def save_holding(
             set_={**values, "updated_at": func.now()},
         )
     )
-
-
-def _reservation(row: Any) -> Reservation:
-    return Reservation(
-        order_id=row.order_id,
-        user_id=row.user_id,
-        symbol=row.symbol,
-        side=row.side,
-        cash_remaining=row.cash_remaining,
-        qty_remaining=row.qty_remaining,
-        filled_qty_applied=row.filled_qty_applied,
-        final_filled_qty=row.final_filled_qty,
-        status=row.status,
-        reject_reason=row.reject_reason,
-    )
-
-
-async def lock_reservation(session: AsyncSession, order_id: UUID) -> Reservation | None:
-    row = (
-        await session.execute(
-            select(reservations).where(reservations.c.order_id == order_id).with_for_update()
-        )
-    ).one_or_none()
-    return _reservation(row) if row else None
-
-
-async def add_reservation(session: AsyncSession, reservation: Reservation) -> None:
-    await session.execute(insert(reservations).values(**asdict(reservation)))
-
-
-async def save_reservation(session: AsyncSession, reservation: Reservation) -> None:
-    values = asdict(reservation) | {"updated_at": func.now()}
-    await session.execute(
-        update(reservations).where(reservations.c.order_id == reservation.order_id).values(**values)
-    )
-
-
-async def fill_applied(session: AsyncSession, order_id: UUID, fill_id: UUID) -> bool:
-    found = await session.scalar(
-        select(activities.c.id).where(
-            activities.c.order_id == order_id, activities.c.fill_id == fill_id
-        )
-    )
-    return found is not None
 
 
 async def add_activity(
