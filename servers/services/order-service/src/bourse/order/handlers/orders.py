@@ -182,8 +182,8 @@ async def release_replacement(
 ) -> None:
     """The order ``replacement`` waits for is final, having filled ``old_filled``: the
     replacement goes on now, shrunk by what the old order filled since the replace (its
-    own risk check follows), or ends when nothing is left to trade or its owner
-    cancelled it meanwhile."""
+    own risk check follows), or ends when nothing is left to trade, its owner cancelled it
+    meanwhile, or its instrument refuses it now (rejected with the reason)."""
     new = await lock_order(session, replacement)
     if new is None or not new.held:
         return
@@ -194,7 +194,11 @@ async def release_replacement(
     if qty <= 0:
         await finish(session, settings, new, "rejected", reason="qty_already_filled")
         return
-    sent, placement = await unhold(session, settings, new, qty)
+    try:
+        sent, placement = await unhold(session, settings, new, qty)
+    except Problem as problem:  # its instrument refuses it now (halted, out of the collar)
+        await finish(session, settings, new, "rejected", reason=problem.code)
+        return
     await request_risk(session, sent, placement)
 
 
