@@ -20,7 +20,7 @@ lint: bootstrap ## ruff; the terminal's eslint and tsc (servers/web-terminal)
 # mypy runs per workspace member: mypy names a test module by its file name, and members'
 # tests share names (conftest, test_api). Within a member: one tests/conftest.py, and no
 # file name in both tests/unit/ and tests/integration/.
-MEMBERS = $(sort $(dir $(wildcard exchange/*/pyproject.toml libs/*/pyproject.toml servers/services/*/pyproject.toml)))
+MEMBERS = $(sort $(dir $(wildcard exchange/*/pyproject.toml libs/*/pyproject.toml servers/services/*/pyproject.toml bench/pyproject.toml)))
 
 typecheck: bootstrap ## mypy (strict), one workspace member at a time
 	@set -e; for member in $(MEMBERS); do echo "mypy $$member"; $(UV) run mypy $$member; done
@@ -39,10 +39,10 @@ test-fast: bootstrap ## the test suite without lint and types
 	$(UV) run pytest -q
 
 bench: bootstrap ## matching-engine benchmark, workload a, vs every installed peer (OPS=...)
-	$(UV) run python -m bourse.matching.bench --workload a --ops $(OPS)
+	$(UV) run python -m bourse.bench.engine --workload a --ops $(OPS)
 
 bench-b: bootstrap ## matching-engine benchmark, workload b (exchange-core's mix)
-	$(UV) run python -m bourse.matching.bench --workload b --ops $(OPS)
+	$(UV) run python -m bourse.bench.engine --workload b --ops $(OPS)
 
 RATE ?= 1000
 SECONDS ?= 20
@@ -50,29 +50,29 @@ BATCH ?= 1
 # who sends single orders: wrk (little CPU: the cores go to the stack) or python
 GENERATOR ?= $(if $(filter 1,$(BATCH)),wrk,python)
 bench-e2e: ## load through nginx (needs make up): crossing orders at RATE/s for SECONDS, BATCH per request (GENERATOR=wrk|python)
-	$(UV) run python scripts/bench_e2e.py --rate $(RATE) --seconds $(SECONDS) --batch $(BATCH) --generator $(GENERATOR)
+	$(UV) run python -m bourse.bench.e2e --rate $(RATE) --seconds $(SECONDS) --batch $(BATCH) --generator $(GENERATOR)
 
 bench-sql: bootstrap ## CPU of one transaction: SQLAlchemy session / Core / asyncpg (needs PostgreSQL)
-	$(UV) run python scripts/bench_sql.py
+	$(UV) run python -m bourse.bench.sql
 
 PROFILE_RATE ?= 20
 profile-e2e: ## (needs make up) bench-e2e's load with every service sampled: CPU by layer, SQL per order
-	$(UV) run python scripts/profile_e2e.py --rate $(PROFILE_RATE) --seconds $(SECONDS)
+	$(UV) run python -m bourse.bench.profile_e2e --rate $(PROFILE_RATE) --seconds $(SECONDS)
 
 bench-http: ## CPU per authenticated read through nginx, no messaging (needs make up)
-	$(UV) run python scripts/bench_http.py --seconds $(SECONDS)
+	$(UV) run python -m bourse.bench.http --seconds $(SECONDS)
 
 CLIENTS ?= 1000
 bench-portfolio: bootstrap ## 1,000 WebSocket clients on portfolio-service, price ticks: p99 delay, memory/conn
-	$(UV) run python servers/services/portfolio-service/bench_ws.py --clients $(CLIENTS) --seconds $(SECONDS)
+	$(UV) run python -m bourse.bench.portfolio_ws --clients $(CLIENTS) --seconds $(SECONDS)
 
 bench-feed: ## (needs make up) trade -> /ws/portfolio update through nginx, CLIENTS sockets
-	$(UV) run python scripts/bench_portfolio_feed.py --clients $(CLIENTS) --seconds $(SECONDS)
+	$(UV) run python -m bourse.bench.feed --clients $(CLIENTS) --seconds $(SECONDS)
 
 MARKET_RATE ?= 200
 GATEWAY ?= http://127.0.0.1:8080
 bench-market: ## (needs make up) CLIENTS /ws/market clients on 20 symbols during bench-e2e's orders at MARKET_RATE/s
-	$(UV) run python scripts/bench_market.py --base-url $(GATEWAY) --clients $(CLIENTS) --rate $(MARKET_RATE) --seconds $(SECONDS)
+	$(UV) run python -m bourse.bench.market --base-url $(GATEWAY) --clients $(CLIENTS) --rate $(MARKET_RATE) --seconds $(SECONDS)
 
 .PHONY: up down reset ps logs bench-portfolio bench-feed bench-market
 

@@ -4,15 +4,15 @@
 #   bootstrap (uv + locked env, Node.js + npm deps) -> the browser terminal built
 #   (servers/web-terminal/dist, skipped when its sources did not change) -> nginx installed
 #   -> PostgreSQL + RabbitMQ up -> databases and roles -> migrations -> configs rendered
-#   into var/ -> supervisord (every service that exists, the exchange shards, nginx) ->
+#   into var/ -> supervisord (every service, the exchange shards, nginx) ->
 #   wait until ready.
 #
 # Idempotent: when the stack already runs, its config is reloaded and every program is
 # restarted (new code). A service that fails to migrate is reported and not started; one
 # that does not become ready is reported with its log, and the others keep running.
-# Exit status: 0 when everything that exists is ready, 1 otherwise.
+# Exit status: 0 when everything is ready, 1 otherwise.
 # Environment: BOURSE_STACK (dev, the default, or e2e: the test suite's own instance with
-# its own ports, databases, vhost and var/e2e; see scripts/stack.py), BOURSE_STACK_WAIT_TIMEOUT
+# its own ports, databases, vhost and var/e2e; see bourse.stack.instance), BOURSE_STACK_WAIT_TIMEOUT
 # (seconds, default 120), BOURSE_EDGE_* (nginx rate limits and workers), ADOPT=1 (databases
 # that traded with another exchange journal are kept: the exchange starts from an empty
 # journal and the open orders of the lost book end canceled; see stack.py journals).
@@ -56,7 +56,7 @@ scripts/infra-up.sh
 # -- 4. databases, roles, vhost, migrations -----------------------------------------------
 stack vhost
 # shellcheck disable=SC2046  # word splitting of the list is intended
-"$PY" DBs-PubSubs/databases/create_databases.py $(stack list --all --databases)
+"$PY" DBs-PubSubs/databases/create_databases.py $(stack list --databases)
 
 mkdir -p "$VAR/log"
 names=() pids=() failed=()

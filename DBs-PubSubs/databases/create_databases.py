@@ -2,7 +2,7 @@
 
     uv run python DBs-PubSubs/databases/create_databases.py [NAME ...]
 
-For every NAME (default: every database in scripts/stack.py's service table) a LOGIN role
+For every NAME (default: every database in bourse.stack's service table) a LOGIN role
 NAME and a database NAME owned by it are created when absent; existing ones are left as
 they are. Connects as the superuser: BOURSE_PG_ADMIN_DSN, default
 postgresql://postgres@127.0.0.1:5432/postgres.
@@ -10,28 +10,21 @@ postgresql://postgres@127.0.0.1:5432/postgres.
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import re
 import sys
-from pathlib import Path
 
 import asyncpg
+
+from bourse.stack.services import SERVICES
 
 ADMIN_DSN = os.environ.get("BOURSE_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def default_names() -> list[str]:
-    """Every database of the service table (services written later included: a database
-    waiting for its service costs nothing)."""
-    path = Path(__file__).resolve().parents[2] / "scripts" / "stack.py"
-    spec = importlib.util.spec_from_file_location("bourse_stack", path)
-    assert spec is not None and spec.loader is not None
-    stack = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = stack
-    spec.loader.exec_module(stack)
-    return list(dict.fromkeys(s.database for s in stack.SERVICES if s.database))
+    """Every database of the service table (this instance's names: BOURSE_STACK)."""
+    return list(dict.fromkeys(s.database for s in SERVICES if s.database))
 
 
 async def ensure(names: list[str]) -> None:

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the whole stack (every service, the exchange shards, nginx) on real
 PostgreSQL and RabbitMQ, reached through nginx.
 
-The tests run their own instance of the stack (BOURSE_STACK=e2e, see scripts/stack.py): its
+The tests run their own instance of the stack (BOURSE_STACK=e2e, see bourse.stack): its
 own ports, databases, RabbitMQ vhost and var/e2e, derived from this checkout's path, so a
 developer's ``make up`` stack, or another checkout's tests, are never touched nor reused.
 ``stack`` stops an instance left running, starts from nothing (``stack.py reset``: the
@@ -11,7 +11,7 @@ BOURSE_E2E_KEEP_STACK=1 keeps it running, BOURSE_E2E_REUSE=1 uses it as it runs.
 """
 
 import asyncio
-import importlib.util
+import importlib
 import os
 import subprocess
 import sys
@@ -25,19 +25,24 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-os.environ["BOURSE_STACK"] = "e2e"  # before stack.py is loaded; up.sh and down.sh inherit it
+os.environ["BOURSE_STACK"] = "e2e"  # before bourse.stack is loaded; up.sh and down.sh inherit it
 UP_TIMEOUT = float(os.environ.get("BOURSE_E2E_UP_TIMEOUT", "900"))
 DOWN_TIMEOUT = 180.0
 
 
 def _load_stack() -> ModuleType:
-    """scripts/stack.py: the service table and the readiness probes."""
-    spec = importlib.util.spec_from_file_location("bourse_stack", ROOT / "scripts" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """bourse.stack as the e2e instance: the service table and the readiness probes.
+    BOURSE_STACK is read once, at import: a test module collected earlier may have imported
+    it as make up's instance (dev), whose stack these tests must never touch; then it is
+    imported afresh (the modules that hold the old copy only use its table)."""
+    stack = importlib.import_module("bourse.stack")
+    if stack.INSTANCE.name.startswith("e2e"):
+        return stack
+    for name in [m for m in sys.modules if m == "bourse.stack" or m.startswith("bourse.stack.")]:
+        del sys.modules[name]
+    stack = importlib.import_module("bourse.stack")
+    assert stack.INSTANCE.name.startswith("e2e"), stack.INSTANCE
+    return stack
 
 
 stack_tools = _load_stack()
@@ -119,14 +124,14 @@ def stack() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def tools() -> ModuleType:
-    """scripts/stack.py (SERVICES, BY_NAME, exists(), ...)."""
+    """bourse.stack (SERVICES, BY_NAME, supervisor(), ...)."""
     return stack_tools
 
 
 @pytest.fixture(scope="session")
 def services(stack: str) -> list[Any]:
-    """The services that exist (``Service`` rows of scripts/stack.py): all must run."""
-    return list(stack_tools.existing())
+    """Every ``Service`` row of bourse.stack's table: all must run."""
+    return list(stack_tools.SERVICES)
 
 
 @pytest.fixture(scope="session")

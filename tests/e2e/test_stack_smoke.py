@@ -42,9 +42,7 @@ async def test_every_existing_service_is_ready(services: list[Any]) -> None:
             assert response.status_code == 200, f"{service.name}: {response.text}"
 
 
-async def test_stocks_through_nginx(api: httpx.AsyncClient, tools: ModuleType) -> None:
-    if not tools.exists(tools.BY_NAME["stock"]):
-        pytest.skip("stock-service is not written yet (bourse.stock.main does not exist)")
+async def test_stocks_through_nginx(api: httpx.AsyncClient) -> None:
     response = await api.get("/api/v1/stocks")
     assert response.status_code == 200, response.text
     assert isinstance(response.json()["items"], list)
@@ -81,7 +79,7 @@ async def test_every_answer_carries_the_edge_headers(api: httpx.AsyncClient) -> 
 async def test_docs_come_from_the_stack_itself(api: httpx.AsyncClient, tools: ModuleType) -> None:
     """Each service's Swagger UI through nginx: nothing from another host (no CDN), its
     files and schema answer, and its redirect never names a forged Host."""
-    names = [s.name for s in tools.SERVICES if s.public and s.first and tools.exists(s)]
+    names = [s.name for s in tools.SERVICES if s.public and s.first]
     assert names
     for name in names:
         moved = await api.get(f"/docs/{name}", headers={"Host": "evil.example"})

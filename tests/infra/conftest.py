@@ -73,21 +73,19 @@ def compose() -> dict[str, Any]:
 
 
 STACK_TABLE = """
-import json, importlib.util, sys
-spec = importlib.util.spec_from_file_location("stack", "scripts/stack.py")
-stack = importlib.util.module_from_spec(spec); sys.modules["stack"] = stack
-spec.loader.exec_module(stack)
+import json
+from bourse.stack import SERVICES
 print(json.dumps([
     {"name": s.name, "module": s.module, "port": s.port, "database": s.database,
      "kind": s.kind, "args": list(s.args), "prefix": s.env_prefix, "env": s.environment()}
-    for s in stack.SERVICES if getattr(s, "first", True)
+    for s in SERVICES if s.first
 ]))
 """
 
 
 @pytest.fixture(scope="session")
 def stack_table() -> list[dict[str, Any]]:
-    """scripts/stack.py's table as ``make up`` sees it (BOURSE_STACK=dev), read in a child
+    """bourse.stack's table as ``make up`` sees it (BOURSE_STACK=dev), read in a child
     process: this one's environment stays as it is (the e2e tests set BOURSE_STACK=e2e)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOURSE_STACK")}
     env["BOURSE_STACK"] = "dev"

@@ -5,18 +5,15 @@ no redirect names the request's Host; the docs and their files come through
 /docs/<service>/ with nothing loaded from another host."""
 
 import asyncio
-import importlib.util
 import os
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urljoin
 
@@ -26,6 +23,8 @@ import uvicorn
 from fastapi import APIRouter, Response
 
 from bourse.common.app import create_app
+from bourse.stack.render import NGINX_INCLUDES, fill, nginx_docs
+from bourse.stack.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -57,17 +56,6 @@ async def jwks(response: Response) -> dict[str, list[str]]:
     return {"keys": []}
 
 
-def _stack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "bourse_stack_edge", ROOT / "scripts" / "stack.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -93,9 +81,8 @@ async def upstream() -> AsyncIterator[int]:
 
 
 def _render(var: Path, port: int, upstream: int) -> None:
-    stack = _stack()
-    groups = dict.fromkeys(s.service for s in stack.SERVICES if s.public)
-    names = [s.name for s in stack.SERVICES if s.public and s.first]
+    groups = dict.fromkeys(s.service for s in SERVICES if s.public)
+    names = [s.name for s in SERVICES if s.public and s.first]
     ports = {group: _free_port() if group == DOWN else upstream for group in groups}
     upstreams = "\n".join(
         f"    upstream {group} {{ server 127.0.0.1:{port}; }}" for group, port in ports.items()
@@ -109,12 +96,12 @@ def _render(var: Path, port: int, upstream: int) -> None:
         "api_rate": "2000r/s",
         "api_burst": "4000",
         "upstreams": upstreams,
-        "docs": stack.nginx_docs(names),
+        "docs": nginx_docs(names),
         "web_root": str(var / "web"),
     }
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
-    (var / "nginx.conf").write_text(stack.fill(template, values))
-    for include in stack.NGINX_INCLUDES:
+    (var / "nginx.conf").write_text(fill(template, values))
+    for include in NGINX_INCLUDES:
         shutil.copyfile(ROOT / "nginx" / include, var / include)
     for directory in ("logs", "tmp"):
         (var / directory).mkdir()

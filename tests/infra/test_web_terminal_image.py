@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bourse.stack.manifests.units import NGINX_IMAGE
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "infra" / "docker" / "web-terminal" / "Dockerfile").read_text()
 TERMINAL_CONF = ROOT / "infra" / "docker" / "web-terminal" / "nginx.conf"
@@ -39,10 +41,7 @@ def test_node_builds_from_the_lock_and_nginx_serves_non_root() -> None:
 
 
 def test_the_nginx_image_is_the_edges() -> None:
-    source = (ROOT / "scripts" / "gen_manifests.py").read_text()
-    edge = re.search(r'^NGINX_IMAGE = "([^"]+)"', source, re.MULTILINE)
-    assert edge is not None
-    assert f"ARG NGINX_IMAGE={edge[1]}" in DOCKERFILE
+    assert f"ARG NGINX_IMAGE={NGINX_IMAGE}" in DOCKERFILE
 
 
 def test_the_context_keeps_what_the_build_copies() -> None:

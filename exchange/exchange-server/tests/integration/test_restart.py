@@ -106,7 +106,7 @@ async def test_a_cancel_sent_while_down_is_applied_in_order(vhost_url: str, tmp_
     last = received[-1]
     assert last.command_id == cancel_envelope.message_id
     assert [(e.type, e.id, e.reason, e.qty) for e in last.events] == [
-        ("cancelled", oid, "user", qty)
+        ("canceled", oid, "user", qty)
     ]
     journal_seqs = set()
     for seq in range(1, second.core.state.seq + 1):

@@ -1,5 +1,5 @@
-"""Test and benchmark support (like bourse.testing): builders for the events
-portfolio-service consumes, :func:`deliver` to apply one the way the consumer does (inbox
+"""Test support (like bourse.testing; the events it consumes are built by
+bourse.testing.portfolio): :func:`deliver` to apply one the way the consumer does (inbox
 first, then the handler, one transaction) without the broker, and :func:`serve` to run
 the app under a real uvicorn server (WebSockets need one) on a free port."""
 
@@ -9,8 +9,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import uvicorn
@@ -19,75 +17,16 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.common.db import Database
 from bourse.contracts import Envelope
-from bourse.contracts.events import (
-    AccountUpdated,
-    Fill,
-    FillSettled,
-    Payload,
-    PriceChanged,
-    SecuritiesDeposited,
-    Side,
-)
+from bourse.contracts.events import Payload
 from bourse.messaging.consumer import batch_handlers
 from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import QUEUE, subscription
 from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
 
-D = Decimal
 Frame = dict[str, Any]
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
 _SUBSCRIPTION = subscription(Settings())
 HANDLERS = batch_handlers(_SUBSCRIPTION.handlers, _SUBSCRIPTION.batch)
-
-
-def fill(
-    user_id: uuid.UUID,
-    symbol: str,
-    side: Side,
-    qty: str,
-    price: str,
-    *,
-    order_id: uuid.UUID | None = None,
-    fill_id: uuid.UUID | None = None,
-    cash_after: str = "0",
-) -> AccountUpdated:
-    """A fill as trader-service announces it once settled: the account's cash after it
-    (``cash_after``), and the fill."""
-    executed = Fill(
-        id=fill_id or uuid.uuid4(),
-        qty=D(qty),
-        price=D(price),
-        liquidity="taker",
-        ts=datetime.now(UTC),
-    )
-    settled = FillSettled(
-        order_id=order_id or uuid.uuid4(), symbol=symbol, side=side, fill=executed
-    )
-    return AccountUpdated(
-        user_id=user_id, cash=D(cash_after), reserved_cash=D(0), reason="fill", settled=settled
-    )
-
-
-def cash(user_id: uuid.UUID, amount: str, reserved: str = "0") -> AccountUpdated:
-    return AccountUpdated(
-        user_id=user_id, cash=D(amount), reserved_cash=D(reserved), reason="deposit"
-    )
-
-
-def price(symbol: str, value: str, ts: datetime | None = None) -> PriceChanged:
-    return PriceChanged(symbol=symbol, price=D(value), ts=ts or datetime.now(UTC))
-
-
-def securities(
-    user_id: uuid.UUID, symbol: str, qty: str, deposit_id: uuid.UUID | None = None
-) -> SecuritiesDeposited:
-    return SecuritiesDeposited(
-        symbol=symbol,
-        user_id=user_id,
-        deposit_id=deposit_id or uuid.uuid4(),
-        qty=D(qty),
-        position_qty=D(qty),
-    )
 
 
 async def deliver(db: Database, payload: Payload, **fields: Any) -> bool:

@@ -20,6 +20,8 @@ export interface Instrument {
   lot_size: Dec;
   status: string;
   last_price: Dec | null;
+  maker_fee_bps?: number;
+  taker_fee_bps?: number;
 }
 
 export interface Quote {

@@ -16,8 +16,10 @@ const account: Account = {
 };
 const prices = { bid: "99.00", ask: "100.50", last: "100.00" };
 
-function setup(placeOrder = vi.fn<(body: Record<string, unknown>) => Promise<Order>>()) {
-  renderUi(<OrderTicket symbol="ACME" prices={prices} account={account} placeOrder={placeOrder} />);
+function setup(placeOrder = vi.fn<(body: Record<string, unknown>) => Promise<Order>>(), takerFeeBps?: number) {
+  renderUi(
+    <OrderTicket symbol="ACME" prices={prices} account={account} placeOrder={placeOrder} takerFeeBps={takerFeeBps} />,
+  );
   return { placeOrder, user: userEvent.setup() };
 }
 
@@ -58,6 +60,23 @@ describe("OrderTicket", () => {
     expect(screen.getByTestId("buying-power")).toHaveTextContent("6");
     await user.selectOptions(screen.getByLabelText("Order type"), "market");
     expect(screen.getByTestId("estimated-cost")).toHaveTextContent("$297.00"); // 3 at the bid
+  });
+
+  it("adds the taker fee to a buy's cost and takes it from a sell's proceeds", async () => {
+    const { user } = setup(undefined, 25);
+    await user.type(screen.getByLabelText("Quantity"), "3");
+    await user.type(screen.getByLabelText("Limit price"), "19.99");
+    expect(screen.getByText("Estimated fee (25 bps)")).toBeInTheDocument();
+    expect(screen.getByTestId("estimated-fee")).toHaveTextContent("$0.15"); // 59.97 x 0.0025 = 0.149925
+    expect(screen.getByTestId("estimated-total")).toHaveTextContent("$60.12");
+    await user.click(screen.getByText("Sell"));
+    expect(screen.getByText("Estimated net proceeds")).toBeInTheDocument();
+    expect(screen.getByTestId("estimated-total")).toHaveTextContent("$59.82");
+  });
+
+  it("shows no fee line when the instrument's fee is unknown", () => {
+    setup();
+    expect(screen.queryByTestId("estimated-fee")).not.toBeInTheDocument();
   });
 
   it("checks fields before sending", async () => {

@@ -5,6 +5,8 @@ import type { Account, Order, OrderClass, OrderType, TimeInForce } from "../api/
 import { formatMoney, formatQty } from "../lib/format";
 import {
   buildOrder,
+  estimatedFee,
+  estimatedTotal,
   estimatedValue,
   initialTicket,
   ORDER_CLASSES,
@@ -23,6 +25,8 @@ interface Props {
   placeOrder: (body: Record<string, unknown>) => Promise<Order>;
   /** a price picked on the book, copied into the limit price */
   pickedPrice?: string | null;
+  /** the instrument's taker fee (basis points), when known */
+  takerFeeBps?: number;
 }
 
 const TICKET_FIELDS = new Set([
@@ -47,7 +51,7 @@ const ERROR_KEY: Partial<Record<keyof TicketState, string>> = {
   stop_loss_limit: "stop_loss.limit_price",
 };
 
-export function OrderTicket({ symbol, prices, account, placeOrder, pickedPrice }: Props) {
+export function OrderTicket({ symbol, prices, account, placeOrder, pickedPrice, takerFeeBps }: Props) {
   const [state, setState] = useState<TicketState>(initialTicket);
   const [errors, setErrors] = useState<TicketErrors>({});
   const [general, setGeneral] = useState<string | null>(null);
@@ -62,6 +66,8 @@ export function OrderTicket({ symbol, prices, account, placeOrder, pickedPrice }
 
   const fields = visibleFields(state);
   const estimate = estimatedValue(state, prices);
+  const fee = estimatedFee(estimate, takerFeeBps);
+  const total = estimatedTotal(state.side, estimate, fee);
   const holding = account?.holdings.find((h) => h.symbol === symbol);
 
   function set<K extends keyof TicketState>(key: K, value: TicketState[K]) {
@@ -192,6 +198,22 @@ export function OrderTicket({ symbol, prices, account, placeOrder, pickedPrice }
             {formatMoney(estimate)}
           </Text>
         </Group>
+        {takerFeeBps !== undefined && (
+          <>
+            <Group justify="space-between">
+              <Text size="sm">Estimated fee ({takerFeeBps} bps)</Text>
+              <Text size="sm" fw={600} data-testid="estimated-fee">
+                {formatMoney(fee)}
+              </Text>
+            </Group>
+            <Group justify="space-between">
+              <Text size="sm">{state.side === "buy" ? "Estimated total" : "Estimated net proceeds"}</Text>
+              <Text size="sm" fw={600} data-testid="estimated-total">
+                {formatMoney(total)}
+              </Text>
+            </Group>
+          </>
+        )}
         <Group justify="space-between">
           <Text size="sm">{state.side === "buy" ? "Buying power" : `${symbol} available`}</Text>
           <Text size="sm" fw={600} data-testid="buying-power">

@@ -104,6 +104,7 @@ function SymbolView({ symbol }: { symbol: string }) {
               account={account.data}
               placeOrder={placeOrder}
               pickedPrice={picked}
+              takerFeeBps={instrument.data?.taker_fee_bps}
             />
             <Paper withBorder p="sm">
               <Title order={5}>Your open {symbol} orders</Title>

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { buildOrder, estimatedValue, initialTicket, visibleFields, type TicketState } from "./ticket";
+import { Decimal } from "../lib/decimal";
+import {
+  buildOrder,
+  estimatedFee,
+  estimatedTotal,
+  estimatedValue,
+  initialTicket,
+  visibleFields,
+  type TicketState,
+} from "./ticket";
 
 const ticket = (patch: Partial<TicketState>): TicketState => ({ ...initialTicket, ...patch });
 const prices = { bid: "99.50", ask: "100.25", last: "100.00" };
@@ -59,5 +68,23 @@ describe("ticket rules", () => {
     expect(estimatedValue(ticket({ type: "market", qty: "4" }), { bid: null, ask: null, last: "10" })?.toFixed()).toBe("40");
     expect(estimatedValue(ticket({ type: "market", sizing: "notional", notional: "75.25" }), prices)?.toFixed()).toBe("75.25");
     expect(estimatedValue(ticket({ qty: "", limit_price: "1" }), prices)).toBeNull();
+  });
+});
+
+describe("fees", () => {
+  it("prices the taker fee half-up to the cent, like each fill's fee", () => {
+    expect(estimatedFee(new Decimal("100.10"), 5)?.toFixed(2)).toBe("0.05"); // 0.05005
+    expect(estimatedFee(new Decimal("30"), 5)?.toFixed(2)).toBe("0.02"); // 0.015 rounds up
+    expect(estimatedFee(new Decimal("29.99"), 5)?.toFixed(2)).toBe("0.01"); // 0.014995
+    expect(estimatedFee(new Decimal("1000"), 0)?.toFixed(2)).toBe("0.00");
+    expect(estimatedFee(null, 5)).toBeNull();
+    expect(estimatedFee(new Decimal("10"), undefined)).toBeNull();
+  });
+
+  it("adds the fee to a buy and takes it from a sell", () => {
+    const fee = new Decimal("0.05");
+    expect(estimatedTotal("buy", new Decimal("100"), fee)?.toFixed()).toBe("100.05");
+    expect(estimatedTotal("sell", new Decimal("100"), fee)?.toFixed()).toBe("99.95");
+    expect(estimatedTotal("buy", null, fee)).toBeNull();
   });
 });

@@ -167,6 +167,20 @@ export interface MarketPrices {
   last: string | null;
 }
 
+/** The fee of the order's fills if they all take liquidity (the usual case of an order sent
+ * at the touch): ``taker_fee_bps`` of its value, rounded half-up to the cent as each fill's
+ * fee is. null when the value or the rate is unknown. */
+export function estimatedFee(value: Decimal | null, takerFeeBps: number | undefined): Decimal | null {
+  if (!value || takerFeeBps === undefined) return null;
+  return value.times(takerFeeBps).dividedBy(10_000).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+}
+
+/** What a buy costs with its fee, or what a sell brings after it. */
+export function estimatedTotal(side: Side, value: Decimal | null, fee: Decimal | null): Decimal | null {
+  if (!value || !fee) return null;
+  return side === "buy" ? value.plus(fee) : value.minus(fee);
+}
+
 /** What the order would cost (buy) or bring (sell) before fees, at the price it names or,
  * for market and trailing orders, at the touch (ask to buy, bid to sell) or the last trade. */
 export function estimatedValue(state: TicketState, prices: MarketPrices): Decimal | null {

@@ -11,10 +11,7 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import ExchangeCommand, InstrumentChanged
 from bourse.matching import InstrumentSpec
 from bourse.messaging import wire
-
-
-class PoisonMessageError(ValueError):
-    """A body that no retry can make into a valid message."""
+from bourse.messaging.wire import PoisonMessageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +46,7 @@ def decode_commands(message: AbstractIncomingMessage) -> tuple[list[CommandIn], 
     :class:`PoisonMessageError` for a delivery that is neither."""
     try:
         decoded, poison = wire.decode(message)
-    except wire.PoisonMessageError as exc:
+    except PoisonMessageError as exc:
         raise PoisonMessageError(f"not an envelope: {exc}") from exc
     commands = []
     for item in decoded:

@@ -25,11 +25,12 @@ from bourse.contracts.events import (
 )
 from bourse.exchange_server.state import Applied, ShardState
 from bourse.matching import InstrumentSpec, OrderBook
-from bourse.matching.types import EVENT_FIELDS, TRADE, Event
+from bourse.matching.types import CANCELLED, EVENT_FIELDS, TRADE, Event
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = UUID("6b1f2d2e-5c1a-4f0e-9d7e-2b8f3c4a5e61")  # fixed forever: ids depend on it
+MESSAGE_TYPE = {CANCELLED: "canceled"}  # engine event kinds that messages spell otherwise
 
 
 def message_id(epoch: UUID, shard: int, *parts: object) -> UUID:
@@ -64,9 +65,14 @@ def _outgoing(
 
 
 def engine_event(event: Event) -> EngineEvent:
+    """The message of one engine event. The engine's ``cancelled`` is ``canceled`` in
+    messages (as in the API); the engine and its replay contract keep their spelling."""
     kind = event[0]
     return EngineEvent.model_validate(
-        {"type": kind, **dict(zip(EVENT_FIELDS[kind], event[1:], strict=True))}
+        {
+            "type": MESSAGE_TYPE.get(kind, kind),
+            **dict(zip(EVENT_FIELDS[kind], event[1:], strict=True)),
+        }
     )
 
 

@@ -33,17 +33,12 @@ from bourse.contracts.topology import (
 from bourse.exchange_server import metrics
 from bourse.exchange_server.config import Settings
 from bourse.exchange_server.core import ShardCore
-from bourse.exchange_server.intake import (
-    CommandIn,
-    Inbound,
-    PoisonMessageError,
-    decode_commands,
-    decode_instrument,
-)
+from bourse.exchange_server.intake import CommandIn, Inbound, decode_commands, decode_instrument
 from bourse.exchange_server.publisher import publish_all
 from bourse.exchange_server.reports import Outgoing, started
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import Binding, QueueSpec, declare_fanout_queue, declare_queue
+from bourse.messaging.wire import PoisonMessageError
 
 log = logging.getLogger(__name__)
 

@@ -1,28 +1,44 @@
 """One symbol's limit order book: price-time priority, deterministic, no I/O.
 
+Longer than this code base's 400 lines on purpose: the commands and the matching loop are
+the engine's hot path and share the book's invariants, so they stay one class with the
+common cases inlined (a call costs tens of ns in CPython). The data structures live apart:
+levels.py (a side's price levels), stops.py (pending stops), book_state.py (snapshots).
+
 Layout, chosen for CPython speed:
 
 * A resting order is a list ``[id, qty, price, side, owner, tif, post_only]`` (indices
   below); a list is several times cheaper to create than an object with slots.
-* Each side keeps ``levels`` (price -> ``_Level``) and ``keys``, the sorted level keys
+* Each side keeps ``levels`` (price -> ``Level``, levels.py) and ``keys``, the sorted level keys
   with the best price last: key = price for bids and -price for asks. An incoming order
   crosses the opposite side while ``keys[-1] >= sign * limit``, so one matching loop
   serves both sides, and the best price is ``keys[-1]``: O(1).
 * A level is a FIFO deque. Cancels are lazy: the order's qty becomes 0 and it stays in
   the deque until matching pops it or the level compacts, so a cancel is O(1).
-* ``_orders`` maps every live id (resting or pending stop) to its record, in acceptance
+* ``orders`` maps every live id (resting or pending stop) to its record, in acceptance
   order (a dict keeps insertion order and an in-place update keeps the position), which
   is the order that ``end_of_day`` and mass cancels must follow.
 """
 
-from bisect import bisect_left, bisect_right, insort
-from collections import deque
 from typing import Any
 
+from bourse.matching import book_state
 from bourse.matching.ids import UsedIds
+from bourse.matching.levels import (
+    COMPACT_MIN_DEAD,
+    ID,
+    OWNER,
+    POST,
+    PRICE,
+    QTY,
+    SIDE,
+    TIF,
+    BookSide,
+    Order,
+)
 from bourse.matching.stop_order import StopOrder
+from bourse.matching.stops import Stops
 from bourse.matching.trailing import TrailingStop, invalid_trail
-from bourse.matching.trailing import from_state as trailing_from_state
 from bourse.matching.types import (
     ACCEPTED,
     BUDGET_EXHAUSTED,
@@ -56,95 +72,7 @@ from bourse.matching.types import (
     is_positive_int,
 )
 
-ID, QTY, PRICE, SIDE, OWNER, TIF, POST = range(7)
-Order = list[Any]
-
 _NO_LIMIT = -(1 << 80)  # below every key: a market order crosses any price
-_COMPACT_MIN_DEAD = 16
-_MAX_IDLE_LEVELS = 256  # emptied levels kept for reuse, beyond twice the listed ones
-
-
-class _Level:
-    __slots__ = ("dead", "price", "queue", "total")
-
-    def __init__(self, price: int) -> None:
-        self.price = price  # orders here share this int object: ~32 bytes less per order
-        self.queue: deque[Order] = deque()
-        self.total = 0  # open quantity of the live orders
-        self.dead = 0  # cancelled orders still sitting in the queue
-
-
-class _BookSide:
-    __slots__ = ("keys", "levels", "sign")
-
-    def __init__(self, sign: int) -> None:
-        self.sign = sign
-        self.levels: dict[int, _Level] = {}
-        self.keys: list[int] = []
-
-    def best(self) -> tuple[int, int] | None:
-        if not self.keys:
-            return None
-        price = self.keys[-1] * self.sign
-        return price, self.levels[price].total
-
-    def depth(self, n: int) -> list[tuple[int, int]]:
-        keys, levels, sign = self.keys, self.levels, self.sign
-        return [(k * sign, levels[k * sign].total) for k in reversed(keys[-n:])] if n > 0 else []
-
-    def drop_level(self, price: int) -> None:
-        """Unlist an emptied level; its object stays in ``levels`` to be reused."""
-        keys = self.keys
-        del keys[bisect_left(keys, price * self.sign)]
-
-    def reopen(self, price: int) -> "_Level":
-        """The level for ``price``, listed again: a new one, or an emptied one reused
-        (price levels near the touch empty and refill all day long)."""
-        level = self.levels.get(price)
-        if level is None:
-            if len(self.levels) > 2 * len(self.keys) + _MAX_IDLE_LEVELS:
-                self._forget_idle_levels()
-            level = self.levels[price] = _Level(price)
-        else:
-            level.queue.clear()  # only dead entries can be left in an emptied level
-            level.dead = 0
-        insort(self.keys, self.sign * price)
-        return level
-
-    def _forget_idle_levels(self) -> None:
-        self.levels = {price: lvl for price, lvl in self.levels.items() if lvl.total}
-
-
-class _StopIndex:
-    """Pending stops of one side bucketed by stop price (ascending), FIFO per bucket."""
-
-    __slots__ = ("buckets", "prices")
-
-    def __init__(self) -> None:
-        self.prices: list[int] = []
-        self.buckets: dict[int, list[StopOrder]] = {}
-
-    def add(self, stop: StopOrder) -> None:
-        bucket = self.buckets.get(stop.stop_price)
-        if bucket is None:
-            self.buckets[stop.stop_price] = [stop]
-            insort(self.prices, stop.stop_price)
-        else:
-            bucket.append(stop)
-
-    def remove(self, stop: StopOrder) -> None:
-        bucket = self.buckets[stop.stop_price]
-        bucket.remove(stop)
-        if not bucket:
-            del self.buckets[stop.stop_price]
-            del self.prices[bisect_left(self.prices, stop.stop_price)]
-
-    def pop_range(self, lo: int, hi: int) -> list[StopOrder]:
-        """Remove and return the stops whose buckets are ``prices[lo:hi]``."""
-        prices, buckets = self.prices, self.buckets
-        fired = [stop for price in prices[lo:hi] for stop in buckets.pop(price)]
-        del prices[lo:hi]
-        return fired
 
 
 class OrderBook:
@@ -152,18 +80,14 @@ class OrderBook:
 
     def __init__(self, symbol: str = "") -> None:
         self.symbol = symbol
-        self.bids = _BookSide(1)
-        self.asks = _BookSide(-1)
+        self.bids = BookSide(1)
+        self.asks = BookSide(-1)
         self.seq = 0  # events emitted so far; an event's seq is its 1-based position
         self.trade_count = 0
         self.last_price: int | None = None
-        self._orders: dict[int, Order | StopOrder] = {}
-        self._ids = UsedIds()
-        self._buy_stops = _StopIndex()
-        self._sell_stops = _StopIndex()
-        self._stop_count = 0  # pending stops, trailing ones included
-        self._stop_rank = 0
-        self._trailing: dict[int, TrailingStop] = {}  # in acceptance order
+        self.orders: dict[int, Order | StopOrder] = {}  # every live id, in acceptance order
+        self.ids = UsedIds()
+        self.stops = Stops()
 
     # ------------------------------------------------------------------ commands
 
@@ -179,7 +103,7 @@ class OrderBook:
     ) -> list[Event]:
         """A new limit order. The hot path: checks are inlined, and an order that does not
         cross rests without further calls."""
-        ids = self._ids
+        ids = self.ids
         if oid == ids.hi and not ids.sparse:  # UsedIds.add's common case, inlined
             ids.hi = oid + 1
         elif not ids.add(oid):
@@ -207,7 +131,7 @@ class OrderBook:
                 qty = self._match(ev, oid, owner, opp, limit_key, qty)
                 if qty:
                     self._rest_or_drop(ev, own, oid, side, price, qty, tif, owner, post_only)
-            if self.trade_count != trades and self._stop_count:
+            if self.trade_count != trades and self.stops.count:
                 self._trigger_stops(ev)
             self.seq += len(ev)
             return ev
@@ -218,7 +142,7 @@ class OrderBook:
         rec = [oid, qty, level.price, side, owner, tif, post_only]
         level.queue.append(rec)
         level.total += qty
-        self._orders[oid] = rec
+        self.orders[oid] = rec
         self.seq += 1
         return [("accepted", oid)]
 
@@ -241,7 +165,7 @@ class OrderBook:
         ``trail`` (ticks) or ``trail_bps``: the distance of a trailing stop (trailing.py)."""
         if order_type == "limit":
             return self.limit(oid, side, price, qty, tif, owner, post_only)  # type: ignore[arg-type]
-        if not self._ids.add(oid):
+        if not self.ids.add(oid):
             return self._reject(oid, DUPLICATE_ID)
         reason = self._invalid_reason(side, order_type, qty, price, stop_price, tif, budget)
         if reason is None and order_type == "trailing_stop":
@@ -254,7 +178,7 @@ class OrderBook:
         elif order_type == "market":
             trades = self.trade_count
             self._enter_market(ev, oid, side, qty, owner, budget)
-            if self.trade_count != trades and self._stop_count:
+            if self.trade_count != trades and self.stops.count:
                 self._trigger_stops(ev)
         else:
             limit_price = price if order_type == "stop_limit" else None  # a stop ignores price
@@ -263,16 +187,17 @@ class OrderBook:
         return ev
 
     def cancel(self, oid: int) -> list[Event]:
-        rec = self._orders.pop(oid, None)
+        rec = self.orders.pop(oid, None)
         if type(rec) is list:
             qty = rec[QTY]
-            level = (self.bids if rec[SIDE] == "buy" else self.asks).levels[rec[PRICE]]
-            if qty < level.total and level.dead < _COMPACT_MIN_DEAD:
-                level.total -= qty  # _unlink's common case, inlined
+            side = self.bids if rec[SIDE] == "buy" else self.asks
+            level = side.levels[rec[PRICE]]
+            if qty < level.total and level.dead < COMPACT_MIN_DEAD:
+                level.total -= qty  # BookSide.unlink's common case, inlined
                 level.dead += 1
                 rec[QTY] = 0
             else:
-                self._unlink(rec)
+                side.unlink(rec)
             self.seq += 1
             return [("cancelled", oid, "user", qty)]
         if rec is None:
@@ -282,7 +207,7 @@ class OrderBook:
 
     def replace(self, oid: int, price: int | None = None, qty: int | None = None) -> list[Event]:
         """Amend a resting limit order. Same price and no larger qty keeps priority."""
-        rec = self._orders.get(oid)
+        rec = self.orders.get(oid)
         if type(rec) is not list:
             return self._reject(oid, UNKNOWN_ORDER)
         if qty is not None and not is_positive_int(qty):
@@ -307,8 +232,8 @@ class OrderBook:
                 if not self._enter_limit(
                     ev, oid, side, new_price, new_qty, rec[TIF], rec[OWNER], rec[POST]
                 ):
-                    del self._orders[oid]
-                if self.trade_count != trades and self._stop_count:
+                    del self.orders[oid]
+                if self.trade_count != trades and self.stops.count:
                     self._trigger_stops(ev)
             else:  # a move to a passive price: straight to the back of its level
                 self._rest(own, [oid, new_qty, new_price, side, rec[OWNER], rec[TIF], rec[POST]])
@@ -338,113 +263,34 @@ class OrderBook:
 
     def get(self, oid: int) -> dict[str, Any] | None:
         """A live order (resting or pending stop) as a dict, or None."""
-        rec = self._orders.get(oid)
-        if rec is None:
-            return None
-        if type(rec) is list:
-            return {
-                "id": oid,
-                "qty": rec[QTY],
-                "price": rec[PRICE],
-                "side": rec[SIDE],
-                "owner": rec[OWNER],
-                "tif": rec[TIF],
-                "post_only": rec[POST],
-                "type": "limit",
-            }
-        if isinstance(rec, TrailingStop):
-            return rec.as_dict()
-        assert isinstance(rec, StopOrder)
-        return {
-            "id": oid,
-            "qty": rec.qty,
-            "price": rec.price,
-            "side": rec.side,
-            "owner": rec.owner,
-            "tif": rec.tif,
-            "post_only": rec.post_only,
-            "stop_price": rec.stop_price,
-            "type": "stop" if rec.price is None else "stop_limit",
-        }
+        rec = self.orders.get(oid)
+        return None if rec is None else book_state.describe(oid, rec)
 
     @property
     def resting_count(self) -> int:
-        return len(self._orders) - self._stop_count
+        return len(self.orders) - self.stops.count
 
     @property
     def stop_count(self) -> int:
-        return self._stop_count
+        return self.stops.count
 
     def __len__(self) -> int:
-        return len(self._orders)
+        return len(self.orders)
 
     def __contains__(self, oid: object) -> bool:
         """True while ``oid`` is live: resting or a pending stop."""
-        return oid in self._orders
+        return oid in self.orders
 
     # ------------------------------------------------------------------- state
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to continue exactly where this book is, as plain data."""
-        orders: list[list[Any]] = []
-        for rec in self._orders.values():
-            if type(rec) is list:
-                orders.append(["limit", *rec])
-            elif isinstance(rec, TrailingStop):
-                orders.append(rec.to_state())
-            else:
-                assert isinstance(rec, StopOrder)
-                orders.append(
-                    [
-                        "stop",
-                        rec.id,
-                        rec.qty,
-                        rec.price,
-                        rec.side,
-                        rec.owner,
-                        rec.tif,
-                        rec.post_only,
-                        rec.stop_price,
-                        rec.rank,
-                    ]
-                )
-        return {
-            "symbol": self.symbol,
-            "seq": self.seq,
-            "trade_count": self.trade_count,
-            "last_price": self.last_price,
-            "stop_rank": self._stop_rank,
-            "ids": self._ids.to_state(),
-            "orders": orders,
-            "queues": {BUY: _queues(self.bids), "sell": _queues(self.asks)},
-        }
+        return book_state.to_state(self)
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "OrderBook":
         book = cls(state["symbol"])
-        book.seq, book.trade_count = state["seq"], state["trade_count"]
-        book.last_price, book._stop_rank = state["last_price"], state["stop_rank"]
-        book._ids = UsedIds.from_state(state["ids"])
-        for row in state["orders"]:
-            kind, oid, qty, price, side, owner, tif, post_only, *stop = row
-            if kind == "limit":
-                book._orders[oid] = [oid, qty, price, side, owner, tif, post_only]
-            elif kind == "trailing":
-                book._orders[oid] = book._trailing[oid] = trailing_from_state(row)
-                book._stop_count += 1
-            else:
-                stop_price, rank = stop
-                order = StopOrder(oid, side, qty, price, stop_price, tif, owner, post_only, rank)
-                book._orders[oid] = order
-                (book._buy_stops if side == BUY else book._sell_stops).add(order)
-                book._stop_count += 1
-        for side_name, book_side in ((BUY, book.bids), ("sell", book.asks)):
-            for price, queue_ids in state["queues"][side_name]:
-                level = book_side.levels[price] = _Level(price)
-                level.queue.extend(book._orders[oid] for oid in queue_ids)  # type: ignore[misc]
-                level.total = sum(rec[QTY] for rec in level.queue)
-                book_side.keys.append(book_side.sign * price)
-            book_side.keys.sort()
+        book_state.restore(book, state)
         return book
 
     # ------------------------------------------------------------------ internals
@@ -503,7 +349,7 @@ class OrderBook:
         if crosses and post_only:
             ev.append((CANCELLED, oid, POST_ONLY, qty))
             return False
-        if tif == "fok" and (not crosses or self._fillable(opp, limit_key, qty, owner) < qty):
+        if tif == "fok" and (not crosses or opp.fillable(limit_key, qty, owner) < qty):
             ev.append((CANCELLED, oid, FOK, qty))
             return False
         if crosses:
@@ -515,7 +361,7 @@ class OrderBook:
     def _rest_or_drop(
         self,
         ev: list[Event],
-        own: _BookSide,
+        own: BookSide,
         oid: int,
         side: str,
         price: int,
@@ -531,7 +377,7 @@ class OrderBook:
         self._rest(own, [oid, qty, price, side, owner, tif, post_only])
         return True
 
-    def _rest(self, own: _BookSide, rec: Order) -> None:
+    def _rest(self, own: BookSide, rec: Order) -> None:
         """Queue ``rec`` at the back of its price level (creating the level if new)."""
         price = rec[PRICE]
         level = own.levels.get(price)
@@ -540,7 +386,7 @@ class OrderBook:
         rec[PRICE] = level.price
         level.queue.append(rec)
         level.total += rec[QTY]
-        self._orders[rec[ID]] = rec
+        self.orders[rec[ID]] = rec
 
     def _enter_market(
         self,
@@ -555,8 +401,8 @@ class OrderBook:
         reason = MARKET_UNFILLED
         wanted = qty
         if budget is not None:
-            affordable = self._fillable(opp, _NO_LIMIT, qty, owner, budget)
-            if affordable < self._fillable(opp, _NO_LIMIT, qty, owner):
+            affordable = opp.fillable(_NO_LIMIT, qty, owner, budget)
+            if affordable < opp.fillable(_NO_LIMIT, qty, owner):
                 reason = BUDGET_EXHAUSTED
             wanted = affordable
         left = qty - wanted
@@ -572,12 +418,12 @@ class OrderBook:
         ev: list[Event],
         oid: int,
         owner: str | None,
-        opp: _BookSide,
+        opp: BookSide,
         limit_key: int,
         qty: int,
     ) -> int:
         """Fill ``qty`` against ``opp`` at keys >= ``limit_key``; return what is left."""
-        keys, levels, sign, orders = opp.keys, opp.levels, opp.sign, self._orders
+        keys, levels, sign, orders = opp.keys, opp.levels, opp.sign, self.orders
         append = ev.append
         trades = 0
         traded_at = 0  # the price of the last fill (a level may end in self-trade cancels)
@@ -622,71 +468,21 @@ class OrderBook:
             self.last_price = traded_at
         return qty
 
-    def _fillable(
-        self,
-        opp: _BookSide,
-        limit_key: int,
-        qty: int,
-        owner: str | None,
-        budget: int | None = None,
-    ) -> int:
-        """How much of ``qty`` would fill now against other owners (within ``budget``)."""
-        sign, levels = opp.sign, opp.levels
-        need = qty
-        for key in reversed(opp.keys):
-            if key < limit_key or not need:
-                break
-            price = key * sign
-            level = levels[price]
-            if owner is None and budget is None:
-                need -= min(level.total, need)
-                continue
-            for maker in level.queue:
-                mqty = maker[QTY]
-                if not mqty or (owner is not None and maker[OWNER] == owner):
-                    continue
-                take = min(mqty, need)
-                if budget is not None:
-                    affordable = budget // price
-                    if affordable < take:
-                        return qty - need + affordable
-                    budget -= take * price
-                need -= take
-                if not need:
-                    break
-        return qty - need
-
     def _unlink(self, rec: Order) -> None:
-        """Take a resting order out of its level (lazily: it stays in the deque, dead)."""
-        side = self.bids if rec[SIDE] == "buy" else self.asks
-        price = rec[PRICE]
-        level = side.levels[price]
-        level.total -= rec[QTY]
-        rec[QTY] = 0
-        if not level.total:
-            side.drop_level(price)
-            return
-        level.dead += 1
-        if level.dead > _COMPACT_MIN_DEAD and 2 * level.dead > len(level.queue):
-            level.queue = deque(o for o in level.queue if o[QTY])
-            level.dead = 0
+        (self.bids if rec[SIDE] == "buy" else self.asks).unlink(rec)
 
     def _cancel_popped(self, rec: Order | StopOrder, reason: str) -> Event:
-        """Unlink an order already popped from ``_orders``; return its cancelled event."""
+        """Unlink an order already popped from ``orders``; return its cancelled event."""
         if type(rec) is list:
             qty = rec[QTY]
             self._unlink(rec)
             return (CANCELLED, rec[ID], reason, qty)
-        if isinstance(rec, TrailingStop):
-            del self._trailing[rec.id]
-        else:
-            assert isinstance(rec, StopOrder)
-            (self._buy_stops if rec.side == BUY else self._sell_stops).remove(rec)
-        self._stop_count -= 1
+        assert isinstance(rec, StopOrder)
+        self.stops.remove(rec)
         return (CANCELLED, rec.id, reason, rec.qty)
 
     def _cancel_where(self, wanted: Any, reason: str) -> list[Event]:
-        orders = self._orders
+        orders = self.orders
         doomed = [oid for oid, rec in orders.items() if wanted(rec)]
         ev = [self._cancel_popped(orders.pop(oid), reason) for oid in doomed]
         self.seq += len(ev)
@@ -703,11 +499,10 @@ class OrderBook:
         owner: str | None,
         post_only: bool,
     ) -> None:
-        stop = StopOrder(oid, side, qty, price, stop_price, tif, owner, post_only, self._stop_rank)
-        self._stop_rank += 1
-        self._stop_count += 1
-        self._orders[oid] = stop
-        (self._buy_stops if side == BUY else self._sell_stops).add(stop)
+        rank = self.stops.next_rank()
+        stop = StopOrder(oid, side, qty, price, stop_price, tif, owner, post_only, rank)
+        self.orders[oid] = stop
+        self.stops.add(stop)
 
     def _add_trailing(
         self,
@@ -721,12 +516,10 @@ class OrderBook:
         owner: str | None,
         budget: int | None,
     ) -> None:
-        stop = TrailingStop(
-            oid, side, qty, trail, bps, tif, owner, self._stop_rank, self.last_price, budget
-        )
-        self._stop_rank += 1
-        self._stop_count += 1
-        self._orders[oid] = self._trailing[oid] = stop
+        rank = self.stops.next_rank()
+        stop = TrailingStop(oid, side, qty, trail, bps, tif, owner, rank, self.last_price, budget)
+        self.orders[oid] = stop
+        self.stops.add(stop)
         if stop.moved:
             stop.moved = False
             ev.append((TRAILED, oid, stop.stop_price, stop.mark))
@@ -736,63 +529,33 @@ class OrderBook:
 
         Trailing stops see each trade of the round in turn (trailing.py); those that moved
         and are still pending report their final stop once, after the last round."""
+        stops = self.stops
         scanned = 0
-        while self._stop_count:
+        while stops.count:
             last = self.last_price
             assert last is not None
-            buys = self._buy_stops
-            sells = self._sell_stops
-            fired: list[StopOrder] = buys.pop_range(0, bisect_right(buys.prices, last))
-            fired += sells.pop_range(bisect_left(sells.prices, last), len(sells.prices))
-            if self._trailing:
-                fired += self._fire_trailing(ev[scanned:])
-                scanned = len(ev)
+            fired = stops.fired(last, ev[scanned:])
+            scanned = len(ev)
             if not fired:
                 break
-            fired.sort(key=lambda stop: stop.rank)
-            self._stop_count -= len(fired)
             trades = self.trade_count
             for stop in fired:
                 self._run_stop(ev, stop)
             if self.trade_count == trades:
                 break
-        if self._trailing:
-            self._report_trailed(ev)
-
-    def _fire_trailing(self, events: list[Event]) -> list[TrailingStop]:
-        """Trailing stops through which one of these events' trades went, taken out."""
-        prices = [event[3] for event in events if event[0] == TRADE]
-        trailing = self._trailing
-        fired = [stop for stop in trailing.values() if stop.fires_or_trails(prices)]
-        for stop in fired:
-            del trailing[stop.id]
-        return fired
-
-    def _report_trailed(self, ev: list[Event]) -> None:
-        for stop in self._trailing.values():
-            if stop.moved:
-                stop.moved = False
-                ev.append((TRAILED, stop.id, stop.stop_price, stop.mark))
+        if stops.trailing:
+            stops.report_trailed(ev)
 
     def _run_stop(self, ev: list[Event], stop: StopOrder) -> None:
         ev.append((TRIGGERED, stop.id))
         if stop.price is None:
-            del self._orders[stop.id]
+            del self.orders[stop.id]
             budget = stop.budget if isinstance(stop, TrailingStop) else None
             self._enter_market(ev, stop.id, stop.side, stop.qty, stop.owner, budget)
         elif not self._enter_limit(
             ev, stop.id, stop.side, stop.price, stop.qty, stop.tif, stop.owner, stop.post_only
         ):
-            del self._orders[stop.id]
-
-
-def _queues(side: _BookSide) -> list[list[Any]]:
-    """Each level's live order ids in time priority, best level first."""
-    out = []
-    for key in reversed(side.keys):
-        price = key * side.sign
-        out.append([price, [rec[ID] for rec in side.levels[price].queue if rec[QTY]]])
-    return out
+            del self.orders[stop.id]
 
 
 def _tif(rec: Order | StopOrder) -> str:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, Numeric, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 log = logging.getLogger(__name__)
@@ -42,11 +41,15 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Base(DeclarativeBase):
-    """Declarative base for services that want ORM classes; each service's database is
-    separate, so sharing the class (not the tables) is harmless."""
-
-    metadata = new_metadata()
+# The column types of decimals (ARCHITECTURE §5: NUMERIC, never a float). Each database
+# keeps the precision its migrations gave it: trader-service's ledger stores money to 4
+# places and prices in 20 digits, and auto-service's tables follow the ledger; order-service
+# stores money (price x quantity, fees) to 8 places. Widening either is a migration.
+QUANTITY = Numeric(24, 8)  # shares, lots: every service
+PRICE = Numeric(24, 8)  # order-service's prices and tick sizes
+MONEY = Numeric(28, 8)  # order-service's notionals, reserved cash and fees
+LEDGER_PRICE = Numeric(20, 8)  # trader-service's and auto-service's prices and tick sizes
+LEDGER_MONEY = Numeric(20, 4)  # trader-service's cash and amounts, auto-service's notionals
 
 
 def is_retryable(exc: BaseException) -> bool:

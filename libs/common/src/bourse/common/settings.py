@@ -19,7 +19,7 @@ class ServiceSettings(BaseSettings):
     # How long a woken outbox relay, and a consumer that got a first delivery, wait for
     # more to join the batch (seconds): a little latency buys batches, and per-message
     # cost, not business logic, is what an order costs (ARCHITECTURE §4a).
-    # Measured (bench_e2e, 100 orders/s offered, one order per POST): 2 ms / 0 completed
+    # Measured (make bench-e2e, 100 orders/s offered, one order per POST): 2 ms / 0 completed
     # 54 orders/s (saturated, p99 20 s); 10 ms / 10 ms completed all 100/s, p99 1.6 s.
     relay_linger: float = 0.01
     consumer_linger: float = 0.01

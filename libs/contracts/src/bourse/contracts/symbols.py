@@ -13,7 +13,9 @@ from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
 MAX_LENGTH: Final = 10
 SYMBOL_PATTERN: Final = rf"^[A-Z][A-Z0-9.]{{0,{MAX_LENGTH - 1}}}$"
-_ANY_CASE: Final = rf"^[A-Za-z][A-Za-z0-9.]{{0,{MAX_LENGTH - 1}}}$"
+# One symbol in any case, unanchored: a part of a longer pattern (a list of symbols).
+ANY_CASE_SYMBOL: Final = rf"[A-Za-z][A-Za-z0-9.]{{0,{MAX_LENGTH - 1}}}"
+_ANY_CASE: Final = rf"^{ANY_CASE_SYMBOL}$"
 _SYMBOL = re.compile(_ANY_CASE, re.ASCII)
 
 

@@ -23,9 +23,14 @@ def _iso_text(value: object) -> object:
 
 
 def as_utc(value: datetime) -> datetime:
+    """``value`` as a UTC instant: a naive time is taken as UTC, an aware one converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_in_range(value: datetime) -> datetime:
     """``value`` as a UTC instant in the accepted range; ``ValueError`` otherwise."""
     try:
-        instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        instant: datetime | None = as_utc(value)
     except (OverflowError, ValueError):
         instant = None
     if instant is None or not EARLIEST <= instant <= LATEST:
@@ -33,4 +38,4 @@ def as_utc(value: datetime) -> datetime:
     return instant
 
 
-UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(as_utc)]
+UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(utc_in_range)]

@@ -83,7 +83,7 @@ def flow(drawn: list[Op]) -> list[Envelope]:
             trade = EngineEvent(type="trade", taker=a + 1, maker=b + 1, price=10_000, qty=qty)
             out.append(report(seq, trade))
         elif kind == "cancel":
-            out.append(report(seq, EngineEvent(type="cancelled", id=a + 1, reason="user")))
+            out.append(report(seq, EngineEvent(type="canceled", id=a + 1, reason="user")))
         elif kind == "again" and out:  # the same payload under a new message id
             again = out[qty % len(out)]
             out.append(Envelope(type=again.type, payload=again.payload))

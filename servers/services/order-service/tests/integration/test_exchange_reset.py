@@ -182,7 +182,7 @@ async def test_a_new_journal_reconciles_the_lost_book_and_trades_again(
     await new.report(EngineEvent(type="accepted", id=waiting_eid))
     await becomes(app_client, waiting, "new")
     buyer, buyer_eid = await sent(app_client, issuer, broker, alice, qty="3")
-    await new.report(EngineEvent(type="cancelled", id=canceling_eid, reason="unknown_order"))
+    await new.report(EngineEvent(type="canceled", id=canceling_eid, reason="unknown_order"))
     await new.report(
         EngineEvent(type="accepted", id=buyer_eid),
         EngineEvent(type="trade", taker=buyer_eid, maker=waiting_eid, price=10000, qty=3),

@@ -169,7 +169,7 @@ async def test_a_bracket_adds_a_pair_of_exits_per_fill_and_one_cancels_the_other
     assert await eventually(lambda: _status_is(app_client, legs[2]["id"], "pending_cancel"))
     stop = await row(app_client, legs[3]["id"])
     assert stop.held and stop.type == "market"
-    await report(broker, EngineEvent(type="cancelled", id=tp2, reason="user", qty=4))
+    await report(broker, EngineEvent(type="canceled", id=tp2, reason="user", qty=4))
     assert await eventually(lambda: _status_is(app_client, legs[2]["id"], "canceled"))
     assert (await row(app_client, legs[3]["id"])).held  # until its 4 shares are back
     released = SharesReleased(

@@ -124,7 +124,7 @@ async def test_accepted_risk_sends_the_order_to_its_exchange_shard_then_it_rests
     cancel = (await received(taps["commands"], 1))[0]["payload"]
     assert (cancel["op"], cancel["engine_id"]) == ("cancel", buy_eid)
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=buy_eid, reason="user", qty=6), seq=4
+        broker, "AAPL", EngineEvent(type="canceled", id=buy_eid, reason="user", qty=6), seq=4
     )
     assert await eventually(lambda: status_is(app_client, issuer, buyer, buy["id"], "canceled"))
     final = await get(app_client, issuer, buyer, buy["id"])
@@ -282,7 +282,7 @@ async def test_the_session_close_expires_day_orders_once_across_instances(
     assert await taps["commands"].drain() == []
 
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=eid, reason="end_of_day", qty=10), seq=101
+        broker, "AAPL", EngineEvent(type="canceled", id=eid, reason="end_of_day", qty=10), seq=101
     )
     assert await eventually(lambda: status_is(app_client, issuer, user, order["id"], "expired"))
     expired = [

@@ -59,7 +59,7 @@ async def test_a_replace_cancels_the_old_order_then_places_the_new_one(
     assert held == []  # no risk request while the old order may still trade
 
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=old_eid, reason="user", qty=10), seq=201
+        broker, "AAPL", EngineEvent(type="canceled", id=old_eid, reason="user", qty=10), seq=201
     )
     assert await eventually(lambda: status_is(app_client, issuer, user, old["id"], "replaced"))
     published = await received(taps["orders"], 2)
@@ -90,7 +90,7 @@ async def test_fills_during_a_replace_count_against_the_new_quantity(
         seq=301,
     )
     await report(
-        broker, "AAPL", EngineEvent(type="cancelled", id=old_eid, reason="user", qty=6), seq=303
+        broker, "AAPL", EngineEvent(type="canceled", id=old_eid, reason="user", qty=6), seq=303
     )
     assert await eventually(lambda: status_is(app_client, issuer, user, old["id"], "replaced"))
     replaced = await get(app_client, issuer, user, old["id"])

@@ -15,8 +15,9 @@ from bourse.common.db import Database
 from bourse.portfolio.db import equity_samples
 from bourse.portfolio.sampler import thin_history
 from bourse.testing.auth import TestIssuer
+from bourse.testing.portfolio import cash, fill, price
 
-from portfolio_support import Headers, Instance, cash, deliver, fill, price
+from portfolio_support import Headers, Instance, deliver
 
 Json = dict[str, Any]
 T0 = datetime(2026, 3, 9, 14, tzinfo=UTC)

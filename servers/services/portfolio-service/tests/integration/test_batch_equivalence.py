@@ -19,8 +19,9 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import Side
 from bourse.portfolio.consumers import QUEUE
 from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+from bourse.testing.portfolio import cash, fill, price, securities
 
-from portfolio_support import HANDLERS, cash, fill, price, securities
+from portfolio_support import HANDLERS
 
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
 SYMBOLS = ["ACME", "BOLT"]

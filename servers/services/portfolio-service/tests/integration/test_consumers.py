@@ -10,8 +10,9 @@ import httpx
 from bourse.messaging.broker import Broker
 from bourse.testing.messaging import envelope_of
 from bourse.testing.polling import eventually
+from bourse.testing.portfolio import cash, fill, price, securities
 
-from portfolio_support import Headers, cash, fill, price, securities
+from portfolio_support import Headers
 
 Json = dict[str, Any]
 

@@ -11,18 +11,9 @@ from bourse.messaging.broker import Broker
 from bourse.portfolio.config import Settings
 from bourse.portfolio.main import create_app
 from bourse.testing.auth import TestIssuer
+from bourse.testing.portfolio import fill, price
 
-from portfolio_support import (
-    Frame,
-    Instance,
-    feed,
-    fill,
-    position_of,
-    price,
-    receive,
-    receive_until,
-    serve,
-)
+from portfolio_support import Frame, Instance, feed, position_of, receive, receive_until, serve
 
 
 @pytest.fixture

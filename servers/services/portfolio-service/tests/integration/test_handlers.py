@@ -17,8 +17,9 @@ from bourse.portfolio.domain.books import SEEDED
 from bourse.portfolio.domain.positions import Position
 from bourse.portfolio.queries import load_book
 from bourse.portfolio.sampler import sample_equity, sample_forever
+from bourse.testing.portfolio import cash, fill, price, securities
 
-from portfolio_support import cash, deliver, fill, price, securities
+from portfolio_support import deliver
 
 D = Decimal
 T0 = datetime(2026, 3, 9, 14, tzinfo=UTC)

@@ -11,18 +11,9 @@ from bourse.messaging.broker import Broker
 from bourse.portfolio.config import Settings
 from bourse.portfolio.main import create_app
 from bourse.testing.auth import TestIssuer
+from bourse.testing.portfolio import cash, fill, price
 
-from portfolio_support import (
-    Instance,
-    cash,
-    feed,
-    fill,
-    position_of,
-    price,
-    receive,
-    receive_until,
-    serve,
-)
+from portfolio_support import Instance, feed, position_of, receive, receive_until, serve
 
 
 async def test_snapshot_then_updates_including_a_new_symbol_without_reconnecting(

@@ -3,7 +3,7 @@ dedupe (the messaging runtime applies each message once, in the transaction of i
 effects): the final states of orders (a run's outcome), prices (alerts) and instruments
 (what a recurring order or an alert may be for).
 
-Bindings: ``order.<final status>.auto`` only: the outcomes of the orders auto-service asked
+Bindings: ``order.<outcome status>.auto`` only: the outcomes of the orders auto-service asked
 for (order-service routes them so; the other order events are of no use here),
 ``market.price.#`` and ``instrument.changed.#`` ("#": symbols may contain dots)."""
 
@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.auto.config import Settings
-from bourse.auto.domain.runs import FINAL_STATUSES
 from bourse.auto.handlers import alerts, instruments, runs
 from bourse.contracts import Envelope
 from bourse.contracts.events import InstrumentChanged, OrderChanged, OrderRequested, PriceChanged
+from bourse.contracts.orders import OUTCOME_STATUSES
 from bourse.contracts.topology import MARKET, ORDERS
 from bourse.messaging.consumer import Handler
 from bourse.messaging.runtime import Subscription
@@ -23,7 +23,7 @@ from bourse.messaging.topology import Binding, QueueSpec
 
 QUEUE = "auto.events"
 BINDINGS = (
-    *(Binding(ORDERS, f"order.{status}.{OrderRequested.REQUESTER}") for status in FINAL_STATUSES),
+    *(Binding(ORDERS, f"order.{status}.{OrderRequested.REQUESTER}") for status in OUTCOME_STATUSES),
     Binding(MARKET, "market.price.#"),
     Binding(MARKET, "instrument.changed.#"),
 )
@@ -68,7 +68,7 @@ def subscription(settings: Settings) -> Subscription:
         QueueSpec(
             settings.queue_prefix + QUEUE,
             BINDINGS,
-            retired=tuple(Binding(ORDERS, f"order.{status}") for status in FINAL_STATUSES),
+            retired=tuple(Binding(ORDERS, f"order.{status}") for status in OUTCOME_STATUSES),
         ),
         HANDLERS,
         workers=4,

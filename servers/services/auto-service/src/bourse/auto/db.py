@@ -7,7 +7,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
-    Numeric,
     String,
     Table,
     UniqueConstraint,
@@ -17,13 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from bourse.common.db import new_metadata
+from bourse.common.db import LEDGER_MONEY, LEDGER_PRICE, QUANTITY, new_metadata
 
 metadata = new_metadata()
 
-QTY = Numeric(24, 8)
-MONEY = Numeric(20, 4)
-PRICE = Numeric(20, 8)
 SYMBOL = String(20)
 
 
@@ -40,8 +36,8 @@ recurring_orders = Table(
     Column("user_id", Uuid(), nullable=False),
     Column("symbol", SYMBOL, nullable=False),
     Column("side", String(4), nullable=False),
-    Column("qty", QTY),
-    Column("notional", MONEY),
+    Column("qty", QUANTITY),
+    Column("notional", LEDGER_MONEY),
     Column("schedule", JSONB, nullable=False),  # Schedule.public()
     Column("anchor_date", Date),  # biweekly: the local date of the first run
     Column("start_at", DateTime(timezone=True), nullable=False),
@@ -74,13 +70,13 @@ runs = Table(
     Column("client_order_id", String(64), nullable=False),
     Column("symbol", SYMBOL, nullable=False),
     Column("side", String(4), nullable=False),
-    Column("qty", QTY),
-    Column("notional", MONEY),
+    Column("qty", QUANTITY),
+    Column("notional", LEDGER_MONEY),
     Column("status", String(10), nullable=False),  # placed -> succeeded | failed
     Column("order_id", Uuid()),
     Column("order_status", String(20)),
-    Column("filled_qty", QTY),
-    Column("filled_avg_price", PRICE),
+    Column("filled_qty", QUANTITY),
+    Column("filled_avg_price", LEDGER_PRICE),
     Column("reason", String(100)),
     _time("created_at", default=True),
     _time("finished_at"),
@@ -98,13 +94,13 @@ alerts = Table(
     Column("user_id", Uuid(), nullable=False),
     Column("symbol", SYMBOL, nullable=False),
     Column("condition", String(16), nullable=False),
-    Column("price", PRICE, nullable=False),
+    Column("price", LEDGER_PRICE, nullable=False),
     Column("action", String(8), nullable=False),
     Column("order", JSONB(none_as_null=True)),  # OrderSpec.public() for action "order"
     Column("status", String(10), nullable=False),
     _time("expires_at"),
     _time("triggered_at"),
-    Column("triggered_price", PRICE),
+    Column("triggered_price", LEDGER_PRICE),
     Column("client_order_id", String(64)),
     _time("created_at", default=True),
     _time("updated_at", default=True),
@@ -125,7 +121,7 @@ prices = Table(
     "prices",
     metadata,
     Column("symbol", SYMBOL, primary_key=True),
-    Column("price", PRICE, nullable=False),
+    Column("price", LEDGER_PRICE, nullable=False),
     Column("ts", DateTime(timezone=True), nullable=False),
     _time("updated_at", default=True),
 )
@@ -136,8 +132,8 @@ instruments = Table(
     "instruments",
     metadata,
     Column("symbol", SYMBOL, primary_key=True),
-    Column("tick_size", PRICE, nullable=False),
-    Column("lot_size", QTY, nullable=False),
+    Column("tick_size", LEDGER_PRICE, nullable=False),
+    Column("lot_size", QUANTITY, nullable=False),
     Column("status", String(16), nullable=False),
     _time("updated_at", default=True),
 )

@@ -23,10 +23,10 @@ from bourse.contracts.topology import AUTO, ORDERS, TRADER, USERS
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.notifications.config import Settings
+from bourse.notifications.domain.messages import NOTIFIED_STATUSES
 from bourse.notifications.handlers import events, trade_updates
 
 QUEUE = "notifications.events"
-NOTIFIED_STATUSES = ("filled", "partially_filled", "canceled", "rejected", "expired")
 BINDINGS = (
     # ".#": also order.<status>.<requested_by>, the orders another service asked for
     *(Binding(ORDERS, f"order.{status}.#") for status in NOTIFIED_STATUSES),

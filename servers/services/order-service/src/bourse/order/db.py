@@ -18,12 +18,9 @@ from sqlalchemy import (
     text,
 )
 
-from bourse.common.db import new_metadata
+from bourse.common.db import MONEY, PRICE, QUANTITY, new_metadata
 
 metadata = new_metadata()
-PRICE = Numeric(24, 8)
-QTY = Numeric(24, 8)
-MONEY = Numeric(28, 8)
 
 engine_ids = Sequence("engine_id_seq", metadata=metadata)
 
@@ -32,7 +29,7 @@ instruments = Table(
     metadata,
     Column("symbol", String(16), primary_key=True),
     Column("tick_size", PRICE, nullable=False),
-    Column("lot_size", QTY, nullable=False),
+    Column("lot_size", QUANTITY, nullable=False),
     Column("status", String(16), nullable=False),
     Column("last_price", PRICE),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -50,20 +47,20 @@ orders = Table(
     Column("side", String(4), nullable=False),
     Column("type", String(16), nullable=False),
     Column("time_in_force", String(4), nullable=False),
-    Column("qty", QTY),
+    Column("qty", QUANTITY),
     Column("notional", MONEY),
     Column("limit_price", PRICE),
     Column("stop_price", PRICE),  # a trailing stop's: the current one (engine "trailed")
     Column("trail_price", PRICE),  # trailing stops: the distance as a price ...
     Column("trail_percent", Numeric(6, 2)),  # ... or as a percent of the water mark
     Column("hwm", PRICE),  # the water mark its stop follows (high for a sell, low for a buy)
-    Column("filled_qty", QTY, nullable=False, server_default="0"),
+    Column("filled_qty", QUANTITY, nullable=False, server_default="0"),
     Column("filled_notional", MONEY, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),
     Column("reject_reason", String(64)),
     Column("engine_id", BigInteger, nullable=False, unique=True),
     Column("reserve_cash", MONEY, nullable=False),
-    Column("reserve_qty", QTY, nullable=False),
+    Column("reserve_qty", QUANTITY, nullable=False),
     Column("sent_to_exchange", Boolean, nullable=False, server_default="false"),
     Column("cancel_requested", Boolean, nullable=False, server_default="false"),
     # A replace (PATCH): the old order points at its replacement; the replacement is held
@@ -71,7 +68,7 @@ orders = Table(
     # one got since the replace (replace_base_filled: its filled qty at that moment).
     Column("replaces", Uuid()),
     Column("replaced_by", Uuid()),
-    Column("replace_base_filled", QTY),
+    Column("replace_base_filled", QUANTITY),
     Column("held", Boolean, nullable=False, server_default="false"),
     # The exchange journal (epoch) that last reported on the order: if that journal is
     # replaced, the order was on a book that no longer exists (bourse.order.epochs).
@@ -121,7 +118,7 @@ fills = Table(
     Column("user_id", Uuid(), nullable=False),
     Column("symbol", String(16), nullable=False),
     Column("side", String(4), nullable=False),
-    Column("qty", QTY, nullable=False),
+    Column("qty", QUANTITY, nullable=False),
     Column("price", PRICE, nullable=False),
     Column("liquidity", String(5), nullable=False),
     Column("fee", MONEY, nullable=False, server_default="0"),

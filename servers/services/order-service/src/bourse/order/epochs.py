@@ -32,8 +32,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.db import exchange_epochs, orders
-from bourse.order.domain.lifecycle import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ async def lost_orders(session: AsyncSession, lost: list[UUID]) -> list[Any]:
         (
             await session.execute(
                 select(orders)
-                .where(orders.c.exchange_epoch.in_(lost), orders.c.status.in_(OPEN))
+                .where(orders.c.exchange_epoch.in_(lost), orders.c.status.in_(OPEN_STATUSES))
                 .order_by(orders.c.id)
                 .with_for_update()
             )

@@ -27,6 +27,7 @@ from bourse.contracts.events import (
     trade_key,
 )
 from bourse.contracts.ids import uuid7
+from bourse.contracts.orders import FINAL_STATUSES
 from bourse.order.domain import lifecycle
 from bourse.order.domain.instrument import Instrument
 from bourse.order.snapshots import order_changed
@@ -59,10 +60,7 @@ class Working:
         )
         if self.state.status == "filled" and self.values["filled_at"] is None:
             self.values["filled_at"] = now
-        if (
-            self.state.status in ("canceled", "expired", "replaced")
-            and not self.values["canceled_at"]
-        ):
+        if self.state.status in lifecycle.TAKEN_OFF and not self.values["canceled_at"]:
             self.values["canceled_at"] = now
         self.dirty = True
 
@@ -94,7 +92,7 @@ def apply_to(
     """Apply ``report`` to the working copies of its orders (those ``working`` lacks are
     not this service's, or gone); returns its events, fills and released replacements."""
     mine = [working[i] for i in sorted(engine_ids(report)) if i in working]
-    open_before = {id(order) for order in mine if order.state.status not in lifecycle.TERMINAL}
+    open_before = {id(order) for order in mine if order.state.status not in FINAL_STATUSES}
     changes: list[OrderChanged] = []
     new_fills: list[tuple[Any, ...]] = []
     for offset, event in enumerate(report.events):
@@ -121,7 +119,7 @@ def apply_to(
         (order.values["replaced_by"], order.state.filled_qty)
         for order in mine
         if id(order) in open_before and order.values["replaced_by"] is not None
-        and order.state.status in lifecycle.TERMINAL
+        and order.state.status in FINAL_STATUSES
     ]  # fmt: skip
     return Applied(changes, new_fills, released)
 
@@ -137,7 +135,7 @@ def _apply(order: Working, event: EngineEvent, instrument: Instrument, now: date
         order.dirty = True
     elif event.type == "accepted":
         lifecycle.accepted(order.state)
-    elif event.type == "cancelled":
+    elif event.type == "canceled":
         lifecycle.cancelled(order.state, event.reason or "")
     elif event.type == "rejected":
         lifecycle.rejected(order.state)

@@ -9,20 +9,15 @@ from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
-from bourse.common.errors import Problem
-from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.common.pagination import decode_cursor, encode_cursor, invalid_cursor
+from bourse.contracts.times import as_utc
 from bourse.stock.db import candles, instruments, quotes, trades
 from bourse.stock.domain.book import Depth
 from bourse.stock.domain.candles import CANDLE_FIELDS, Candle, bucket_start, position
-from bourse.stock.domain.timeutil import as_utc
 from bourse.stock.handlers.http import unknown_symbol
 from bourse.stock.live.hub import Seed, StoredBook
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
-
-
-def invalid_cursor() -> Problem:
-    return Problem(422, "invalid_cursor", "the `after` cursor is not valid")
 
 
 @dataclass(frozen=True)

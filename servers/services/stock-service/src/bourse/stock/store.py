@@ -12,10 +12,10 @@ import asyncpg
 
 from bourse.common.db import unnest_columns
 from bourse.contracts.events import BookChanged, TradeExecuted
+from bourse.contracts.times import as_utc
 from bourse.stock.domain.book import Depth, Newest
 from bourse.stock.domain.candles import Candle, CandleKey, Position, position
 from bourse.stock.domain.tape import Last, Tape
-from bourse.stock.domain.timeutil import as_utc
 
 _LOCK_INSTRUMENTS = """
 SELECT symbol, last_price, last_trade_seq, last_trade_epoch, last_trade_at,

@@ -2,16 +2,16 @@
 handler takes each message type (the handlers are in handlers/events.py)."""
 
 from bourse.contracts.events import InstrumentChanged, OrderChanged, RiskRequested, UserRegistered
+from bourse.contracts.orders import FINAL_STATUSES
 from bourse.contracts.topology import MARKET, ORDERS, USERS
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.trader.config import Settings
-from bourse.trader.domain.books import TERMINAL
 from bourse.trader.handlers import events
 
 # OrderChanged statuses that can carry a fill or end the order; pending_new and new carry
 # neither, and receiving them would cost a delivery and a transaction per order for nothing
-SETTLED_STATUSES = ("partially_filled", "pending_cancel", *sorted(TERMINAL))
+SETTLED_STATUSES = ("partially_filled", "pending_cancel", *FINAL_STATUSES)
 
 
 def subscription(settings: Settings) -> Subscription:

@@ -7,7 +7,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
-    Numeric,
     String,
     Table,
     UniqueConstraint,
@@ -17,13 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from bourse.common.db import new_metadata
+from bourse.common.db import LEDGER_MONEY, LEDGER_PRICE, QUANTITY, new_metadata
 
 metadata = new_metadata()
 
-MONEY = Numeric(20, 4)
-QTY = Numeric(24, 8)
-PRICE = Numeric(20, 8)
 ZERO = text("0")
 
 
@@ -39,8 +35,8 @@ accounts = Table(
     metadata,
     Column("user_id", Uuid(), primary_key=True),
     Column("currency", String(3), nullable=False, server_default=text("'USD'")),
-    Column("cash", MONEY, nullable=False, server_default=ZERO),
-    Column("reserved_cash", MONEY, nullable=False, server_default=ZERO),
+    Column("cash", LEDGER_MONEY, nullable=False, server_default=ZERO),
+    Column("reserved_cash", LEDGER_MONEY, nullable=False, server_default=ZERO),
     *_timestamps(),
     CheckConstraint("cash >= 0", name="cash_non_negative"),
     CheckConstraint("reserved_cash >= 0", name="reserved_cash_non_negative"),
@@ -52,8 +48,8 @@ holdings = Table(
     metadata,
     Column("user_id", Uuid(), primary_key=True),
     Column("symbol", String(20), primary_key=True),
-    Column("qty", QTY, nullable=False, server_default=ZERO),
-    Column("reserved_qty", QTY, nullable=False, server_default=ZERO),
+    Column("qty", QUANTITY, nullable=False, server_default=ZERO),
+    Column("reserved_qty", QUANTITY, nullable=False, server_default=ZERO),
     *_timestamps(),
     CheckConstraint("qty >= 0", name="qty_non_negative"),
     CheckConstraint("reserved_qty >= 0", name="reserved_qty_non_negative"),
@@ -67,10 +63,10 @@ reservations = Table(
     Column("user_id", Uuid(), nullable=False),
     Column("symbol", String(20), nullable=False),
     Column("side", String(4), nullable=False),
-    Column("cash_remaining", MONEY, nullable=False, server_default=ZERO),
-    Column("qty_remaining", QTY, nullable=False, server_default=ZERO),
-    Column("filled_qty_applied", QTY, nullable=False, server_default=ZERO),
-    Column("final_filled_qty", QTY),
+    Column("cash_remaining", LEDGER_MONEY, nullable=False, server_default=ZERO),
+    Column("qty_remaining", QUANTITY, nullable=False, server_default=ZERO),
+    Column("filled_qty_applied", QUANTITY, nullable=False, server_default=ZERO),
+    Column("final_filled_qty", QUANTITY),
     Column("status", String(10), nullable=False),
     Column("reject_reason", String(100)),
     *_timestamps(),
@@ -87,10 +83,10 @@ activities = Table(
     Column("id", Uuid(), primary_key=True),  # UUIDv7: newest first = id descending
     Column("user_id", Uuid(), nullable=False),
     Column("type", String(30), nullable=False),
-    Column("amount", MONEY),  # the cash effect, signed (release: buying power returned)
+    Column("amount", LEDGER_MONEY),  # the cash effect, signed (release: buying power returned)
     Column("symbol", String(20)),
-    Column("qty", QTY),
-    Column("price", PRICE),
+    Column("qty", QUANTITY),
+    Column("price", LEDGER_PRICE),
     Column("side", String(4)),
     Column("order_id", Uuid()),
     Column("fill_id", Uuid()),
@@ -107,8 +103,8 @@ instruments = Table(
     "instruments",
     metadata,
     Column("symbol", String(20), primary_key=True),
-    Column("lot_size", QTY, nullable=False),
-    Column("tick_size", PRICE, nullable=False),
+    Column("lot_size", QUANTITY, nullable=False),
+    Column("tick_size", LEDGER_PRICE, nullable=False),
     Column("status", String(10), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("lot_size > 0", name="lot_size_positive"),

@@ -3,7 +3,6 @@ is returned once and only its hash stored), list, revoke, and the check that eve
 service asks for (``POST /internal/api-keys/verify``, cached there a few seconds)."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.auth.api_keys import KeyLookup, KeyOutcome, KeyRefusal, key_principal
 from bourse.common.db import Database
 from bourse.common.errors import Problem, conflict, not_found
-from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.common.pagination import Page, cursor_id, page_of
 from bourse.contracts.ids import uuid7
 from bourse.user.config import Settings
 from bourse.user.db import api_keys, users
@@ -33,12 +32,6 @@ from bourse.user.throttle import AttemptThrottle
 API_KEY = "api_key"
 API_KEY_CLIENT = "api_key_client"
 _SHOWN = (api_keys.c.id, api_keys.c.key_id, api_keys.c.name, api_keys.c.scopes)
-
-
-@dataclass(frozen=True)
-class KeyPage:
-    items: list[Any]
-    next: str | None
 
 
 def invalid_api_key() -> Problem:
@@ -83,18 +76,16 @@ async def create_key(
     return row, secret
 
 
-async def list_keys(db: Database, user_id: uuid.UUID, limit: int, after: str | None) -> KeyPage:
+async def list_keys(db: Database, user_id: uuid.UUID, limit: int, after: str | None) -> Page[Any]:
     """The user's active keys, newest first."""
     query = select(*_SHOWN, api_keys.c.created_at).where(
         api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None)
     )
     if after is not None:
-        query = query.where(api_keys.c.id < _cursor_id(after))
+        query = query.where(api_keys.c.id < cursor_id(after))
     async with db.transaction() as session:
         rows = (await session.execute(query.order_by(api_keys.c.id.desc()).limit(limit + 1))).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return KeyPage(list(rows), encode_cursor(str(rows[-1].id)) if more else None)
+    return page_of(rows, limit)
 
 
 async def revoke_key(db: Database, user_id: uuid.UUID, key: uuid.UUID) -> None:
@@ -173,10 +164,3 @@ def in_process_lookup(db: Database, settings: Settings) -> KeyLookup:
         return key_principal(row.user_id, row.roles, row.scopes, row.key_id)
 
     return lookup
-
-
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(decode_cursor(cursor))
-    except ValueError as exc:
-        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from exc

@@ -4,13 +4,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from bourse.auto.clock import Clock
-from bourse.auto.handlers.common import Idempotency, Row
-from bourse.common.idempotency import StoredResponse, request_hash
+from bourse.auto.handlers.common import Row
+from bourse.common.idempotency import Idempotency, idempotency_of
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not authenticated"},
@@ -26,7 +25,6 @@ async def _now(request: Request) -> datetime:
 
 
 Now = Annotated[datetime, Depends(_now)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
 def idempotency(
@@ -35,17 +33,6 @@ def idempotency(
     body: BaseModel | None,
     status_code: int,
     render: Callable[[Row], Any],
-) -> Idempotency | None:
-    if key is None:
-        return None
-    payload = body.model_dump(mode="json", exclude_unset=True) if body is not None else None
-    fingerprint = request_hash(request.method, request.url.path, payload)
-    return Idempotency(key, fingerprint, status_code, render)
-
-
-def replay(stored: StoredResponse) -> Response:
-    """The first answer to a repeated Idempotency-Key."""
-    headers = {"Idempotent-Replay": "true"}
-    if stored.status_code == 204:
-        return Response(status_code=204, headers=headers)
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+) -> Idempotency[Row] | None:
+    """The request's Idempotency-Key, fingerprinted by the fields its body sets."""
+    return idempotency_of(request, key, body, status_code, render, exclude_unset=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from bourse.auth.deps import CurrentUser
-from bourse.auto.api.deps import PROBLEMS, IdempotencyKey, Now, idempotency, replay
+from bourse.auto.api.deps import PROBLEMS, Now, idempotency
 from bourse.auto.api.schemas import (
     RecurringCreate,
     RecurringOrder,
@@ -22,7 +22,7 @@ from bourse.auto.domain.schedule import ScheduleRequest
 from bourse.auto.handlers import recurring
 from bourse.auto.handlers.common import Row
 from bourse.common.body import json_body, openapi_body
-from bourse.common.idempotency import StoredResponse
+from bourse.common.idempotency import IdempotencyKey, StoredResponse, replay
 from bourse.common.pagination import After, Limit
 from bourse.messaging.runtime import Db
 

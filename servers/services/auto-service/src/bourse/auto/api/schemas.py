@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from bourse.auto.domain.schedule import FREQUENCIES
+from bourse.common.pagination import Page
 from bourse.contracts.money import DecimalIn, DecimalStr
 from bourse.contracts.symbols import Symbol
 from bourse.contracts.times import UtcTime as Time
@@ -164,16 +165,6 @@ class Alert(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class RecurringPage(BaseModel):
-    items: list[RecurringOrder]
-    next: str | None
-
-
-class RunPage(BaseModel):
-    items: list[Run]
-    next: str | None
-
-
-class AlertPage(BaseModel):
-    items: list[Alert]
-    next: str | None
+RecurringPage = Page[RecurringOrder]
+RunPage = Page[Run]
+AlertPage = Page[Alert]

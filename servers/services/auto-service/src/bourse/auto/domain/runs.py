@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from typing import Literal
 
+from bourse.contracts.orders import OUTCOME_STATUSES
+
 Outcome = Literal["succeeded", "failed"]
-FINAL_STATUSES = ("filled", "rejected", "canceled", "expired")
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class RunResult:
 def run_result(status: str, reject_reason: str | None) -> RunResult | None:
     """None while the order is still open; a filled order succeeded; rejected, canceled
     or expired failed, with the order's reject reason (or its status) as the reason."""
-    if status not in FINAL_STATUSES:
+    if status not in OUTCOME_STATUSES:
         return None
     if status == "filled":
         return RunResult("succeeded", None)

@@ -17,18 +17,11 @@ from bourse.auto.domain.alerts import AlertDraft, candidate_range, check_alert, 
 from bourse.auto.domain.ids import alert_client_order_id
 from bourse.auto.domain.instruments import check_sizes
 from bourse.auto.domain.orders import OrderSpec
-from bourse.auto.handlers.common import (
-    Idempotency,
-    Page,
-    Row,
-    list_owned,
-    mutate,
-    owned,
-    read_owned,
-)
+from bourse.auto.handlers.common import Row, list_owned, mutate, owned, read_owned
 from bourse.auto.handlers.instruments import listed
 from bourse.common.db import Database
-from bourse.common.idempotency import StoredResponse
+from bourse.common.idempotency import Idempotency, StoredResponse
+from bourse.common.pagination import Page
 from bourse.contracts.events import AlertTriggered, OrderRequested, PriceChanged
 from bourse.contracts.ids import uuid7
 from bourse.messaging.outbox import stage
@@ -42,7 +35,7 @@ async def create(
     user_id: uuid.UUID,
     draft: AlertDraft,
     now: datetime,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Row] | None,
 ) -> Row | StoredResponse:
     async def apply(session: AsyncSession) -> Row:
         alert = check_alert(draft, now)
@@ -60,12 +53,12 @@ async def get(db: Database, user_id: uuid.UUID, item_id: uuid.UUID) -> Row:
     return await read_owned(db, alerts, user_id, item_id, WHAT)
 
 
-async def list_page(db: Database, user_id: uuid.UUID, limit: int, after: str | None) -> Page:
+async def list_page(db: Database, user_id: uuid.UUID, limit: int, after: str | None) -> Page[Row]:
     return await list_owned(db, alerts, user_id, limit, after)
 
 
 async def delete(
-    db: Database, user_id: uuid.UUID, item_id: uuid.UUID, idempotency: Idempotency | None
+    db: Database, user_id: uuid.UUID, item_id: uuid.UUID, idempotency: Idempotency[Row] | None
 ) -> Row | StoredResponse:
     async def apply(session: AsyncSession) -> Row:
         await owned(session, alerts, user_id, item_id, WHAT)

@@ -2,8 +2,7 @@
 pages of rows, and the row lookups that scope every read to its user."""
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
@@ -12,28 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.auto.domain.errors import DomainError
 from bourse.common.db import Database
 from bourse.common.errors import Problem, not_found
-from bourse.common.idempotency import StoredResponse, claim, remember
-from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.common.idempotency import Idempotency, StoredResponse, once
+from bourse.common.pagination import Page, cursor_id, page_of
 
 Row = Any
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    """An Idempotency-Key, the request's fingerprint, and the answer to remember for a
-    result (``render``) with its status code."""
-
-    key: str
-    fingerprint: str
-    status_code: int
-    render: Callable[[Row], Any]
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Row]
-    next: str | None
 
 
 def refused(exc: DomainError) -> Problem:
@@ -43,25 +25,13 @@ def refused(exc: DomainError) -> Problem:
 async def mutate(
     db: Database,
     user_id: uuid.UUID,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[T] | None,
     apply: Callable[[AsyncSession], Awaitable[T]],
 ) -> T | StoredResponse:
     """Run ``apply`` in one transaction, once per idempotency key: a repeat of the key
     with the same request returns the stored first answer. Domain refusals are 422."""
-
-    async def work(session: AsyncSession) -> T | StoredResponse:
-        if idempotency is not None:
-            stored = await claim(session, user_id, idempotency.key, idempotency.fingerprint)
-            if stored is not None:
-                return stored
-        result = await apply(session)
-        if idempotency is not None:
-            body = idempotency.render(result)
-            await remember(session, user_id, idempotency.key, idempotency.status_code, body)
-        return result
-
     try:
-        return await db.run(work)
+        return await db.run(lambda session: once(session, user_id, idempotency, apply))
     except DomainError as exc:
         raise refused(exc) from exc
 
@@ -98,25 +68,9 @@ async def read_owned(
     return row
 
 
-def cursor_id(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    try:
-        return uuid.UUID(decode_cursor(cursor))
-    except ValueError as exc:
-        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from exc
-
-
-def page_of(rows: Sequence[Row], limit: int) -> Page:
-    """``rows`` fetched with ``limit + 1``: the page and the cursor of the next one."""
-    more = len(rows) > limit
-    items = list(rows[:limit])
-    return Page(items, encode_cursor(str(items[-1].id)) if more else None)
-
-
 async def list_owned(
     db: Database, table: Table, user_id: uuid.UUID, limit: int, after: str | None
-) -> Page:
+) -> Page[Row]:
     """The user's rows of ``table`` (not deleted), newest first."""
     before = cursor_id(after)
     query = select(table).where(table.c.user_id == user_id, table.c.status != "deleted")

@@ -15,21 +15,12 @@ from bourse.auto.domain import recurring as rules
 from bourse.auto.domain.errors import DomainError
 from bourse.auto.domain.instruments import check_sizes
 from bourse.auto.domain.recurring import Changes, Draft, Recurring
-from bourse.auto.handlers.common import (
-    Idempotency,
-    Page,
-    Row,
-    cursor_id,
-    list_owned,
-    mutate,
-    owned,
-    page_of,
-    read_owned,
-)
+from bourse.auto.handlers.common import Row, list_owned, mutate, owned, read_owned
 from bourse.auto.handlers.instruments import listed
 from bourse.common.db import Database
 from bourse.common.errors import Problem
-from bourse.common.idempotency import StoredResponse
+from bourse.common.idempotency import Idempotency, StoredResponse
+from bourse.common.pagination import Page, cursor_id, page_of
 from bourse.contracts.ids import uuid7
 
 WHAT = "recurring order"
@@ -54,7 +45,7 @@ async def create(
     user_id: uuid.UUID,
     draft: Draft,
     now: datetime,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Row] | None,
 ) -> Result:
     """Validate ``draft`` (422) and store it with its first run."""
 
@@ -72,7 +63,7 @@ async def get(db: Database, user_id: uuid.UUID, item_id: uuid.UUID) -> Row:
     return await read_owned(db, recurring_orders, user_id, item_id, WHAT)
 
 
-async def list_page(db: Database, user_id: uuid.UUID, limit: int, after: str | None) -> Page:
+async def list_page(db: Database, user_id: uuid.UUID, limit: int, after: str | None) -> Page[Row]:
     return await list_owned(db, recurring_orders, user_id, limit, after)
 
 
@@ -82,7 +73,7 @@ async def change(
     item_id: uuid.UUID,
     changes: Changes,
     now: datetime,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Row] | None,
 ) -> Result:
     async def apply(session: AsyncSession) -> Row:
         row = await owned(session, recurring_orders, user_id, item_id, WHAT)
@@ -100,7 +91,7 @@ async def change(
 
 
 async def delete(
-    db: Database, user_id: uuid.UUID, item_id: uuid.UUID, idempotency: Idempotency | None
+    db: Database, user_id: uuid.UUID, item_id: uuid.UUID, idempotency: Idempotency[Row] | None
 ) -> Result:
     """Soft: the row stays for the outcomes of runs still in flight, but is gone for the
     API and never runs again."""
@@ -113,7 +104,7 @@ async def delete(
 
 
 async def pause(
-    db: Database, user_id: uuid.UUID, item_id: uuid.UUID, idempotency: Idempotency | None
+    db: Database, user_id: uuid.UUID, item_id: uuid.UUID, idempotency: Idempotency[Row] | None
 ) -> Result:
     """Stop running (a paused order is not caught up on resume). Pausing twice is fine."""
 
@@ -131,7 +122,7 @@ async def resume(
     user_id: uuid.UUID,
     item_id: uuid.UUID,
     now: datetime,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Row] | None,
 ) -> Result:
     """Run again from the next slot after now; an order whose end passed while it was
     paused completes instead. Resuming an active order changes nothing."""
@@ -153,7 +144,7 @@ async def resume(
 
 async def list_runs(
     db: Database, user_id: uuid.UUID, item_id: uuid.UUID, limit: int, after: str | None
-) -> Page:
+) -> Page[Row]:
     """The runs of the user's recurring order, newest first."""
     await get(db, user_id, item_id)  # 404 unless it is theirs
     before = cursor_id(after)

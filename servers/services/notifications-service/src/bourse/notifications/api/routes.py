@@ -25,11 +25,13 @@ async def list_notifications(
     user: CurrentUser, db: Db, unread: Unread = False, limit: Limit = 50, after: After = None
 ) -> NotificationPage:
     """Newest first; ``unread_count`` counts all the caller's unread notifications."""
-    page = await http.list_notifications(db, user.user_id, unread=unread, limit=limit, after=after)
+    page, unread_count = await http.list_notifications(
+        db, user.user_id, unread=unread, limit=limit, after=after
+    )
     return NotificationPage(
         items=[to_notification(row) for row in page.items],
         next=page.next,
-        unread_count=page.unread_count,
+        unread_count=unread_count,
     )
 
 

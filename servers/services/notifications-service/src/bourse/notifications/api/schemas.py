@@ -6,14 +6,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bourse.common.pagination import Page
 from bourse.notifications.schemas import Notification
 
 DeliveryStatus = Literal["pending", "delivered", "dead", "canceled"]
 
 
-class NotificationPage(BaseModel):
-    items: list[Notification]
-    next: str | None
+class NotificationPage(Page[Notification]):
     unread_count: int
 
 
@@ -52,6 +51,4 @@ class Delivery(BaseModel):
     delivered_at: datetime | None
 
 
-class DeliveryPage(BaseModel):
-    items: list[Delivery]
-    next: str | None
+DeliveryPage = Page[Delivery]

@@ -6,10 +6,10 @@ HMAC-SHA256 of ``<timestamp>.<body>`` under the webhook's secret."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from bourse.auth.deps import CurrentUser
-from bourse.common.idempotency import request_hash
+from bourse.common.idempotency import IdempotencyKey, StoredResponse, idempotency_of
 from bourse.common.pagination import After, Limit
 from bourse.messaging.runtime import Db
 from bourse.notifications.api.schemas import (
@@ -29,7 +29,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no webhook"},
     422: {"description": "invalid input (invalid_webhook_url, webhook_url_not_allowed, ...)"},
 }
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
 async def _settings(request: Request) -> Settings:
@@ -54,19 +53,15 @@ async def put_webhook(
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Create or replace; the answer is the only one that shows the secret."""
-    idempotency = None
-    if key is not None:
-        fingerprint = request_hash(request.method, request.url.path, body.model_dump(mode="json"))
-        idempotency = handlers.Idempotency(key, fingerprint)
-    return await handlers.put_webhook(
+    result = await handlers.put_webhook(
         db,
         user.user_id,
         body.url,
         body.secret,
         settings.webhook_allowed_networks,
-        idempotency,
-        _created,
+        idempotency_of(request, key, body, 200, _created),
     )
+    return result.body if isinstance(result, StoredResponse) else _created(result)
 
 
 @router.get("", response_model=Webhook, responses=PROBLEMS)

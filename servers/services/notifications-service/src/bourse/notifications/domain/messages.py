@@ -13,11 +13,13 @@ from bourse.contracts.events import (
     OrderSnapshot,
     UserRegistered,
 )
+from bourse.contracts.orders import OUTCOME_STATUSES
 from bourse.notifications.domain.formatting import money, number, optional, reason
 
-ORDER_TYPES = frozenset(
-    {"order.filled", "order.partially_filled", "order.canceled", "order.rejected", "order.expired"}
-)
+# A user is told how each order ends, and of each fill on the way. Not ``replaced``: the
+# replacement goes on, and its own end is told (trade updates show every status).
+NOTIFIED_STATUSES = ("partially_filled", *OUTCOME_STATUSES)
+ORDER_TYPES = frozenset(f"order.{status}" for status in NOTIFIED_STATUSES)
 TYPES = ORDER_TYPES | {
     "auto.run.succeeded",
     "auto.run.failed",

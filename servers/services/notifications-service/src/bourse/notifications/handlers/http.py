@@ -6,16 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from bourse.common.db import Database
-from bourse.common.errors import Problem, not_found
-from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.common.errors import not_found
+from bourse.common.pagination import Page, cursor_id, page_of
 from bourse.notifications import store
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next: str | None
-    unread_count: int
 
 
 @dataclass(frozen=True)
@@ -26,14 +19,13 @@ class ReadAll:
 
 async def list_notifications(
     db: Database, user_id: UUID, *, unread: bool, limit: int, after: str | None
-) -> Page:
+) -> tuple[Page[Any], int]:
+    """A page of the user's notifications, and how many of all of them are unread."""
     before = cursor_id(after) if after else None
     async with db.transaction() as session:
         rows = await store.page(session, user_id, unread=unread, before=before, limit=limit + 1)
         count = await store.unread_count(session, user_id)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(str(rows[-1].id)) if more else None, count)
+    return page_of(rows, limit), count
 
 
 async def mark_read(db: Database, user_id: UUID, notification_id: UUID) -> Any:
@@ -54,10 +46,3 @@ async def mark_all_read(db: Database, user_id: UUID) -> ReadAll:
 async def unread_count(db: Database, user_id: UUID) -> int:
     async with db.transaction() as session:
         return await store.unread_count(session, user_id)
-
-
-def cursor_id(cursor: str) -> UUID:
-    try:
-        return UUID(decode_cursor(cursor))
-    except ValueError as exc:
-        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from exc

@@ -5,8 +5,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -15,8 +14,15 @@ from bourse.auth.principal import Principal
 from bourse.common.body import json_body, openapi_body
 from bourse.common.db import Database
 from bourse.common.errors import Problem, validation_problem
-from bourse.common.idempotency import StoredResponse, request_hash
-from bourse.common.pagination import After, Limit, decode_cursor, encode_cursor
+from bourse.common.idempotency import (
+    Idempotency,
+    IdempotencyKey,
+    StoredResponse,
+    idempotency_of,
+    replay,
+)
+from bourse.common.pagination import After, Limit, cursor_id, page_of
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
 from bourse.order import replace
@@ -34,12 +40,13 @@ from bourse.order.api.schemas import (
 )
 from bourse.order.config import Settings
 from bourse.order.db import fills, orders
-from bourse.order.domain.lifecycle import OPEN, avg_price
+from bourse.order.domain.lifecycle import avg_price
 from bourse.order.domain.order_classes import Exits
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.entry import NewOrder, OrderEntry
 from bourse.order.handlers import classed
 from bourse.order.handlers import http as handlers
+from bourse.order.handlers.http import Placed
 from bourse.order.handlers.legs import legs_of
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -56,7 +63,6 @@ async def _settings(request: Request) -> Settings:
 
 
 Config = Annotated[Settings, Depends(_settings)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 # Bodies parsed with exact decimals: a JSON number never goes through a float.
 CreateBody = Annotated[OrderCreate, Depends(json_body(OrderCreate))]
 ReplaceBody = Annotated[OrderReplace, Depends(json_body(OrderReplace))]
@@ -124,10 +130,11 @@ async def place_order(
     response: Response,
     http_request: Request,
     idempotency_key: IdempotencyKey = None,
-) -> Order | JSONResponse:
+) -> Order | Response:
     request = _order_request(body)
     if body.order_class != "simple" or body.take_profit or body.stop_loss:
-        return await _place_classed(body, request, user, db, settings, response, idempotency_key)
+        idempotency = idempotency_of(http_request, idempotency_key, body, 202, _remembered)
+        return await _place_classed(body, request, user, db, settings, response, idempotency)
     if idempotency_key is None:  # committed with the orders placed at the same moment
         (outcome,) = await entry_of(http_request).place(
             [NewOrder(user.user_id, request, body.client_order_id)]
@@ -136,17 +143,12 @@ async def place_order(
             raise outcome
         row, created = outcome
     else:
-        fingerprint = request_hash("POST", "/api/v1/orders", body.model_dump(mode="json"))
-        idempotency = handlers.Idempotency(
-            idempotency_key, fingerprint, lambda row: to_order(row).model_dump(mode="json")
-        )
+        idempotency = idempotency_of(http_request, idempotency_key, body, 202, _remembered)
         result = await handlers.place_order(
             db, settings, user.user_id, request, body.client_order_id, idempotency
         )
         if isinstance(result, StoredResponse):  # the same key and body: the first answer
-            return JSONResponse(
-                result.body, status_code=result.status_code, headers={"Idempotent-Replay": "true"}
-            )
+            return replay(result)
         row, created = result
     if not created:
         response.headers["Idempotent-Replay"] = "true"
@@ -193,26 +195,23 @@ async def _place_classed(
     db: Database,
     settings: Settings,
     response: Response,
-    idempotency_key: str | None,
-) -> Order | JSONResponse:
-    idempotency = None
-    if idempotency_key is not None:
-        fingerprint = request_hash("POST", "/api/v1/orders", body.model_dump(mode="json"))
-        idempotency = handlers.Idempotency(
-            idempotency_key, fingerprint, lambda row: to_order(row).model_dump(mode="json")
-        )
+    idempotency: Idempotency[Placed] | None,
+) -> Order | Response:
     result = await classed.place_classed(
         db, settings, user.user_id, request, body.client_order_id, body.order_class,
         _exits(body), idempotency,
     )  # fmt: skip
     if isinstance(result, StoredResponse):
-        return JSONResponse(
-            result.body, status_code=result.status_code, headers={"Idempotent-Replay": "true"}
-        )
+        return replay(result)
     row, created = result
     if not created:
         response.headers["Idempotent-Replay"] = "true"
     return await with_legs(db, row)
+
+
+def _remembered(placed: Placed) -> dict[str, Any]:
+    """The answer an Idempotency-Key's repeat gets: the order (without its legs)."""
+    return to_order(placed[0]).model_dump(mode="json")
 
 
 def _exits(body: OrderCreate) -> Exits:
@@ -281,16 +280,17 @@ async def list_orders(
 ) -> OrderPage:
     query = select(orders).where(orders.c.user_id == user.user_id)
     if status == "open":
-        query = query.where(orders.c.status.in_(OPEN))
+        query = query.where(orders.c.status.in_(OPEN_STATUSES))
     elif status == "closed":
-        query = query.where(orders.c.status.not_in(OPEN))
+        query = query.where(orders.c.status.not_in(OPEN_STATUSES))
     if symbol:
         query = query.where(orders.c.symbol == symbol)
     if after:
-        query = query.where(orders.c.id < _cursor_id(after))
+        query = query.where(orders.c.id < cursor_id(after))
     async with db.transaction() as session:
         rows = (await session.execute(query.order_by(orders.c.id.desc()).limit(limit + 1))).all()
-    return OrderPage(items=await many_with_legs(db, rows[:limit]), next=_next(rows, limit))
+    page = page_of(rows, limit)
+    return OrderPage(items=await many_with_legs(db, page.items), next=page.next)
 
 
 @router.delete("/orders", status_code=202, response_model=OrderPage, responses=PROBLEMS)
@@ -350,18 +350,8 @@ async def order_fills(order_id: uuid.UUID, user: CurrentUser, db: Db) -> FillPag
 async def list_fills(user: CurrentUser, db: Db, limit: Limit = 50, after: After = None) -> FillPage:
     query = select(fills).where(fills.c.user_id == user.user_id)
     if after:
-        query = query.where(fills.c.id < _cursor_id(after))
+        query = query.where(fills.c.id < cursor_id(after))
     async with db.transaction() as session:
         rows = (await session.execute(query.order_by(fills.c.id.desc()).limit(limit + 1))).all()
-    return FillPage(items=[to_fill(r) for r in rows[:limit]], next=_next(rows, limit))
-
-
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(decode_cursor(cursor))
-    except ValueError:
-        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from None
-
-
-def _next(rows: Sequence[Any], limit: int) -> str | None:
-    return encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
+    page = page_of(rows, limit)
+    return FillPage(items=[to_fill(r) for r in page.items], next=page.next)

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from bourse.common.pagination import Page
 from bourse.contracts.money import DecimalIn, DecimalStr
 from bourse.contracts.symbols import Symbol
 
@@ -95,18 +96,14 @@ class FillOut(BaseModel):
     created_at: datetime
 
 
-class OrderPage(BaseModel):
-    items: list[Order]
-    next: str | None
+OrderPage = Page[Order]
 
 
 class ClosedPositions(BaseModel):
     items: list[Order]  # the orders that close them
 
 
-class FillPage(BaseModel):
-    items: list[FillOut]
-    next: str | None
+FillPage = Page[FillOut]
 
 
 class OrderBatch(BaseModel):

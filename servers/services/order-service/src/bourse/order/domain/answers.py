@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from bourse.contracts.events import ExchangeCommand, Payload, RiskAccepted, RiskRejected
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.domain.instrument import Instrument
-from bourse.order.domain.lifecycle import OPEN
 from bourse.order.domain.placement import OrderRequest, place
 from bourse.order.snapshots import order_changed
 
@@ -30,7 +30,7 @@ def answer_risk(
     now: datetime,
 ) -> list[Payload]:
     """Apply ``answer`` to ``order`` (changed in place); returns what it announces."""
-    if order["sent_to_exchange"] or order["status"] not in OPEN:
+    if order["sent_to_exchange"] or order["status"] not in OPEN_STATUSES:
         return []
     if isinstance(answer, RiskRejected):
         order.update(ended(order, "rejected", answer.reason, now))

@@ -10,8 +10,11 @@ completes the order: the exchange decides the race, and the final event settles 
 from dataclasses import dataclass
 from decimal import Decimal
 
-OPEN = frozenset({"pending_new", "new", "partially_filled", "pending_cancel"})
-TERMINAL = frozenset({"filled", "canceled", "rejected", "expired", "replaced"})
+from bourse.contracts.orders import FINAL_STATUSES, OPEN_STATUSES
+
+# The final statuses of an order taken off the book before it filled (its owner's cancel,
+# the session's end, a replace): they stamp the order's canceled_at.
+TAKEN_OFF = frozenset(FINAL_STATUSES) - {"filled", "rejected"}
 AVG_PRICE_PLACES = Decimal("0.000001")
 
 
@@ -31,7 +34,7 @@ class OrderState:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN
+        return self.status in OPEN_STATUSES
 
     @property
     def avg_price(self) -> Decimal | None:
@@ -57,7 +60,7 @@ def filled(order: OrderState, qty: Decimal, price: Decimal) -> None:
 
 def cancelled(order: OrderState, reason: str) -> None:
     """The engine removed what was left of the order."""
-    if order.status in TERMINAL:
+    if order.status in FINAL_STATUSES:
         return
     if reason == "end_of_day":
         order.status = "expired"
@@ -68,5 +71,5 @@ def cancelled(order: OrderState, reason: str) -> None:
 
 
 def rejected(order: OrderState) -> None:
-    if order.status not in TERMINAL:
+    if order.status not in FINAL_STATUSES:
         order.status = "rejected"

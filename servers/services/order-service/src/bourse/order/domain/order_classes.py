@@ -25,7 +25,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
 from bourse.common.errors import Problem
-from bourse.order.domain.lifecycle import OPEN
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.domain.placement import OrderRequest, OrderType, Side
 
 OrderClass = Literal["simple", "bracket", "oco", "oto"]
@@ -152,7 +152,7 @@ def waiting_stop_loss(row: Any) -> bool:
     not on the book, nothing reserved."""
     return bool(
         row.held and row.leg == "stop_loss" and row.type in STOP_TYPES
-        and row.status in OPEN and not row.cancel_requested
+        and row.status in OPEN_STATUSES and not row.cancel_requested
     )  # fmt: skip
 
 
@@ -160,7 +160,7 @@ def given_back(row: Any) -> bool:
     """Has ``row`` (an order a held one waits for) ended, and is what it held back in
     the account? An ended sell with shares left unsold held them until trader-service
     says it released them (``shares_released``); a rejected or never-sent one held none."""
-    if row.status in OPEN:
+    if row.status in OPEN_STATUSES:
         return False
     if row.side != "sell" or row.held or row.status in ("rejected", "filled"):
         return True

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
-from bourse.common.idempotency import StoredResponse, claim, remember
+from bourse.common.idempotency import Idempotency, StoredResponse, once
 from bourse.order.config import Settings
 from bourse.order.db import orders
 from bourse.order.domain import order_classes as classes
 from bourse.order.domain.placement import OrderRequest, place
 from bourse.order.handlers import legs
-from bourse.order.handlers.http import Idempotency, _by_client_id
+from bourse.order.handlers.http import Placed, _by_client_id
 from bourse.order.handlers.orders import (
     Row,
     insert_order,
@@ -34,24 +34,17 @@ async def place_classed(
     client_order_id: str | None,
     order_class: classes.OrderClass,
     exits: classes.Exits,
-    idempotency: Idempotency | None = None,
-) -> tuple[Row, bool] | StoredResponse:
+    idempotency: Idempotency[Placed] | None = None,
+) -> Placed | StoredResponse:
     classes.validate(order_class, request, exits)
 
-    async def work(session: AsyncSession) -> tuple[Row, bool] | StoredResponse:
-        if idempotency is not None:
-            stored = await claim(session, user_id, idempotency.key, idempotency.fingerprint)
-            if stored is not None:
-                return stored
-        placed = await _create(
+    async def create(session: AsyncSession) -> Placed:
+        return await _create(
             session, settings, user_id, request, client_order_id, order_class, exits
         )
-        if idempotency is not None:
-            await remember(session, user_id, idempotency.key, 202, idempotency.render(placed[0]))
-        return placed
 
     try:
-        return await db.run(work)
+        return await db.run(lambda session: once(session, user_id, idempotency, create))
     except IntegrityError:  # the same client_order_id raced in: the other one won
         existing = await _by_client_id(db, user_id, client_order_id)
         if existing is None:

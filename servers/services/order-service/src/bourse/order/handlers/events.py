@@ -28,6 +28,7 @@ from bourse.contracts.events import (
     RiskRejected,
     SharesReleased,
 )
+from bourse.contracts.orders import FINAL_STATUSES
 from bourse.contracts.topology import shard_of
 from bourse.messaging.consumer import caused_by
 from bourse.messaging.outbox import stage
@@ -36,7 +37,6 @@ from bourse.order import epochs, store
 from bourse.order.config import Settings
 from bourse.order.db import instruments
 from bourse.order.domain import answers
-from bourse.order.domain.lifecycle import TERMINAL
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.executions import Working, apply_to, engine_ids
 from bourse.order.handlers import legs
@@ -196,13 +196,13 @@ async def on_risk_answers(
             continue
         uow.stage(*announced, cause=event)
         changed[order["id"]] = order
-        if order["status"] in TERMINAL and order["replaced_by"] is not None:
+        if order["status"] in FINAL_STATUSES and order["replaced_by"] is not None:
             await store.save_orders(pg, [changed.pop(order["id"])])  # before it is read
             with caused_by(event.envelope):
                 await release_replacement(
                     uow.session, settings, order["replaced_by"], order["filled_qty"]
                 )
-        if order["status"] in TERMINAL:
+        if order["status"] in FINAL_STATUSES:
             ended.append((event, order))
     await store.save_orders(pg, list(changed.values()))
     for event, order in ended:  # held orders waiting for these, one-cancels-other exits
@@ -250,7 +250,7 @@ async def _apply_reports(
     rows = await store.lock_orders_by_engine_id(pg, wanted)
     working = {row["engine_id"]: Working(row) for row in rows}
     by_id = {order.values["id"]: order for order in working.values()}
-    open_before = {key for key, order in by_id.items() if order.state.status not in TERMINAL}
+    open_before = {key for key, order in by_id.items() if order.state.status not in FINAL_STATUSES}
     known = await store.instruments(pg, {event.payload.symbol for event in events})
     now = datetime.now(UTC)
     fills: list[tuple[Any, ...]] = []
@@ -271,7 +271,7 @@ async def _apply_reports(
                         uow.session, settings, by_id[change.order.id].values, change.fill
                     )
         for key in list(open_before):
-            if by_id[key].state.status in TERMINAL:
+            if by_id[key].state.status in FINAL_STATUSES:
                 open_before.discard(key)
                 ended.append((event, key))
     await store.add_fills(pg, fills)

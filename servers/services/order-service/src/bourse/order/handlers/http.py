@@ -2,10 +2,7 @@
 caller, and stages its events."""
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,22 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
 from bourse.common.errors import Problem, not_found
-from bourse.common.idempotency import StoredResponse, claim, remember
+from bourse.common.idempotency import Idempotency, StoredResponse, once
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.config import Settings
 from bourse.order.db import orders
-from bourse.order.domain.lifecycle import OPEN
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.handlers.legs import cancel_related
 from bourse.order.handlers.orders import Row, create_order, request_cancel, select_by_client_id
 
-
-@dataclass(frozen=True)
-class Idempotency:
-    """An Idempotency-Key, the request's fingerprint and how to render the answer."""
-
-    key: str
-    fingerprint: str
-    render: Callable[[Row], dict[str, Any]]
+Placed = tuple[Row, bool]
 
 
 async def place_order(
@@ -37,37 +27,21 @@ async def place_order(
     user_id: uuid.UUID,
     request: OrderRequest,
     client_order_id: str | None,
-    idempotency: Idempotency | None = None,
-) -> tuple[Row, bool] | StoredResponse:
+    idempotency: Idempotency[Placed] | None = None,
+) -> Placed | StoredResponse:
     """(the order, True if created now), or the stored first answer of a repeated
     Idempotency-Key. A known client_order_id returns its order."""
+
+    async def create(session: AsyncSession) -> Placed:
+        return await create_order(session, settings, user_id, request, client_order_id)
+
     try:
-        return await db.run(
-            lambda s: _place(s, settings, user_id, request, client_order_id, idempotency)
-        )
+        return await db.run(lambda session: once(session, user_id, idempotency, create))
     except IntegrityError:  # the same client_order_id raced in: the other one won
         existing = await _by_client_id(db, user_id, client_order_id)
         if existing is None:
             raise
         return existing, False
-
-
-async def _place(
-    session: AsyncSession,
-    settings: Settings,
-    user_id: uuid.UUID,
-    request: OrderRequest,
-    client_order_id: str | None,
-    idempotency: Idempotency | None,
-) -> tuple[Row, bool] | StoredResponse:
-    if idempotency is not None:
-        stored = await claim(session, user_id, idempotency.key, idempotency.fingerprint)
-        if stored is not None:
-            return stored
-    placed = await create_order(session, settings, user_id, request, client_order_id)
-    if idempotency is not None:
-        await remember(session, user_id, idempotency.key, 202, idempotency.render(placed[0]))
-    return placed
 
 
 async def get_order(db: Database, user_id: uuid.UUID, order_id: uuid.UUID) -> Row:
@@ -108,7 +82,7 @@ async def cancel_order(
         ).one_or_none()
         if row is None:
             raise not_found("order")
-        if row.status not in OPEN:
+        if row.status not in OPEN_STATUSES:
             raise Problem(422, "order_not_open", f"the order is already {row.status}")
         canceled = await request_cancel(session, settings, row)
         await cancel_related(session, settings, row)  # its legs, its oco partner
@@ -122,7 +96,7 @@ async def cancel_all(db: Database, settings: Settings, user_id: uuid.UUID) -> li
         rows = (
             await session.execute(
                 select(orders)
-                .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN))
+                .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN_STATUSES))
                 .order_by(orders.c.id)
                 .with_for_update()
             )

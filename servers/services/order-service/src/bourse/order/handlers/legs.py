@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.errors import Problem
 from bourse.contracts.events import Fill, FillSettled, SharesReleased
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.messaging.outbox import stage
 from bourse.order.config import Settings
 from bourse.order.db import orders
 from bourse.order.domain import order_classes as classes
 from bourse.order.domain.answers import for_replay
-from bourse.order.domain.lifecycle import OPEN
-from bourse.order.domain.placement import OrderRequest, place
+from bourse.order.domain.placement import place
 from bourse.order.handlers.orders import (
     Row,
     finish,
@@ -34,6 +34,7 @@ from bourse.order.handlers.orders import (
     lock_order,
     request_cancel,
     request_risk,
+    unhold,
 )
 from bourse.order.snapshots import order_changed
 
@@ -158,7 +159,7 @@ async def on_price(session: AsyncSession, settings: Settings, symbol: str, price
                 orders.c.leg == "stop_loss",
                 orders.c.held,
                 orders.c.type.in_(classes.STOP_TYPES),
-                orders.c.status.in_(OPEN),
+                orders.c.status.in_(OPEN_STATUSES),
             )
         )
     ).all()
@@ -177,7 +178,7 @@ async def _trigger(
     if stop is None or not classes.waiting_stop_loss(stop):
         return
     take_profit = locked.get(sibling) if sibling is not None else None
-    waiting = take_profit is not None and take_profit.status in OPEN
+    waiting = take_profit is not None and take_profit.status in OPEN_STATUSES
     await session.execute(
         update(orders)
         .where(orders.c.id == stop.id)
@@ -213,7 +214,12 @@ async def release(session: AsyncSession, settings: Settings, held_id: uuid.UUID)
     its qty less what they filled since it began to wait; it ends when its owner
     cancelled it meanwhile or nothing is left to trade."""
     held = await lock_order(session, held_id)
-    if held is None or not held.held or held.status not in OPEN or classes.waiting_stop_loss(held):
+    if (
+        held is None
+        or not held.held
+        or held.status not in OPEN_STATUSES
+        or classes.waiting_stop_loss(held)
+    ):
         return
     waited = (await session.execute(select(orders).where(orders.c.release_to == held_id))).all()
     if not all(classes.given_back(row) for row in waited):
@@ -226,30 +232,11 @@ async def release(session: AsyncSession, settings: Settings, held_id: uuid.UUID)
     if qty <= 0:
         await finish(session, settings, held, "canceled", reason="qty_already_filled")
         return
-    request = OrderRequest(
-        held.symbol, held.side, held.type, held.time_in_force, qty, None, held.limit_price,
-        held.stop_price,
-    )  # fmt: skip
     try:
-        instrument = for_replay(await load_instrument(session, held.symbol))
-        placement = place(request, instrument, settings.collar)
+        updated, placement = await unhold(session, settings, held, qty)
     except Problem as problem:
         await finish(session, settings, held, "rejected", reason=problem.code)
         return
-    updated = (
-        await session.execute(
-            update(orders)
-            .where(orders.c.id == held.id)
-            .values(
-                qty=qty,
-                held=False,
-                reserve_cash=placement.reserve_cash,
-                reserve_qty=placement.reserve_qty,
-                updated_at=datetime.now(UTC),
-            )
-            .returning(orders)
-        )
-    ).one()
     await stage(session, order_changed(updated))
     await request_risk(session, updated, placement)
 
@@ -291,14 +278,14 @@ async def cancel_related(session: AsyncSession, settings: Settings, row: Any) ->
     waiting stop-loss."""
     query = (
         select(orders)
-        .where(orders.c.parent_id == row.id, orders.c.status.in_(OPEN))
+        .where(orders.c.parent_id == row.id, orders.c.status.in_(OPEN_STATUSES))
         .order_by(orders.c.id)
         .with_for_update()
     )
     related: list[Any] = list((await session.execute(query)).all())
     if row.sibling_id is not None and row.leg != "stop_loss":
         sibling = await lock_order(session, row.sibling_id)
-        if sibling is not None and sibling.status in OPEN:
+        if sibling is not None and sibling.status in OPEN_STATUSES:
             related.append(sibling)
     for leg in related:
         if not leg.cancel_requested:

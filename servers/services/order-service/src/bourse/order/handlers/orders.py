@@ -182,8 +182,8 @@ async def release_replacement(
 ) -> None:
     """The order ``replacement`` waits for is final, having filled ``old_filled``: the
     replacement goes on now, shrunk by what the old order filled since the replace (its
-    own risk check follows), or ends when nothing is left to trade or its owner
-    cancelled it meanwhile."""
+    own risk check follows), or ends when nothing is left to trade, its owner cancelled it
+    meanwhile, or its instrument refuses it now (rejected with the reason)."""
     new = await lock_order(session, replacement)
     if new is None or not new.held:
         return
@@ -194,25 +194,42 @@ async def release_replacement(
     if qty <= 0:
         await finish(session, settings, new, "rejected", reason="qty_already_filled")
         return
+    try:
+        sent, placement = await unhold(session, settings, new, qty)
+    except Problem as problem:  # its instrument refuses it now (halted, out of the collar)
+        await finish(session, settings, new, "rejected", reason=problem.code)
+        return
+    await request_risk(session, sent, placement)
+
+
+async def unhold(
+    session: AsyncSession, settings: Settings, held: Row, qty: Decimal
+) -> tuple[Row, Placement]:
+    """The held order ``held`` goes on for ``qty``: no longer held, reserving what ``qty``
+    needs now; returns its row and placement (for its risk check). Raises
+    :class:`Problem` when its instrument refuses it now."""
     request = OrderRequest(
-        new.symbol, new.side, new.type, new.time_in_force, qty, None, new.limit_price,
-        new.stop_price,
+        held.symbol, held.side, held.type, held.time_in_force, qty, None, held.limit_price,
+        held.stop_price,
     )  # fmt: skip
     placement = place(
-        request, for_replay(await load_instrument(session, new.symbol)), settings.collar
+        request, for_replay(await load_instrument(session, held.symbol)), settings.collar
     )
-    await session.execute(
-        update(orders)
-        .where(orders.c.id == new.id)
-        .values(
-            qty=qty,
-            held=False,
-            reserve_cash=placement.reserve_cash,
-            reserve_qty=placement.reserve_qty,
-            updated_at=datetime.now(UTC),
+    updated = (
+        await session.execute(
+            update(orders)
+            .where(orders.c.id == held.id)
+            .values(
+                qty=qty,
+                held=False,
+                reserve_cash=placement.reserve_cash,
+                reserve_qty=placement.reserve_qty,
+                updated_at=datetime.now(UTC),
+            )
+            .returning(orders)
         )
-    )
-    await request_risk(session, new, placement)
+    ).one()
+    return updated, placement
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Row:

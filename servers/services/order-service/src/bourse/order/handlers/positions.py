@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
 from bourse.common.errors import Problem
+from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.config import Settings
 from bourse.order.db import orders
-from bourse.order.domain.lifecycle import OPEN
 from bourse.order.domain.order_classes import close_qty
 from bourse.order.domain.placement import OrderRequest, place
 from bourse.order.handlers.orders import (
@@ -101,7 +101,7 @@ async def close_all(
         if cancel:
             for row in await _lock_open(session, user_id):
                 updated = await request_cancel(session, settings, row)
-                if updated.side == "sell" and updated.status in OPEN:
+                if updated.side == "sell" and updated.status in OPEN_STATUSES:
                     waiting.setdefault(updated.symbol, []).append(updated)
         closes = []
         for symbol, holding in sorted(held.items()):
@@ -119,7 +119,7 @@ async def close_all(
 async def _lock_open(session: AsyncSession, user_id: uuid.UUID) -> list[Row]:
     query = (
         select(orders)
-        .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN))
+        .where(orders.c.user_id == user_id, orders.c.status.in_(OPEN_STATUSES))
         .order_by(orders.c.id)
         .with_for_update()
     )

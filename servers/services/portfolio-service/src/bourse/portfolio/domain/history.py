@@ -3,15 +3,12 @@
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from bourse.contracts.times import as_utc
+
 Timeframe = Literal["1m", "1h", "1d"]
 # PostgreSQL date_trunc units of each timeframe.
 UNITS: dict[Timeframe, str] = {"1m": "minute", "1h": "hour", "1d": "day"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def as_utc(ts: datetime) -> datetime:
-    """Naive datetimes are taken as UTC."""
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def slot_of(now: datetime, interval_s: float) -> datetime:

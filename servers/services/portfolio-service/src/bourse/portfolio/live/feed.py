@@ -13,11 +13,11 @@ from uuid import UUID
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from bourse.contracts.events import PortfolioUpdated, PriceChanged
+from bourse.contracts.times import as_utc
 from bourse.contracts.topology import MARKET, PORTFOLIO
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import Binding, declare_fanout_queue
 from bourse.messaging.wire import PoisonMessageError, decode
-from bourse.portfolio.domain.history import as_utc
 from bourse.portfolio.domain.valuation import Quote
 from bourse.portfolio.live.hub import Hub
 

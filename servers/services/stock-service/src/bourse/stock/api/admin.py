@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.auth.deps import require_role
 from bourse.auth.principal import Principal
 from bourse.common.db import Database
-from bourse.common.idempotency import claim, remember, request_hash
+from bourse.common.idempotency import Idempotency, StoredResponse, idempotency_of, once
 from bourse.messaging.runtime import Db
 from bourse.stock.api.deps import Symbol
 from bourse.stock.api.schemas import Instrument, NewInstrumentRequest
@@ -37,19 +37,17 @@ async def create_stock(
     body: NewInstrumentRequest, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
 ) -> JSONResponse:
     new = handlers.NewInstrument(**body.model_dump())
-    fingerprint = request_hash("POST", request.url.path, body.model_dump(mode="json"))
-    return await _mutate(
-        db, admin, key, fingerprint, 201, lambda s: handlers.create_instrument(s, new)
-    )
+    idempotency = idempotency_of(request, key, body, 201, _json)
+    return await _mutate(db, admin, idempotency, 201, lambda s: handlers.create_instrument(s, new))
 
 
 @router.post("/{symbol}/halt", response_model=Instrument, responses=PROBLEMS)
 async def halt_stock(
     symbol: Symbol, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
 ) -> JSONResponse:
-    fingerprint = request_hash("POST", request.url.path, None)
+    idempotency = idempotency_of(request, key, None, 200, _json)
     return await _mutate(
-        db, admin, key, fingerprint, 200, lambda s: handlers.set_status(s, symbol, "halted")
+        db, admin, idempotency, 200, lambda s: handlers.set_status(s, symbol, "halted")
     )
 
 
@@ -57,26 +55,21 @@ async def halt_stock(
 async def resume_stock(
     symbol: Symbol, admin: Admin, db: Db, request: Request, key: IdempotencyKey = None
 ) -> JSONResponse:
-    fingerprint = request_hash("POST", request.url.path, None)
+    idempotency = idempotency_of(request, key, None, 200, _json)
     return await _mutate(
-        db, admin, key, fingerprint, 200, lambda s: handlers.set_status(s, symbol, "trading")
+        db, admin, idempotency, 200, lambda s: handlers.set_status(s, symbol, "trading")
     )
 
 
+def _json(row: Any) -> Any:
+    return Instrument.of(row).model_dump(mode="json")
+
+
 async def _mutate(
-    db: Database, admin: Principal, key: str | None, fingerprint: str, status: int, work: Work
+    db: Database, admin: Principal, idempotency: Idempotency[Any] | None, status: int, work: Work
 ) -> JSONResponse:
     """Run ``work`` in one transaction with the Idempotency-Key claim (if any)."""
-
-    async def transaction(session: AsyncSession) -> tuple[int, Any]:
-        if key is not None:
-            stored = await claim(session, admin.user_id, key, fingerprint)
-            if stored is not None:
-                return stored.status_code, stored.body
-        body = Instrument.of(await work(session)).model_dump(mode="json")
-        if key is not None:
-            await remember(session, admin.user_id, key, status, body)
-        return status, body
-
-    code, body = await db.run(transaction)
-    return JSONResponse(body, code)
+    result = await db.run(lambda session: once(session, admin.user_id, idempotency, work))
+    if isinstance(result, StoredResponse):
+        return JSONResponse(result.body, result.status_code)
+    return JSONResponse(_json(result), status)

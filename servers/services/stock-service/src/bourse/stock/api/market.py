@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from bourse.common.pagination import After, Limit
+from bourse.contracts.symbols import ANY_CASE_SYMBOL
 from bourse.contracts.times import UtcTime
 from bourse.messaging.runtime import Db
 from bourse.stock import queries
@@ -29,8 +30,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input"},
 }
 MAX_CANDLES = 1000
-_ONE = r"[A-Za-z][A-Za-z0-9.]{0,9}"
-SYMBOL_LIST = rf"^{_ONE}(,{_ONE})*$"
+SYMBOL_LIST = rf"^{ANY_CASE_SYMBOL}(,{ANY_CASE_SYMBOL})*$"
 
 
 @router.get("", response_model=Instruments)

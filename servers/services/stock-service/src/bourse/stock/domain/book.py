@@ -6,8 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from bourse.contracts.events import BookChanged
+from bourse.contracts.times import as_utc
 from bourse.stock.domain.candles import Position, position
-from bourse.stock.domain.timeutil import as_utc
 
 Level = tuple[Decimal, Decimal]  # (price, qty)
 MAX_DEPTH = 50

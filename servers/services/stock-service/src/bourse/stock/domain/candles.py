@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Final, Literal, get_args
 from uuid import UUID
 
-from bourse.stock.domain.timeutil import as_utc
+from bourse.contracts.times import as_utc
 
 Interval = Literal["1m", "5m", "15m", "1h", "1d"]
 INTERVALS: Final[dict[str, timedelta]] = {

@@ -14,9 +14,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from bourse.contracts.events import PriceChanged, TradeExecuted
+from bourse.contracts.times import as_utc
 from bourse.stock.domain.candles import Candle, CandleKey, Tick, apply_tick, buckets_of, position
 from bourse.stock.domain.prices import publish_due
-from bourse.stock.domain.timeutil import as_utc
 
 
 @dataclass

@@ -17,10 +17,10 @@ from datetime import datetime
 from prometheus_client import Gauge
 
 from bourse.contracts.events import BookChanged, TradeExecuted
+from bourse.contracts.times import as_utc
 from bourse.stock.domain.book import Level
 from bourse.stock.domain.candles import Candle, Position, Tick, position
 from bourse.stock.domain.live import LiveBar, LiveBook
-from bourse.stock.domain.timeutil import as_utc
 from bourse.stock.live import frames
 from bourse.stock.live.connection import CHANNELS, MarketConnection
 

@@ -2,12 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Request
 
 from bourse.auth.deps import CurrentUser
 from bourse.common.body import json_body, openapi_body
-from bourse.common.idempotency import request_hash
+from bourse.common.idempotency import IdempotencyKey, idempotency_of
 from bourse.common.pagination import After, Limit, Page
 from bourse.messaging.runtime import Db
 from bourse.trader.api.schemas import (
@@ -29,20 +28,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 AmountBody = Annotated[AmountRequest, Depends(json_body(AmountRequest))]
 SecuritiesBody = Annotated[SecuritiesDepositRequest, Depends(json_body(SecuritiesDepositRequest))]
-
-
-def idempotency_of(
-    request: Request, key: str | None, body: BaseModel | None = None
-) -> http.Idempotency | None:
-    """The request's Idempotency-Key with its fingerprint (method, path and body)."""
-    if key is None:
-        return None
-    payload = None if body is None else body.model_dump(mode="json")
-    fingerprint = request_hash(request.method, request.url.path, payload)
-    return http.Idempotency(key, fingerprint)
 
 
 @router.get("", response_model=Account, responses=PROBLEMS)
@@ -75,8 +62,9 @@ async def account(user: CurrentUser, db: Db) -> Account:
 async def deposit(
     user: CurrentUser, db: Db, body: AmountBody, request: Request, key: IdempotencyKey = None
 ) -> CashTransfer:
-    idempotency = idempotency_of(request, key, body)
-    done = await http.deposit(db, user.user_id, body.amount, idempotency)
+    done = await http.deposit(
+        db, user.user_id, body.amount, idempotency_of(request, key, body, 201)
+    )
     return CashTransfer(id=done.id, amount=done.amount, created_at=done.created_at)
 
 
@@ -90,8 +78,9 @@ async def deposit(
 async def withdraw(
     user: CurrentUser, db: Db, body: AmountBody, request: Request, key: IdempotencyKey = None
 ) -> CashTransfer:
-    idempotency = idempotency_of(request, key, body)
-    done = await http.withdraw(db, user.user_id, body.amount, idempotency)
+    done = await http.withdraw(
+        db, user.user_id, body.amount, idempotency_of(request, key, body, 201)
+    )
     return CashTransfer(id=done.id, amount=done.amount, created_at=done.created_at)
 
 
@@ -105,8 +94,9 @@ async def withdraw(
 async def deposit_securities(
     user: CurrentUser, db: Db, body: SecuritiesBody, request: Request, key: IdempotencyKey = None
 ) -> SecuritiesTransfer:
-    idempotency = idempotency_of(request, key, body)
-    done = await http.deposit_securities(db, user.user_id, body.symbol, body.qty, idempotency)
+    done = await http.deposit_securities(
+        db, user.user_id, body.symbol, body.qty, idempotency_of(request, key, body, 201)
+    )
     return SecuritiesTransfer(
         id=done.id, symbol=done.symbol, qty=done.qty, created_at=done.created_at
     )

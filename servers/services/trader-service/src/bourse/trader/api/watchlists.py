@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from bourse.auth.deps import CurrentUser
 from bourse.common.body import json_body, openapi_body
+from bourse.common.idempotency import IdempotencyKey, idempotency_of
 from bourse.common.pagination import After, Limit, Page
 from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
-from bourse.trader.api.routes import IdempotencyKey, idempotency_of
 from bourse.trader.api.schemas import (
     Watchlist,
     WatchlistRequest,
@@ -58,8 +58,9 @@ async def list_watchlists(
 async def create_watchlist(
     user: CurrentUser, db: Db, body: CreateBody, request: Request, key: IdempotencyKey = None
 ) -> Watchlist:
-    idempotency = idempotency_of(request, key, body)
-    done = await http.create_watchlist(db, user.user_id, body.name, body.symbols, idempotency)
+    done = await http.create_watchlist(
+        db, user.user_id, body.name, body.symbols, idempotency_of(request, key, body, 201)
+    )
     return _out(done)
 
 
@@ -82,9 +83,13 @@ async def update_watchlist(
     request: Request,
     key: IdempotencyKey = None,
 ) -> Watchlist:
-    idempotency = idempotency_of(request, key, body)
     done = await http.update_watchlist(
-        db, user.user_id, watchlist_id, body.name, body.symbols, idempotency
+        db,
+        user.user_id,
+        watchlist_id,
+        body.name,
+        body.symbols,
+        idempotency_of(request, key, body, 200),
     )
     return _out(done)
 
@@ -93,7 +98,9 @@ async def update_watchlist(
 async def delete_watchlist(
     user: CurrentUser, db: Db, watchlist_id: UUID, request: Request, key: IdempotencyKey = None
 ) -> Response:
-    await http.delete_watchlist(db, user.user_id, watchlist_id, idempotency_of(request, key))
+    await http.delete_watchlist(
+        db, user.user_id, watchlist_id, idempotency_of(request, key, None, 204)
+    )
     return Response(status_code=204)
 
 
@@ -112,8 +119,9 @@ async def add_symbol(
     key: IdempotencyKey = None,
 ) -> Watchlist:
     """Append a symbol; one already in the list leaves it unchanged (200 with the list)."""
-    idempotency = idempotency_of(request, key, body)
-    done = await http.add_watchlist_symbol(db, user.user_id, watchlist_id, body.symbol, idempotency)
+    done = await http.add_watchlist_symbol(
+        db, user.user_id, watchlist_id, body.symbol, idempotency_of(request, key, body, 200)
+    )
     return _out(done)
 
 
@@ -126,6 +134,7 @@ async def remove_symbol(
     request: Request,
     key: IdempotencyKey = None,
 ) -> Watchlist:
-    idempotency = idempotency_of(request, key)
-    done = await http.remove_watchlist_symbol(db, user.user_id, watchlist_id, symbol, idempotency)
+    done = await http.remove_watchlist_symbol(
+        db, user.user_id, watchlist_id, symbol, idempotency_of(request, key, None, 200)
+    )
     return _out(done)

@@ -24,6 +24,7 @@ from bourse.contracts.events import (
     SharesReleased,
 )
 from bourse.contracts.ids import uuid7
+from bourse.contracts.orders import FINAL_STATUSES
 from bourse.trader.domain.errors import LedgerError
 from bourse.trader.domain.ledger import Balance, Position
 from bourse.trader.domain.reservations import (
@@ -38,7 +39,6 @@ from bourse.trader.domain.reservations import (
 
 log = logging.getLogger(__name__)
 
-TERMINAL = frozenset({"filled", "canceled", "rejected", "expired", "replaced"})
 # The house account that every fee is credited to: cash moved between users plus the fees
 # it collected add up to zero.
 FEE_ACCOUNT = UUID("00000000-0000-0000-0000-000000000fee")
@@ -156,7 +156,7 @@ def account_updated(
 
 def settles(event: OrderChanged) -> bool:
     """Whether the change can move money: it carries a fill, or the order ended."""
-    return event.fill is not None or event.order.status in TERMINAL
+    return event.fill is not None or event.order.status in FINAL_STATUSES
 
 
 def settle_order(books: LedgerBooks, event: OrderChanged) -> list[Payload]:
@@ -186,7 +186,7 @@ def _settle(books: LedgerBooks, event: OrderChanged, reservation: Reservation) -
     filled = event.fill is not None and _settle_fill(
         books, reservation, balance, position, event.fill
     )
-    if event.order.status in TERMINAL:
+    if event.order.status in FINAL_STATUSES:
         finish(reservation, event.order.filled_qty)
     released = release_if_done(reservation, balance, position)
     announced: list[Payload] = []

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
 from bourse.common.errors import Problem, not_found
-from bourse.common.idempotency import claim, remember
-from bourse.common.pagination import decode_cursor, encode_cursor
+from bourse.common.idempotency import Idempotency, StoredResponse, once
+from bourse.common.pagination import Page, cursor_id, page_of
 from bourse.contracts.events import SecuritiesDeposited
 from bourse.messaging.outbox import stage
 from bourse.trader import store
@@ -25,12 +25,6 @@ from bourse.trader.domain.ledger import Balance
 
 T = TypeVar("T")
 V = TypeVar("V")
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    key: str
-    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -48,19 +42,13 @@ class SecuritiesTransfer:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class ActivityPage:
-    items: list[Any]
-    next: str | None
-
-
 async def get_account(db: Database, user_id: uuid.UUID) -> tuple[Balance, list[Any]]:
     async with db.transaction() as session:
         return await store.read_account(session, user_id)
 
 
 async def deposit(
-    db: Database, user_id: uuid.UUID, amount: Decimal, idempotency: Idempotency | None
+    db: Database, user_id: uuid.UUID, amount: Decimal, idempotency: Idempotency[CashTransfer] | None
 ) -> CashTransfer:
     amount = _checked(amounts.cash_amount, amount)
 
@@ -77,7 +65,7 @@ async def deposit(
 
 
 async def withdraw(
-    db: Database, user_id: uuid.UUID, amount: Decimal, idempotency: Idempotency | None
+    db: Database, user_id: uuid.UUID, amount: Decimal, idempotency: Idempotency[CashTransfer] | None
 ) -> CashTransfer:
     amount = _checked(amounts.cash_amount, amount)
 
@@ -94,7 +82,11 @@ async def withdraw(
 
 
 async def deposit_securities(
-    db: Database, user_id: uuid.UUID, symbol: str, qty: Decimal, idempotency: Idempotency | None
+    db: Database,
+    user_id: uuid.UUID,
+    symbol: str,
+    qty: Decimal,
+    idempotency: Idempotency[SecuritiesTransfer] | None,
 ) -> SecuritiesTransfer:
     """A simulated transfer-in of whole lots of a known instrument."""
     symbol = symbol.upper()
@@ -126,20 +118,11 @@ async def deposit_securities(
 
 async def list_activities(
     db: Database, user_id: uuid.UUID, limit: int, after: str | None
-) -> ActivityPage:
-    before = _cursor_id(after) if after else None
+) -> Page[Any]:
+    before = cursor_id(after) if after else None
     async with db.transaction() as session:
         rows = await store.activities_page(session, user_id, before, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ActivityPage(rows, encode_cursor(str(rows[-1].id)) if more else None)
-
-
-def _cursor_id(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(decode_cursor(cursor))
-    except ValueError as exc:
-        raise Problem(422, "invalid_cursor", "the `after` cursor is not valid") from exc
+    return page_of(rows, limit)
 
 
 def _checked(rule: Callable[[V], V], value: V) -> V:
@@ -152,24 +135,18 @@ def _checked(rule: Callable[[V], V], value: V) -> V:
 async def _mutate(
     db: Database,
     user_id: uuid.UUID,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[T] | None,
     result: type[T],
     apply: Callable[[AsyncSession], Awaitable[T]],
-    status: int = 201,
 ) -> T:
-    """Run ``apply`` in a transaction, once per idempotency key; domain refusals are 422."""
-    adapter = TypeAdapter(result)
+    """Run ``apply`` in a transaction, once per idempotency key (a repeat gets the first
+    answer, read back as a ``result``); domain refusals are 422."""
 
     async def work(session: AsyncSession) -> T:
-        if idempotency is not None:
-            stored = await claim(session, user_id, idempotency.key, idempotency.fingerprint)
-            if stored is not None:
-                return adapter.validate_python(stored.body)
-        answer = await apply(session)
-        if idempotency is not None:
-            body = adapter.dump_python(answer, mode="json")
-            await remember(session, user_id, idempotency.key, status, body)
-        return answer
+        outcome = await once(session, user_id, idempotency, apply)
+        if isinstance(outcome, StoredResponse):
+            return TypeAdapter(result).validate_python(outcome.body)
+        return outcome
 
     try:
         return await db.run(work)
@@ -189,26 +166,19 @@ class Watchlist:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class WatchlistPage:
-    items: list[Watchlist]
-    next: str | None
-
-
 def _watchlist(row: Any) -> Watchlist:
     return Watchlist(row.id, row.name, list(row.symbols), row.created_at, row.updated_at)
 
 
 async def list_watchlists(
     db: Database, user_id: uuid.UUID, limit: int, after: str | None
-) -> WatchlistPage:
-    start = _cursor_id(after) if after else None
+) -> Page[Any]:
+    """A page of the user's watchlists (as :class:`Watchlist`)."""
+    start = cursor_id(after) if after else None
     async with db.transaction() as session:
         rows = await store.watchlists_page(session, user_id, start, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor(str(rows[-1].id)) if more else None
-    return WatchlistPage([_watchlist(row) for row in rows], cursor)
+    page = page_of(rows, limit)
+    return Page[Any](items=[_watchlist(row) for row in page.items], next=page.next)
 
 
 async def get_watchlist(db: Database, user_id: uuid.UUID, watchlist_id: uuid.UUID) -> Watchlist:
@@ -224,7 +194,7 @@ async def create_watchlist(
     user_id: uuid.UUID,
     name: str,
     symbols: list[str],
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Watchlist] | None,
 ) -> Watchlist:
     name = _checked(watchlists.watchlist_name, name)
     symbols = _checked(watchlists.symbol_list, symbols)
@@ -245,7 +215,7 @@ async def update_watchlist(
     watchlist_id: uuid.UUID,
     name: str | None,
     symbols: list[str] | None,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Watchlist] | None,
 ) -> Watchlist:
     """Rename and/or replace the symbols; what is not sent is kept."""
     new_name = None if name is None else _checked(watchlists.watchlist_name, name)
@@ -266,17 +236,17 @@ async def update_watchlist(
         )
         return _watchlist(row)
 
-    return await _mutate(db, user_id, idempotency, Watchlist, apply, status=200)
+    return await _mutate(db, user_id, idempotency, Watchlist, apply)
 
 
 async def delete_watchlist(
-    db: Database, user_id: uuid.UUID, watchlist_id: uuid.UUID, idempotency: Idempotency | None
+    db: Database, user_id: uuid.UUID, watchlist_id: uuid.UUID, idempotency: Idempotency[None] | None
 ) -> None:
     async def apply(session: AsyncSession) -> None:
         if not await store.delete_watchlist(session, user_id, watchlist_id):
             raise not_found("watchlist")
 
-    await _mutate(db, user_id, idempotency, type(None), apply, status=204)
+    await _mutate(db, user_id, idempotency, type(None), apply)
 
 
 async def add_watchlist_symbol(
@@ -284,7 +254,7 @@ async def add_watchlist_symbol(
     user_id: uuid.UUID,
     watchlist_id: uuid.UUID,
     symbol: str,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Watchlist] | None,
 ) -> Watchlist:
     """Append ``symbol``; a symbol already in the list is a no-op (the list, unchanged)."""
 
@@ -296,7 +266,7 @@ async def add_watchlist_symbol(
         symbols = watchlists.with_symbol(current.symbols, symbol)
         return _watchlist(await store.save_watchlist(session, watchlist_id, current.name, symbols))
 
-    return await _mutate(db, user_id, idempotency, Watchlist, apply, status=200)
+    return await _mutate(db, user_id, idempotency, Watchlist, apply)
 
 
 async def remove_watchlist_symbol(
@@ -304,7 +274,7 @@ async def remove_watchlist_symbol(
     user_id: uuid.UUID,
     watchlist_id: uuid.UUID,
     symbol: str,
-    idempotency: Idempotency | None,
+    idempotency: Idempotency[Watchlist] | None,
 ) -> Watchlist:
     async def apply(session: AsyncSession) -> Watchlist:
         current = await _owned_watchlist(session, user_id, watchlist_id)
@@ -313,7 +283,7 @@ async def remove_watchlist_symbol(
             raise Problem(404, "symbol_not_in_watchlist", f"{symbol} is not in this watchlist")
         return _watchlist(await store.save_watchlist(session, watchlist_id, current.name, symbols))
 
-    return await _mutate(db, user_id, idempotency, Watchlist, apply, status=200)
+    return await _mutate(db, user_id, idempotency, Watchlist, apply)
 
 
 async def _owned_watchlist(

@@ -1,0 +1,5 @@
+import sys
+
+from bourse.stack.cli import main
+
+sys.exit(main())

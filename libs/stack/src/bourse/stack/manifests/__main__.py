@@ -1,0 +1,5 @@
+import sys
+
+from bourse.stack.manifests.cli import main
+
+sys.exit(main())
