@@ -20,7 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from .helpers import Json, Trader, eventually, fresh_symbol, signup
+from bourse.testing.api import Json, Trader, eventually, fresh_symbol, signup
 
 pytestmark = pytest.mark.e2e
 REVOKED_WITHIN = 10.0

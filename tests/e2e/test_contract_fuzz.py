@@ -9,7 +9,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from .helpers import signup
+from bourse.testing.api import signup
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

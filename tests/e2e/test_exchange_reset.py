@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from bourse.contracts.topology import shard_of
-
-from .helpers import Trader, eventually, fills_of, fresh_symbol, money, signup
+from bourse.testing.api import Trader, eventually, fills_of, fresh_symbol, money, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 CASH, SHARES = Decimal("10000.00"), Decimal("100")

@@ -11,9 +11,8 @@ from types import ModuleType
 import httpx
 import pytest
 
+from bourse.testing.api import Trader, eventually, fresh_symbol, ledgers_balance, signup
 from bourse.testing.infra import restart_broker
-
-from .helpers import Trader, eventually, fresh_symbol, ledgers_balance, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 CASH, SHARES, ROUNDS = Decimal("100000.00"), Decimal("1000"), 30

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import httpx
 import pytest
 
-from .helpers import Json, Trader, eventually, fresh_symbol, money, signup
+from bourse.testing.api import Json, Trader, eventually, fresh_symbol, money, signup
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from .helpers import Json, Trader, eventually, fresh_symbol, signup
+from bourse.testing.api import Json, Trader, eventually, fresh_symbol, signup
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from .helpers import Json, Trader, all_pages, eventually, fresh_symbol, signup
+from bourse.testing.api import Json, Trader, all_pages, eventually, fresh_symbol, signup
 
 pytestmark = pytest.mark.e2e
 Book = dict[str, dict[Decimal, Decimal]]

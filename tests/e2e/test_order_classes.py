@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from .helpers import Json, Trader, eventually, fresh_symbol, money, signup
+from bourse.testing.api import Json, Trader, eventually, fresh_symbol, money, signup
 
 pytestmark = pytest.mark.e2e
 

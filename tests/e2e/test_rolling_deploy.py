@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .helpers import Trader, all_pages, eventually, fresh_symbol, ledgers_balance, signup
+from bourse.testing.api import Trader, all_pages, eventually, fresh_symbol, ledgers_balance, signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 ROOT = Path(__file__).resolve().parents[2]

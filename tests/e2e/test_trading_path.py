@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from .helpers import Trader, eventually, fresh_symbol, money, signup
+from bourse.testing.api import Trader, eventually, fresh_symbol, money, signup
 
 pytestmark = pytest.mark.e2e
 

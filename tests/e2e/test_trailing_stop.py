@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from .helpers import Json, Trader, eventually, fresh_symbol, signup
+from bourse.testing.api import Json, Trader, eventually, fresh_symbol, signup
 
 pytestmark = pytest.mark.e2e
 

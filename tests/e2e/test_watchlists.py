@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from .helpers import Json, Trader, fresh_symbol, signup
+from bourse.testing.api import Json, Trader, fresh_symbol, signup
 
 pytestmark = pytest.mark.e2e
 URL = "/api/v1/watchlists"

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, signup
+from bourse.testing.api import ADMIN_EMAIL, ADMIN_PASSWORD, signup
 
 pytestmark = pytest.mark.e2e
 

@@ -29,7 +29,7 @@ from bourse.bench.gateway import add_gateway_option
 from bourse.bench.stats import percentile
 from bourse.bench.wrk import Placed
 from bourse.stack import SERVICES, cpu_seconds
-from tests.e2e.helpers import Trader, all_pages, fresh_symbol, signup
+from bourse.testing.api import Trader, all_pages, fresh_symbol, signup
 
 Json = dict[str, Any]
 

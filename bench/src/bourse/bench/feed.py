@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.bench.gateway import add_gateway_option, websocket_url
 from bourse.bench.stats import percentile
-from tests.e2e.helpers import Trader, fresh_symbol, signup
+from bourse.testing.api import Trader, fresh_symbol, signup
 
 BASE_PRICE = Decimal("100.00")
 TICK = Decimal("0.01")

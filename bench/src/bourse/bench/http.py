@@ -20,7 +20,7 @@ import httpx
 from bourse.bench.gateway import add_gateway_option
 from bourse.bench.wrk import ensure_wrk
 from bourse.stack import cpu_seconds
-from tests.e2e.helpers import fresh_symbol, signup
+from bourse.testing.api import fresh_symbol, signup
 
 
 async def resting_order(base_url: str) -> tuple[str, str]:

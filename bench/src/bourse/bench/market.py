@@ -37,7 +37,7 @@ from bourse.bench.gateway import add_gateway_option, websocket_url
 from bourse.bench.processes import rss_kib
 from bourse.bench.stats import percentile
 from bourse.stack import process_states
-from tests.e2e.helpers import all_pages, fresh_symbol, signup
+from bourse.testing.api import all_pages, fresh_symbol, signup
 
 Json = dict[str, Any]
 

@@ -30,8 +30,8 @@ import httpx
 
 from bourse.bench.e2e import add_load_options, load, prepare, settle
 from bourse.stack import BY_NAME, process_states
+from bourse.testing.api import fresh_symbol
 from bourse.testing.infra import PG_ADMIN_DSN
-from tests.e2e.helpers import fresh_symbol
 
 # (fragment of a frame's file path, layer); the first match wins
 LAYERS = (

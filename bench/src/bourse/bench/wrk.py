@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bourse.bench.gateway import ROOT
 from bourse.bench.processes import children_cpu_seconds
-from tests.e2e.helpers import Trader, all_pages
+from bourse.stack import ROOT
+from bourse.testing.api import Trader, all_pages
 
 LUA = Path(__file__).with_name("wrk_orders.lua")
 Placed = tuple[Trader, str, datetime]  # who, the order id, when the client sent it

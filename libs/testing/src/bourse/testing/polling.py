@@ -2,10 +2,17 @@
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-async def eventually(check, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll the async ``check`` until it returns a truthy value; return that value."""
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], timeout: float = 10.0, interval: float = 0.05
+) -> T:
+    """Poll the async ``check`` until it returns a truthy value; return that value
+    (a check answers None, or something falsy, while it waits)."""
     deadline = time.monotonic() + timeout
     while True:
         value = await check()

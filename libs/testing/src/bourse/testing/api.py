@@ -1,8 +1,7 @@
-"""Clients of the public API for end-to-end tests: users with tokens, polling, a fresh
-instrument per session (so tests never meet other tests' resting orders)."""
+"""Clients of the public API, for the end-to-end tests and the stack benchmarks: users
+with tokens, polling, a fresh instrument per session (so tests never meet other tests'
+resting orders)."""
 
-import asyncio
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from bourse.testing import polling
 
 Json = dict[str, Any]
 ADMIN_EMAIL = "admin@bourse.dev"
@@ -82,14 +83,8 @@ class Trader:
 async def eventually(
     check: Callable[[], Awaitable[Any]], timeout: float = 20, interval: float = 0.05
 ) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"not reached within {timeout}s (last: {last!r})")
+    """:func:`bourse.testing.polling.eventually` with the stack's longer default wait."""
+    return await polling.eventually(check, timeout=timeout, interval=interval)
 
 
 async def signup(
