@@ -1,14 +1,17 @@
 """Replacing an order (PATCH) through the real app, database and broker: the old order is
 cancelled, then the new one placed; fills during the replace count against the new
-quantity; a full fill wins the race; what cannot be replaced."""
+quantity; a full fill wins the race; a replacement its instrument refuses by then (a new
+lot size) is rejected; what cannot be replaced."""
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from bourse.contracts.events import EngineEvent, RiskAccepted
+from bourse.contracts.events import EngineEvent, InstrumentChanged, RiskAccepted
 from bourse.messaging.broker import Broker
+from bourse.order.handlers.events import on_instrument_changed
 from bourse.testing.auth import TestIssuer
 from bourse.testing.polling import eventually
 
@@ -29,7 +32,7 @@ async def resting(
     await broker.publish(RiskAccepted(order_id=order["id"], user_id=user))
     await received(taps["commands"], 1)
     eid = await engine_id(client, order["id"])
-    await report(broker, "AAPL", EngineEvent(type="accepted", id=eid), seq=seq)
+    await report(broker, order["symbol"], EngineEvent(type="accepted", id=eid), seq=seq)
     assert await eventually(lambda: status_is(client, issuer, user, order["id"], "new"))
     await taps["orders"].drain(0.1)
     return order, eid
@@ -120,6 +123,34 @@ async def test_a_replace_that_loses_the_race_to_a_full_fill_is_rejected(
     assert await eventually(lambda: status_is(app_client, issuer, user, old["id"], "filled"))
     assert await eventually(lambda: status_is(app_client, issuer, user, new["id"], "rejected"))
     assert (await get(app_client, issuer, user, new["id"]))["reject_reason"] == "qty_already_filled"
+
+
+async def set_instrument(client: httpx.AsyncClient, symbol: str, lot_size: str) -> None:
+    async with client.app.state.runtime.db.transaction() as session:  # type: ignore[attr-defined]
+        await on_instrument_changed(
+            session,
+            InstrumentChanged(
+                symbol=symbol, name=symbol, tick_size=Decimal("0.01"), lot_size=Decimal(lot_size),
+                status="trading", last_price=Decimal(100), maker_fee_bps=0, taker_fee_bps=0,
+            ),
+        )  # fmt: skip
+
+
+async def test_a_replacement_its_instrument_refuses_when_released_is_rejected(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, broker: Broker, taps: dict[str, Tap]
+) -> None:
+    symbol = f"H{uuid.uuid4().hex[:6].upper()}"
+    await set_instrument(app_client, symbol, lot_size="1")
+    user = uuid.uuid4()
+    old, old_eid = await resting(app_client, issuer, broker, taps, user, 1, symbol=symbol)
+    new = (await patch(app_client, issuer, user, old["id"], limit_price="101.30")).json()
+    await set_instrument(app_client, symbol, lot_size="100")  # changed while the cancel travels
+    await report(
+        broker, symbol, EngineEvent(type="canceled", id=old_eid, reason="user", qty=10), seq=2
+    )
+    assert await eventually(lambda: status_is(app_client, issuer, user, new["id"], "rejected"))
+    assert (await get(app_client, issuer, user, new["id"]))["reject_reason"] == "invalid_lot_size"
+    assert (await get(app_client, issuer, user, old["id"]))["status"] == "replaced"
 
 
 async def test_what_cannot_be_replaced(

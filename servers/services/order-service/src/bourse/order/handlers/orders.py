@@ -196,7 +196,7 @@ async def release_replacement(
         return
     try:
         sent, placement = await unhold(session, settings, new, qty)
-    except Problem as problem:  # its instrument refuses it now (halted, out of the collar)
+    except Problem as problem:  # its instrument refuses it now (a new lot size or tick)
         await finish(session, settings, new, "rejected", reason=problem.code)
         return
     await request_risk(session, sent, placement)
