@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
@@ -16,6 +18,20 @@ from bourse.messaging.consumer import BatchHandler, Handler, apply_batch, record
 from bourse.messaging.uow import Event, UnitOfWork
 
 T = TypeVar("T")
+
+
+# How a batch-equivalence property cuts its flow into batches (sizes, used in turn).
+BATCH_CUTS = st.lists(st.integers(1, 12), min_size=1, max_size=20)
+
+
+def batch_property(max_examples: int = 40) -> settings:
+    """Hypothesis settings of a batch-equivalence property: its examples share one
+    database fixture (reset by the property) and each one runs real transactions."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 def envelope_of(payload: Payload, message_id: UUID | None = None, **fields: Any) -> Envelope:

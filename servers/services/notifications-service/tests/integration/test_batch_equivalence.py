@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -21,7 +21,13 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
 from bourse.notifications.main import MIGRATIONS
 from bourse.testing.infra import migrated_database
-from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+from bourse.testing.messaging import (
+    BATCH_CUTS,
+    applied_both_ways,
+    batch_property,
+    envelope_of,
+    rows_and_outbox,
+)
 
 from notifications_support import (
     HANDLERS,
@@ -47,7 +53,6 @@ ops = st.lists(
     min_size=10,
     max_size=60,
 )
-cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
 
 
 def flow(drawn: list[Op]) -> list[Envelope]:
@@ -106,12 +111,8 @@ async def state(db: Database) -> dict[str, list[Any]]:
     return await rows_and_outbox(db, QUERIES)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(drawn=ops, sizes=cuts)
+@batch_property()
+@given(drawn=ops, sizes=BATCH_CUTS)
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     inbox_db: Database, drawn: list[Op], sizes: list[int]
 ) -> None:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -20,7 +20,13 @@ from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus
 from bourse.notifications.main import MIGRATIONS
 from bourse.testing.infra import migrated_database
-from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+from bourse.testing.messaging import (
+    BATCH_CUTS,
+    applied_both_ways,
+    batch_property,
+    envelope_of,
+    rows_and_outbox,
+)
 
 from notifications_support import (
     TRADE_UPDATE_HANDLERS,
@@ -46,7 +52,6 @@ ops = st.lists(
     min_size=5,
     max_size=60,
 )
-cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
 
 
 def flow(drawn: list[Op]) -> list[Envelope]:
@@ -87,15 +92,11 @@ async def state(db: Database) -> dict[str, list[Any]]:
     return await rows_and_outbox(db, QUERIES)
 
 
-SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = batch_property()
 
 
 @SETTINGS
-@given(drawn=ops, sizes=cuts)
+@given(drawn=ops, sizes=BATCH_CUTS)
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     stream_db: Database, drawn: list[Op], sizes: list[int]
 ) -> None:
@@ -118,7 +119,7 @@ async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
 
 
 @SETTINGS
-@given(drawn=ops, again=st.lists(st.integers(0, 59), max_size=15), sizes=cuts)
+@given(drawn=ops, again=st.lists(st.integers(0, 59), max_size=15), sizes=BATCH_CUTS)
 async def test_redelivering_any_subset_changes_nothing(
     stream_db: Database, drawn: list[Op], again: list[int], sizes: list[int]
 ) -> None:

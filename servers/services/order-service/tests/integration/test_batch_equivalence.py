@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -26,7 +26,13 @@ from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
 from bourse.order.main import MIGRATIONS
 from bourse.testing.infra import migrated_database
-from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+from bourse.testing.messaging import (
+    BATCH_CUTS,
+    applied_both_ways,
+    batch_property,
+    envelope_of,
+    rows_and_outbox,
+)
 
 ORDERS = 12
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
@@ -49,7 +55,6 @@ ops = st.lists(
     min_size=10,
     max_size=60,
 )
-cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
 
 
 def order_id(n: int) -> uuid.UUID:
@@ -166,12 +171,8 @@ def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
     return envelope.type, envelope.causation_id, payload
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(drawn=ops, sizes=cuts)
+@batch_property()
+@given(drawn=ops, sizes=BATCH_CUTS)
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     orders_db: Database, drawn: list[Op], sizes: list[int]
 ) -> None:

@@ -10,14 +10,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import OrderStatus, RiskRequested
-from bourse.testing.messaging import applied_both_ways, envelope_of, rows_and_outbox
+from bourse.testing.messaging import (
+    BATCH_CUTS,
+    applied_both_ways,
+    batch_property,
+    envelope_of,
+    rows_and_outbox,
+)
 
 from trader_support import CONSUMER, HANDLERS, fill, order_changed, risk
 
@@ -36,7 +42,6 @@ ops = st.lists(
     min_size=10,
     max_size=60,
 )
-cuts = st.lists(st.integers(1, 12), min_size=1, max_size=20)
 
 
 @dataclass
@@ -135,12 +140,8 @@ async def state(db: Database) -> dict[str, list[Any]]:
     return await rows_and_outbox(db, QUERIES)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(drawn=ops, sizes=cuts)
+@batch_property(max_examples=60)
+@given(drawn=ops, sizes=BATCH_CUTS)
 async def test_any_cut_into_batches_gives_what_one_at_a_time_gives(
     ledger: Database, drawn: list[Op], sizes: list[int]
 ) -> None:
