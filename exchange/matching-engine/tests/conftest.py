@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import `model`.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-import model  # noqa: E402
+import model
 
 
 def load_runner(name: str) -> model.Runner:

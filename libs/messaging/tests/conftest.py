@@ -1,7 +1,5 @@
 """The messaging library against a real PostgreSQL database and RabbitMQ vhost."""
 
-import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -12,13 +10,7 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.tables import OUTBOX_NOTIFY_DDL, metadata
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import
-# `messaging_support`.
-_TESTS_DIR = os.path.dirname(__file__)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from messaging_support import test_metadata  # noqa: E402
+from messaging_support import test_metadata
 
 
 @pytest.fixture(scope="session")

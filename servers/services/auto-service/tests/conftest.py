@@ -9,10 +9,8 @@
   the app a test means it for."""
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,13 +25,7 @@ from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import
-# `auto_support`.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from auto_support import T0, Headers, ManualClock, list_instruments, truncate  # noqa: E402
+from auto_support import T0, Headers, ManualClock, list_instruments, truncate
 
 StartApp = Callable[..., AbstractAsyncContextManager[FastAPI]]
 # The instruments the tests trade (BULK trades in lots of 10); "NOPE" is not listed.

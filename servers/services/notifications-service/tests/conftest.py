@@ -7,10 +7,8 @@ the other. Tokens are real, verified against an in-memory JWKS (TestIssuer)."""
 
 import asyncio
 import ipaddress
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,13 +22,7 @@ from bourse.notifications.main import MIGRATIONS, create_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import
-# `notifications_support`.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from notifications_support import Headers, serve  # noqa: E402
+from notifications_support import Headers, serve
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,8 @@
 (test-issued) access tokens."""
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,13 +19,7 @@ from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import
-# `order_support`.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from order_support import Tap  # noqa: E402
+from order_support import Tap
 
 
 @pytest.fixture(scope="session")

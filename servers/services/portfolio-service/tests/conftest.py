@@ -8,10 +8,8 @@
 """
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,13 +23,7 @@ from bourse.portfolio.main import MIGRATIONS, create_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import
-# `portfolio_support`.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from portfolio_support import Headers, Instance, serve  # noqa: E402
+from portfolio_support import Headers, Instance, serve
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@
   in-memory JWKS; ``outbound`` captures what it publishes on bourse.trader."""
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,13 +26,7 @@ from bourse.testing.infra import ensure_services, temporary_database, temporary_
 from bourse.trader.config import Settings
 from bourse.trader.main import MIGRATIONS, create_app
 
-# --import-mode=importlib does not put this folder on sys.path; the tests import
-# `trader_support`.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from trader_support import Headers, Outbound  # noqa: E402
+from trader_support import Headers, Outbound
 
 
 @pytest.fixture(scope="session")
