@@ -8,7 +8,6 @@
 * each app has its own queue prefix, so a message published in the test vhost reaches
   the app a test means it for."""
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -20,10 +19,9 @@ from fastapi import FastAPI
 from bourse.auto.config import Settings
 from bourse.auto.main import MIGRATIONS, create_app
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
 from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_url, temporary_vhost
 
 from auto_support import T0, Headers, ManualClock, list_instruments, truncate
 
@@ -50,15 +48,9 @@ def auto_vhost() -> Iterator[str]:
         yield url
 
 
-async def _migrated(prefix: str) -> AsyncIterator[str]:
-    async with temporary_database(prefix) as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        yield url
-
-
 @pytest.fixture(scope="session")
 async def api_settings(auto_vhost: str) -> AsyncIterator[Settings]:
-    async for url in _migrated("bourse_auto_test"):
+    async with migrated_url("bourse_auto_test", MIGRATIONS) as url:
         yield Settings(
             database_url=url, amqp_url=auto_vhost, queue_prefix="api.", stock_url=NOWHERE
         )
@@ -103,7 +95,7 @@ def db(api_app: tuple[FastAPI, httpx.AsyncClient]) -> Database:
 
 @pytest.fixture(scope="session")
 async def scheduled_settings(auto_vhost: str) -> AsyncIterator[Settings]:
-    async for url in _migrated("bourse_auto_sched"):
+    async with migrated_url("bourse_auto_sched", MIGRATIONS) as url:
         yield Settings(
             database_url=url,
             amqp_url=auto_vhost,

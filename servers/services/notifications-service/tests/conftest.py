@@ -5,7 +5,6 @@ under a real uvicorn on its own local port, as a deployment with two replicas wo
 they compete for the work queue, and a notification stored by one reaches WebSockets on
 the other. Tokens are real, verified against an in-memory JWKS (TestIssuer)."""
 
-import asyncio
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,12 +14,11 @@ import pytest
 from fastapi import FastAPI
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
 from bourse.messaging.broker import Broker
 from bourse.notifications.config import Settings
 from bourse.notifications.main import MIGRATIONS, create_app
 from bourse.testing.auth import TestIssuer
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_url, temporary_vhost
 
 from notifications_support import Headers, serve
 
@@ -34,8 +32,7 @@ def vhost() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def settings(vhost: str) -> AsyncIterator[Settings]:
-    async with temporary_database("bourse_notifications_test") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    async with migrated_url("bourse_notifications_test", MIGRATIONS) as url:
         yield Settings(
             database_url=url,
             amqp_url=vhost,

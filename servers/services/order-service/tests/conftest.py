@@ -1,14 +1,12 @@
 """order-service on a real, throwaway PostgreSQL database and RabbitMQ vhost, with real
 (test-issued) access tokens."""
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from bourse.common.migrations import upgrade
 from bourse.contracts.events import InstrumentChanged
 from bourse.contracts.topology import EXCHANGE, ORDERS
 from bourse.messaging.broker import Broker
@@ -17,7 +15,7 @@ from bourse.order.handlers.events import on_instrument_changed
 from bourse.order.main import MIGRATIONS, create_app
 from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_url, temporary_vhost
 
 from order_support import Tap
 
@@ -36,8 +34,7 @@ def order_vhost() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def order_settings(order_vhost: str) -> AsyncIterator[Settings]:
-    async with temporary_database("bourse_order_test") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    async with migrated_url("bourse_order_test", MIGRATIONS) as url:
         yield Settings(
             database_url=url,
             amqp_url=order_vhost,

@@ -7,7 +7,6 @@
 * ``publisher``: a broker connection to publish what other services would.
 """
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -16,12 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
 from bourse.messaging.broker import Broker
 from bourse.portfolio.config import Settings
 from bourse.portfolio.main import MIGRATIONS, create_app
 from bourse.testing.auth import TestIssuer
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_database, migrated_url, temporary_vhost
 
 from portfolio_support import Headers, Instance, serve
 
@@ -33,15 +31,9 @@ def vhost() -> Iterator[str]:
         yield url
 
 
-async def _migrated(prefix: str) -> AsyncIterator[str]:
-    async with temporary_database(prefix) as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        yield url
-
-
 @pytest.fixture(scope="session")
 async def settings(vhost: str) -> AsyncIterator[Settings]:
-    async for url in _migrated("bourse_portfolio_test"):
+    async with migrated_url("bourse_portfolio_test", MIGRATIONS) as url:
         # Slots far apart: the background sampler takes one sample at start-up, no more.
         yield Settings(database_url=url, amqp_url=vhost, equity_sample_interval_s=86_400)
 
@@ -49,10 +41,8 @@ async def settings(vhost: str) -> AsyncIterator[Settings]:
 @pytest.fixture(scope="session")
 async def ledger_db() -> AsyncIterator[Database]:
     ensure_services()
-    async for url in _migrated("bourse_portfolio_ledger"):
-        database = Database(url, pool_size=5)
+    async with migrated_database("bourse_portfolio_ledger", MIGRATIONS, pool_size=5) as database:
         yield database
-        await database.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 in-memory JWKS for admin tokens. The outbox relay is off: tests read staged events from
 the outbox table."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
@@ -16,14 +15,13 @@ from sqlalchemy import select
 from bourse.auth.signing import SigningKey, issue_access_token, jwks
 from bourse.auth.verify import TokenVerifier
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
 from bourse.contracts import Envelope
 from bourse.messaging.tables import outbox
 from bourse.stock.config import Settings
 from bourse.stock.handlers import http as handlers
 from bourse.stock.main import MIGRATIONS, create_app
 from bourse.testing.app import running_app
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_url, temporary_vhost
 
 Headers = dict[str, str]
 # Long enough that the background flush never runs during a test: throttle behaviour is
@@ -40,8 +38,7 @@ def stock_vhost() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def stock_settings(stock_vhost: str) -> AsyncIterator[Settings]:
-    async with temporary_database("bourse_stock_test") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    async with migrated_url("bourse_stock_test", MIGRATIONS) as url:
         yield Settings(
             database_url=url, amqp_url=stock_vhost, price_publish_interval_ms=THROTTLE_MS
         )

@@ -5,7 +5,6 @@
 * ``client``: the whole app (API, consumer, relay) with tokens verified against an
   in-memory JWKS; ``outbound`` captures what it publishes on bourse.trader."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -18,11 +17,10 @@ from sqlalchemy import text
 from bourse.auth.signing import SigningKey, issue_access_token, jwks
 from bourse.auth.verify import TokenVerifier
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
 from bourse.contracts.topology import TRADER
 from bourse.messaging.broker import Broker
 from bourse.testing.app import running_app
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_database, migrated_url, temporary_vhost
 from bourse.trader.config import Settings
 from bourse.trader.main import MIGRATIONS, create_app
 
@@ -36,25 +34,17 @@ def trader_vhost() -> Iterator[str]:
         yield url
 
 
-async def _migrated(prefix: str) -> AsyncIterator[str]:
-    async with temporary_database(prefix) as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        yield url
-
-
 @pytest.fixture(scope="session")
 async def trader_settings(trader_vhost: str) -> AsyncIterator[Settings]:
-    async for url in _migrated("bourse_trader_test"):
+    async with migrated_url("bourse_trader_test", MIGRATIONS) as url:
         yield Settings(database_url=url, amqp_url=trader_vhost)
 
 
 @pytest.fixture(scope="session")
 async def ledger_db() -> AsyncIterator[Database]:
     ensure_services()
-    async for url in _migrated("bourse_trader_ledger"):
-        database = Database(url, pool_size=5)
+    async with migrated_database("bourse_trader_ledger", MIGRATIONS, pool_size=5) as database:
         yield database
-        await database.dispose()
 
 
 @pytest.fixture

@@ -1,14 +1,12 @@
 """user-service on a real, throwaway PostgreSQL database and RabbitMQ vhost."""
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
-from bourse.common.migrations import upgrade
 from bourse.testing.app import running_app
-from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_url, temporary_vhost
 from bourse.user.config import Settings
 from bourse.user.main import MIGRATIONS, create_app
 
@@ -22,8 +20,7 @@ def user_vhost() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def user_settings(user_vhost: str) -> AsyncIterator[Settings]:
-    async with temporary_database("bourse_user_test") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    async with migrated_url("bourse_user_test", MIGRATIONS) as url:
         yield Settings(database_url=url, amqp_url=user_vhost, admin_emails="root@example.com")
 
 

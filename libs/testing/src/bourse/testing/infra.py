@@ -59,13 +59,20 @@ async def temporary_database(prefix: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
+async def migrated_url(prefix: str, migrations: Path) -> AsyncIterator[str]:
+    """A fresh database migrated to the service's head (its Alembic ``migrations``
+    folder); yields its SQLAlchemy URL and drops it afterwards."""
+    async with temporary_database(prefix) as url:
+        await asyncio.to_thread(upgrade, migrations, url)
+        yield url
+
+
+@contextlib.asynccontextmanager
 async def migrated_database(
     prefix: str, migrations: Path, pool_size: int = 3
 ) -> AsyncIterator[Database]:
-    """A fresh database migrated to the service's head (its Alembic ``migrations``
-    folder), as a :class:`Database`; dropped afterwards."""
-    async with temporary_database(prefix) as url:
-        await asyncio.to_thread(upgrade, migrations, url)
+    """:func:`migrated_url`'s database as a :class:`Database`."""
+    async with migrated_url(prefix, migrations) as url:
         database = Database(url, pool_size=pool_size)
         try:
             yield database

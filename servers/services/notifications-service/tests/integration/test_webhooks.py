@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from bourse.common.db import Database
-from bourse.common.migrations import upgrade
 from bourse.messaging.uow import UnitOfWork
 from bourse.notifications import store as inbox
 from bourse.notifications.db import webhook_deliveries
@@ -23,7 +22,7 @@ from bourse.notifications.domain import webhooks as rules
 from bourse.notifications.domain.messages import Draft
 from bourse.notifications.main import MIGRATIONS
 from bourse.notifications.webhooks import store
-from bourse.testing.infra import temporary_database
+from bourse.testing.infra import migrated_database
 from bourse.testing.messaging import envelope_of
 from bourse.testing.polling import eventually
 
@@ -250,11 +249,8 @@ async def test_no_webhook_no_delivery(
 
 @pytest.fixture(scope="module")
 async def queue_db() -> AsyncIterator[Database]:
-    async with temporary_database("bourse_notifications_queue") as url:
-        await asyncio.to_thread(upgrade, MIGRATIONS, url)
-        database = Database(url, pool_size=3)
+    async with migrated_database("bourse_notifications_queue", MIGRATIONS, pool_size=3) as database:
         yield database
-        await database.dispose()
 
 
 async def test_claims_skip_locked_rows_and_leases_expire(queue_db: Database) -> None:
