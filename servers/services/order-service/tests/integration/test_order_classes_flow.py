@@ -29,34 +29,27 @@ from bourse.order.db import fills, orders
 from bourse.testing.auth import TestIssuer
 from bourse.testing.polling import eventually
 
-Json = dict[str, Any]
+import order_support
+from order_support import Json, get
+
 OUTSIDER = 10**15  # an engine id no order has: the other side of a trade
 _seq = count(50_000)
+
+
+BRACKET: Json = {
+    "limit_price": "100",
+    "order_class": "bracket",
+    "take_profit": {"limit_price": "110"},
+    "stop_loss": {"stop_price": "95"},
+}
 
 
 async def place(
     client: httpx.AsyncClient, issuer: TestIssuer, user: uuid.UUID, **body: Any
 ) -> httpx.Response:
-    order = {
-        "symbol": "AAPL",
-        "side": "buy",
-        "type": "limit",
-        "time_in_force": "gtc",
-        "qty": "10",
-        "limit_price": "100",
-        "order_class": "bracket",
-        "take_profit": {"limit_price": "110"},
-        "stop_loss": {"stop_price": "95"},
-        **body,
-    }
-    return await client.post("/api/v1/orders", json=order, headers=issuer.headers(user))
-
-
-async def get(client: httpx.AsyncClient, issuer: TestIssuer, user: uuid.UUID, oid: str) -> Json:
-    response = await client.get(f"/api/v1/orders/{oid}", headers=issuer.headers(user))
-    assert response.status_code == 200, response.text
-    body: Json = response.json()
-    return body
+    """A bracket buy of 10 at 100 (take-profit 110, stop-loss 95) unless ``body`` says
+    otherwise."""
+    return await order_support.place(client, issuer, user, **(BRACKET | body))
 
 
 async def row(client: httpx.AsyncClient, oid: str) -> Any:
