@@ -4,7 +4,6 @@ answer, errors included, carries the security headers; the caller's data is no-s
 no redirect names the request's Host; the docs and their files come through
 /docs/<service>/ with nothing loaded from another host."""
 
-import asyncio
 import os
 import re
 import shutil
@@ -19,12 +18,12 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import APIRouter, Response
 
 from bourse.common.app import create_app
 from bourse.stack.render import NGINX_INCLUDES, fill, nginx_docs
 from bourse.stack.services import SERVICES
+from bourse.testing.app import served
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -66,18 +65,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 async def upstream() -> AsyncIterator[int]:
     """A service app (the shared factory: docs, redirects) on a free local port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(create_app("edge", routers=[router]), log_config=None)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        assert not task.done(), "the upstream did not start"
-        await asyncio.sleep(0.01)
-    yield sock.getsockname()[1]
-    server.should_exit = True
-    await task
-    sock.close()
+    async with served(create_app("edge", routers=[router])) as port:
+        yield port
 
 
 def _render(var: Path, port: int, upstream: int) -> None:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import APIRouter, WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -18,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from bourse.auth import websocket as ws_auth
 from bourse.auth.api_keys import KeyOutcome, KeyVerifier, invalid_api_key, key_principal
 from bourse.common.app import create_app
+from bourse.testing.app import served
 from bourse.testing.auth import TestIssuer
 
 USER = uuid.uuid4()
@@ -57,17 +57,8 @@ async def server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[str, Ke
     verifier = TestIssuer().verifier()
     verifier.api_keys = KeyVerifier(keys.lookup, ttl=0.5)
     app.state.verifier = verifier
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with served(app, lifespan="off") as port:
         yield f"ws://127.0.0.1:{port}/ws/feed", keys
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def receive(socket: ClientConnection, timeout: float = 5.0) -> Any:

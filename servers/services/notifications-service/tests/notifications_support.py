@@ -4,10 +4,8 @@ handler, one transaction) without the broker, :func:`serve` to run an app under 
 uvicorn on a free local port (WebSockets need a real server), and :class:`Receiver`, a
 real HTTP endpoint for webhooks whose answers a test scripts."""
 
-import asyncio
 import contextlib
 import json
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +14,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,6 +35,7 @@ from bourse.contracts.events import (
 from bourse.messaging.consumer import batch_handlers
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import subscription, trade_updates_subscription
+from bourse.testing.app import served
 from bourse.testing.messaging import apply_batch_as_consumer
 
 D = Decimal
@@ -174,30 +172,9 @@ def registered(user_id: uuid.UUID, name: str | None = "Ada") -> UserRegistered:
 @contextlib.asynccontextmanager
 async def serve(app: Any, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
     """``app`` under uvicorn on 127.0.0.1 and a free port; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        lifespan=lifespan,
-        log_config=None,
-        access_log=False,
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the server stopped while starting")
-            await asyncio.sleep(0.01)
+    options = {"ws": "websockets-sansio", "timeout_graceful_shutdown": 5}
+    async with served(app, lifespan=lifespan, **options) as port:
         yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -21,6 +20,7 @@ from bourse.contracts.events import Payload
 from bourse.messaging.consumer import batch_handlers
 from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import QUEUE, subscription
+from bourse.testing.app import served
 from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
 
 Frame = dict[str, Any]
@@ -56,20 +56,8 @@ class Instance:
 @contextlib.asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[Instance]:
     """Run ``app`` (lifespan included) under uvicorn on 127.0.0.1 and a free port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(), name="uvicorn")
-    try:
-        while not server.started:
-            if task.done():
-                await task  # raises what made start-up fail
-                raise RuntimeError("the server stopped during start-up")
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
+    async with served(app, lifespan="on") as port:
         yield Instance(app, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/portfolio")
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.asynccontextmanager
