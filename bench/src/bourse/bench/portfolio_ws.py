@@ -38,11 +38,12 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.auth.signing import jwks
-from bourse.bench.processes import cpu_seconds_of, own_cpu_seconds, rss_kib
+from bourse.bench.processes import own_cpu_seconds, rss_kib
 from bourse.bench.stats import percentile
 from bourse.common.migrations import upgrade
 from bourse.messaging.broker import Broker
 from bourse.portfolio.main import MIGRATIONS
+from bourse.stack.processes import cpu_seconds_of
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, temporary_database, temporary_vhost
 from bourse.testing.portfolio import cash, fill, price

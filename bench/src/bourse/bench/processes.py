@@ -1,8 +1,8 @@
 """CPU and memory of processes, as the benchmarks count them (Linux: /proc, getrusage).
 
-The stack's own programs are counted by ``bourse.stack.cpu_seconds`` (per service)."""
+The stack's own programs are counted by ``bourse.stack.cpu_seconds`` (per service), one
+process by ``bourse.stack.processes.cpu_seconds_of``."""
 
-import os
 import resource
 from pathlib import Path
 
@@ -17,12 +17,6 @@ def children_cpu_seconds() -> float:
     """User + system CPU seconds of this process's finished children (e.g. wrk)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def cpu_seconds_of(pid: int) -> float:
-    """User + system CPU seconds of ``pid``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:

@@ -31,11 +31,16 @@ def pid_alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` (OSError when it is gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_of(pid: int) -> float:
-    """User + system CPU seconds of ``pid``."""
+    """:func:`cpu_seconds_of`, 0 for a process that ended while the stack was counted."""
     with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds_of(pid)
     return 0.0
 
 
