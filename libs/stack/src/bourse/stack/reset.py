@@ -17,18 +17,18 @@ from bourse.stack.probes import process_states
 from bourse.stack.services import SERVICES
 
 
-def _rabbitmqctl() -> str:
-    return shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+def _rabbitmqctl(*args: str) -> subprocess.CompletedProcess[str]:
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    return subprocess.run([ctl, "-q", *args], capture_output=True, text=True, check=False)
 
 
 def ensure_vhost() -> None:
     """The instance's vhost, with every permission for guest (the default vhost exists)."""
     if INSTANCE.vhost == "/":
         return
-    ctl = _rabbitmqctl()
 
     def run(*args: str) -> str:
-        done = subprocess.run([ctl, "-q", *args], capture_output=True, text=True, check=False)
+        done = _rabbitmqctl(*args)
         if done.returncode != 0:
             raise SystemExit(f"stack: rabbitmqctl {' '.join(args)} failed: {done.stderr}")
         return done.stdout
@@ -75,26 +75,16 @@ async def _drop_databases(names: Sequence[str]) -> None:
 
 
 def _delete_vhost() -> None:
-    ctl = _rabbitmqctl()
-    done = subprocess.run(
-        [ctl, "-q", "delete_vhost", INSTANCE.vhost], capture_output=True, text=True, check=False
-    )
-    if done.returncode == 0:
+    if _rabbitmqctl("delete_vhost", INSTANCE.vhost).returncode == 0:
         print(f"stack: deleted the RabbitMQ vhost {INSTANCE.vhost}")
 
 
 def _purge_queues() -> None:
     """Empty every queue of the instance's vhost: commands and events of the old world."""
-    ctl = _rabbitmqctl()
-    listed = subprocess.run(
-        [ctl, "-q", "list_queues", "-p", INSTANCE.vhost, "name", "--no-table-headers"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    listed = _rabbitmqctl("list_queues", "-p", INSTANCE.vhost, "name", "--no-table-headers")
     if listed.returncode != 0:
         print(f"stack: could not list the queues (purge them by hand): {listed.stderr}")
         return
     for queue in listed.stdout.split():
-        subprocess.run([ctl, "-q", "purge_queue", "-p", INSTANCE.vhost, queue], check=False)
+        _rabbitmqctl("purge_queue", "-p", INSTANCE.vhost, queue)
     print(f"stack: purged the queues of vhost {INSTANCE.vhost}")
