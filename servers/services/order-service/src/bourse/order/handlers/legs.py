@@ -232,11 +232,10 @@ async def release(session: AsyncSession, settings: Settings, held_id: uuid.UUID)
     if qty <= 0:
         await finish(session, settings, held, "canceled", reason="qty_already_filled")
         return
-    try:
-        updated, placement = await unhold(session, settings, held, qty)
-    except Problem as problem:
-        await finish(session, settings, held, "rejected", reason=problem.code)
+    released = await unhold(session, settings, held, qty)
+    if released is None:
         return
+    updated, placement = released
     await stage(session, order_changed(updated))
     await request_risk(session, updated, placement)
 

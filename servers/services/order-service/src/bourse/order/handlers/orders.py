@@ -194,27 +194,28 @@ async def release_replacement(
     if qty <= 0:
         await finish(session, settings, new, "rejected", reason="qty_already_filled")
         return
-    try:
-        sent, placement = await unhold(session, settings, new, qty)
-    except Problem as problem:  # its instrument refuses it now (a new lot size or tick)
-        await finish(session, settings, new, "rejected", reason=problem.code)
-        return
-    await request_risk(session, sent, placement)
+    released = await unhold(session, settings, new, qty)
+    if released is not None:
+        await request_risk(session, *released)
 
 
 async def unhold(
     session: AsyncSession, settings: Settings, held: Row, qty: Decimal
-) -> tuple[Row, Placement]:
+) -> tuple[Row, Placement] | None:
     """The held order ``held`` goes on for ``qty``: no longer held, reserving what ``qty``
-    needs now; returns its row and placement (for its risk check). Raises
-    :class:`Problem` when its instrument refuses it now."""
+    needs now; returns its row and placement (for its risk check). None when its
+    instrument refuses it now (a new lot size or tick): it ends rejected with the reason."""
     request = OrderRequest(
         held.symbol, held.side, held.type, held.time_in_force, qty, None, held.limit_price,
         held.stop_price,
     )  # fmt: skip
-    placement = place(
-        request, for_replay(await load_instrument(session, held.symbol)), settings.collar
-    )
+    try:
+        placement = place(
+            request, for_replay(await load_instrument(session, held.symbol)), settings.collar
+        )
+    except Problem as problem:
+        await finish(session, settings, held, "rejected", reason=problem.code)
+        return None
     updated = (
         await session.execute(
             update(orders)
