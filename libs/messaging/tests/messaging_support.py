@@ -2,6 +2,11 @@
 and small queries on it (imported by the test modules; conftest.py puts this folder on
 the import path)."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
 from sqlalchemy import Column, Integer, MetaData, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -19,3 +24,15 @@ effects = Table(
 async def applied(db: Database) -> int:
     async with db.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(effects)) or 0)
+
+
+@contextlib.asynccontextmanager
+async def running(*tasks: Callable[[], Any]) -> AsyncIterator[None]:
+    """Run ``tasks`` (a relay's or a consumer's ``run``) for the block, then cancel them."""
+    started = [asyncio.create_task(task()) for task in tasks]
+    try:
+        yield
+    finally:
+        for task in started:
+            task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)

@@ -158,6 +158,9 @@ async def reset_statements() -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_load_options(parser, rate=20)
+    parser.add_argument(
+        "--keep", type=Path, help="keep py-spy's raw samples (<process>.txt) in this directory"
+    )
     args = parser.parse_args()
     pids = python_services()
     if not pids:
@@ -168,14 +171,16 @@ async def main() -> None:
         await asyncio.sleep(3)  # the set-up's events settle first
         await reset_statements()
         with tempfile.TemporaryDirectory() as tmp:
-            samplers = start_sampling(pids, args.seconds, Path(tmp))
+            out = args.keep or Path(tmp)
+            out.mkdir(parents=True, exist_ok=True)
+            samplers = start_sampling(pids, args.seconds, out)
             placed, _, _ = await load(pairs, [symbol], args.rate, args.seconds, 256, 1)
             for sampler in samplers:
                 _, err = await asyncio.to_thread(sampler.communicate)
                 if sampler.returncode:
                     sys.exit(f"py-spy failed (root, or ptrace_scope 0, is needed): {err!r}")
             orders = await settle(placed, 120)
-            results = {name: analyse(Path(tmp) / f"{name}.txt") for name in pids}
+            results = {name: analyse(out / f"{name}.txt") for name in pids}
     report = summary(results)
     report["orders"] = len(placed)
     report["filled"] = sum(o["status"] == "filled" for o in orders)

@@ -2,9 +2,7 @@
 once, through duplicates, poison, failing handlers and a broker restart."""
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +23,7 @@ from bourse.messaging.topology import Binding, QueueSpec, declare_queue
 from bourse.testing.infra import restart_broker
 from bourse.testing.polling import eventually
 
-from messaging_support import applied, effects
+from messaging_support import applied, effects, running
 
 
 def spec(limit: int = 5) -> QueueSpec:
@@ -40,17 +38,6 @@ def registered() -> UserRegistered:
 
 async def record(session: AsyncSession, envelope: Envelope, _payload: Any) -> None:
     await session.execute(insert(effects).values(message_id=envelope.message_id, attempt=1))
-
-
-@contextlib.asynccontextmanager
-async def running(*tasks: Callable[[], Any]) -> AsyncIterator[None]:
-    started = [asyncio.create_task(task()) for task in tasks]
-    try:
-        yield
-    finally:
-        for task in started:
-            task.cancel()
-        await asyncio.gather(*started, return_exceptions=True)
 
 
 async def consumer_for(

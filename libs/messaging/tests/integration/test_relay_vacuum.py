@@ -1,0 +1,65 @@
+"""The relay keeps its outbox small by itself: every event is a row inserted and deleted,
+and with autovacuum off (as on this project's CI server) or slow, the dead rows would
+pile up and every take-out would walk them."""
+
+import asyncio
+import uuid
+
+from sqlalchemy import text
+
+from bourse.common.db import Database
+from bourse.contracts.events import UserRegistered
+from bourse.contracts.topology import USERS
+from bourse.messaging.broker import Broker
+from bourse.messaging.outbox import stage
+from bourse.messaging.relay import OutboxRelay
+from bourse.messaging.topology import Binding, QueueSpec, declare_queue
+from bourse.testing.polling import eventually
+
+from messaging_support import running
+
+
+def registered() -> UserRegistered:
+    return UserRegistered(user_id=uuid.uuid4(), email=f"{uuid.uuid4().hex[:8]}@example.com")
+
+
+async def _stage(db: Database, events: int) -> None:
+    async with db.transaction() as session:
+        await stage(session, *(registered() for _ in range(events)))
+
+
+async def _vacuums(db: Database) -> int:
+    """How many times the outbox was vacuumed (the vacuum reports it when it ends)."""
+    async with db.transaction() as session:
+        query = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox'"
+        return int(await session.scalar(text(query)) or 0)
+
+
+async def _queue(broker: Broker) -> None:
+    """Somewhere for the published events to go."""
+    spec = QueueSpec(f"test.vacuum.{uuid.uuid4().hex[:8]}", [Binding(USERS, "user.#")])
+    channel = await broker.channel()
+    await declare_queue(channel, spec)
+    await channel.close()
+
+
+async def test_the_relay_vacuums_the_outbox_after_enough_rows(db: Database, broker: Broker) -> None:
+    await _queue(broker)
+    relay = OutboxRelay(db, broker, "msg-test", sweep_interval=0.05, vacuum_every=25)
+    vacuums = await _vacuums(db)
+    await _stage(db, 20)
+    async with running(relay.run):
+        assert await eventually(lambda: _backlog_is_empty(relay))
+        await asyncio.sleep(0.3)  # a few sweeps: 20 rows taken out is not enough
+        assert await _vacuums(db) == vacuums
+
+        await _stage(db, 10)
+        assert await eventually(lambda: _vacuumed(db, vacuums + 1))
+
+
+async def _backlog_is_empty(relay: OutboxRelay) -> bool:
+    return await relay.backlog() == 0
+
+
+async def _vacuumed(db: Database, times: int) -> bool:
+    return await _vacuums(db) == times
