@@ -74,13 +74,18 @@ async def settle(client: httpx.AsyncClient, broker: Broker, user: uuid.UUID, oid
     """trader-service's word that every fill of ``oid`` so far is settled."""
     async with client.app.state.runtime.db.transaction() as session:  # type: ignore[attr-defined]
         rows = (
-            await session.execute(select(fills).where(fills.c.order_id == uuid.UUID(oid)))
+            await session.execute(
+                select(fills, orders.c.order_class)
+                .join(orders, orders.c.id == fills.c.order_id)
+                .where(fills.c.order_id == uuid.UUID(oid))
+            )
         ).all()
-    for fill in rows:
+    for fill in rows:  # routed by the order's class, as trader-service does
         settled = FillSettled(
             order_id=fill.order_id, symbol=fill.symbol, side=fill.side,
             fill=Fill(id=fill.id, qty=fill.qty, price=fill.price, liquidity=fill.liquidity,
                       ts=fill.created_at),
+            order_class=fill.order_class,
         )  # fmt: skip
         await broker.publish(
             AccountUpdated(

@@ -289,3 +289,16 @@ async def test_a_cancel_racing_its_fills_settles_exactly(ledger: Database) -> No
     await asyncio.gather(*(deliver(ledger, event) for event in events))
     assert await balances(ledger, user_id) == (D("1000") - 8 * D("57"), D("0"))
     assert await holding(ledger, user_id) == (D("48"), D("0"))
+
+
+async def test_a_settled_fill_names_its_orders_class(ledger: Database) -> None:
+    """order-service binds the settled fills of bracket and oto orders alone: the class
+    the settlement carries is the order's."""
+    user_id = await funded(ledger, cash="100")
+    request = risk(user_id, "buy", cash="100")
+    await deliver(ledger, request)
+    event = order_changed(request, "filled", "10", fill("10", "9.5"))
+    bracket = event.order.model_copy(update={"order_class": "bracket"})
+    await deliver(ledger, event.model_copy(update={"order": bracket}))
+    updates = [e.payload for e in await staged(ledger, user_id) if e.type == "account.updated"]
+    assert updates[-1]["settled"]["order_class"] == "bracket"

@@ -81,8 +81,11 @@ class AccountUpdated(Payload):
 
     def routing_key(self) -> str:
         """``account.updated.<reason>``: a subscriber binds only the changes it needs (a
-        reservation or a release moves reserved cash, never cash)."""
-        return f"{self.TYPE}.{self.reason}"
+        reservation or a release moves reserved cash, never cash); a settled fill adds its
+        order's class (``account.updated.fill.bracket``), so that order-service receives
+        the fills of classed orders alone, not one per fill of every order."""
+        key = f"{self.TYPE}.{self.reason}"
+        return key if self.settled is None else f"{key}.{self.settled.order_class}"
 
 
 class SecuritiesDeposited(SymbolPayload):

@@ -54,13 +54,16 @@ class Fill(BaseModel):
 
 
 class FillSettled(BaseModel):
-    """A fill of ``order_id`` as the ledger settled it."""
+    """A fill of ``order_id`` as the ledger settled it; ``order_class`` is its order's
+    (a leg has its parent's), so that only the fills a take-profit may wait for go to
+    order-service (see :meth:`AccountUpdated.routing_key`)."""
 
     model_config = ConfigDict(frozen=True)
     order_id: UUID
     symbol: str
     side: Side
     fill: Fill
+    order_class: str = "simple"
 
 
 class OrderChanged(Payload):

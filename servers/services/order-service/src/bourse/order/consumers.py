@@ -26,6 +26,7 @@ from bourse.contracts.topology import AUTO, EXCHANGE, MARKET, TRADER
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 from bourse.order.config import Settings
+from bourse.order.domain.order_classes import ENTRY_CLASSES
 from bourse.order.handlers import events as handlers
 
 
@@ -51,8 +52,8 @@ def subscriptions(settings: Settings) -> list[Subscription]:
         f"{prefix}order.events",
         [
             Binding(TRADER, "risk.*"),
-            # a settled fill: the take-profits of classed orders wait for theirs
-            Binding(TRADER, "account.updated.fill"),
+            # a settled fill of an entry's class: its take-profits wait for it
+            *(Binding(TRADER, f"account.updated.fill.{kind}") for kind in ENTRY_CLASSES),
             # shares an ended sell held are back: a close or a fired stop-loss may go on
             Binding(TRADER, SharesReleased.TYPE),
             Binding(MARKET, "instrument.changed.#"),

@@ -18,7 +18,9 @@ QUEUE = "portfolio.events"
 # "#", not "*": symbols may contain dots (BRK.B -> market.price.BRK.B).
 BINDINGS = (
     # cash moves on these; a fill's update also carries the fill (its one settlement event)
-    *(Binding(TRADER, f"account.updated.{reason}") for reason in ("deposit", "withdrawal", "fill")),
+    Binding(TRADER, "account.updated.deposit"),
+    Binding(TRADER, "account.updated.withdrawal"),
+    Binding(TRADER, "account.updated.fill.#"),  # .<order class>
     Binding(TRADER, "account.securities_deposited.#"),
     Binding(MARKET, "market.price.#"),
 )

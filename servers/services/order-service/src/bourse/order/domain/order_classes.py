@@ -16,7 +16,7 @@ twice the position. Each fill of the take-profit shrinks the waiting stop-loss b
 much; a take-profit filled in full ends it. An oto's lone stop-loss waits the same way.
 
 A take-profit asks for its risk check only once trader-service has settled the entry's
-fill it covers (its ``account.updated.fill``): asked at once, it could overtake that
+fill it covers (its ``account.updated.fill.<class>``): asked at once, it could overtake that
 fill (trader-service runs several consumers on its queue) and find no shares.
 """
 
@@ -29,6 +29,8 @@ from bourse.contracts.orders import OPEN_STATUSES
 from bourse.order.domain.placement import OrderRequest, OrderType, Side
 
 OrderClass = Literal["simple", "bracket", "oco", "oto"]
+# The classes whose entry's fills add exits (the take-profits wait for those fills).
+ENTRY_CLASSES: tuple[OrderClass, ...] = ("bracket", "oto")
 LegKind = Literal["take_profit", "stop_loss"]
 CLASSED_TIME_IN_FORCE = frozenset({"day", "gtc"})
 STOP_TYPES = frozenset({"stop", "stop_limit"})
@@ -86,7 +88,7 @@ def validate(order_class: OrderClass, request: OrderRequest, exits: Exits) -> No
         _validate_oco(request, exits)
     if order_class == "oto" and exits.has_take_profit == exits.has_stop_loss:
         raise invalid("invalid_order_class", "an oto order needs take_profit or stop_loss")
-    if order_class in ("bracket", "oto"):
+    if order_class in ENTRY_CLASSES:
         if request.type not in ("market", "limit"):
             raise invalid("invalid_order_class", "the entry of a bracket or oto is market or limit")
         _validate_exits(opposite(request.side), request.limit_price, exits)

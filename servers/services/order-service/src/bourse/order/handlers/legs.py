@@ -123,7 +123,7 @@ async def _pair(session: AsyncSession, first: uuid.UUID, second: uuid.UUID) -> N
 async def on_fill(session: AsyncSession, settings: Settings, order: Values, fill: Fill) -> None:
     """``order`` just got ``fill``: an entry adds exits; a take-profit shrinks the
     stop-loss that waits beside it."""
-    if order["parent_id"] is None and order["order_class"] in ("bracket", "oto"):
+    if order["parent_id"] is None and order["order_class"] in classes.ENTRY_CLASSES:
         await add_exits(session, settings, order, fill.qty, fill.id)
     if order["sibling_id"] is not None and order["leg"] != "stop_loss":
         await _shrink_stop_loss(session, settings, order["sibling_id"], fill.qty)

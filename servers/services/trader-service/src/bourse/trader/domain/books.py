@@ -208,7 +208,11 @@ def _settle(books: LedgerBooks, event: OrderChanged, reservation: Reservation) -
     if not filled or event.fill is None:
         return announced
     settled = FillSettled(
-        order_id=reservation.order_id, symbol=symbol, side=reservation.side, fill=event.fill
+        order_id=reservation.order_id,
+        symbol=symbol,
+        side=reservation.side,
+        fill=event.fill,
+        order_class=event.order.order_class,
     )
     return [account_updated(user_id, balance, "fill", settled), *announced]
 
