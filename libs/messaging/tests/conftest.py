@@ -43,6 +43,10 @@ async def broker(amqp_url: str) -> AsyncIterator[Broker]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_tables(db: Database) -> None:
+async def clean_tables(request: pytest.FixtureRequest) -> None:
+    """Every integration test starts from empty tables (unit tests need no database)."""
+    if "integration" not in request.node.path.parts:
+        return
+    db: Database = request.getfixturevalue("db")
     async with db.transaction() as session:
         await session.execute(text("TRUNCATE outbox, inbox, effects"))

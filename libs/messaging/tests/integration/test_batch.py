@@ -253,6 +253,28 @@ async def test_a_batch_message_is_applied_across_lanes_and_settled_once(
     assert await applied(db) == 40
 
 
+async def test_batches_acked_with_one_frame_each_leave_nothing_to_redeliver(
+    db: Database, broker: Broker
+) -> None:
+    queue = queue_spec(limit=0)
+    consumer = Consumer(
+        broker, db, queue, {}, batch={UserRegistered.TYPE: record_all}, max_batch=10
+    )
+    await consumer.start()
+    for _ in range(25):  # queued before the consumer runs: batches of 10, 10 and 5
+        await broker.publish(registered())
+    await asyncio.sleep(0.3)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _equals(applied(db), 25))
+        await consumer.wait_idle()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await consumer.stop()  # what was not acked goes back to the queue now
+    assert not await _requeued(broker, queue)
+
+
 async def test_a_poison_event_in_a_batch_message_is_dead_lettered_alone(
     db: Database, broker: Broker
 ) -> None:

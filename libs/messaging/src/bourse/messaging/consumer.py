@@ -11,7 +11,8 @@ in ONE database transaction (a :class:`~bourse.messaging.uow.UnitOfWork`):
    handler written for one message at a time is called once per message of the run);
    their effects and the events they stage in the outbox (one insert for the batch)
    commit together;
-3. only then are the messages acked. A crash before the ack redelivers them: the inbox
+3. only then are the messages acked, with one frame for the batch where that is safe
+   (:mod:`bourse.messaging.acks`). A crash before the ack redelivers them: the inbox
    makes the second delivery a no-op.
 
 Failures:
@@ -58,6 +59,7 @@ from bourse.common.metrics import CONSUMER_BATCH, MESSAGES_CONSUMED, MESSAGES_FA
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 from bourse.contracts.topology import DEAD_LETTER_EXCHANGE
+from bourse.messaging.acks import AckLedger
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import QueueSpec, declare_queue
 from bourse.messaging.uow import Event, UnitOfWork
@@ -171,6 +173,7 @@ class Consumer:
         self.linger = linger
         lanes = workers if partition_key is not None else 1
         self._lanes: list[asyncio.Queue[Delivery]] = [asyncio.Queue() for _ in range(max(lanes, 1))]
+        self._acks = AckLedger(multiple=len(self._lanes) == 1)  # one lane: delivery order
         self._busy = 0
         self._channel: AbstractChannel | None = None
 
@@ -201,6 +204,7 @@ class Consumer:
             await settle(message.ack())
             return
         settlement = Settlement(message, len(wanted))
+        self._acks.opened(message)
         for item in wanted:
             delivery = Delivery(settlement, item.envelope, item.payload)
             await self._lanes[self._lane_of(item.envelope)].put(delivery)
@@ -277,8 +281,13 @@ class Consumer:
         return self.wants is None or self.wants(envelope, payload)
 
     async def _acked(self, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            await delivery.settlement.done(ok=True)
+        """Settle the messages these applied deliveries completed (one ack frame for the
+        batch where possible; a message one of whose events failed earlier is nacked)."""
+        settled = [d.settlement for d in deliveries if d.settlement.finish(ok=True)]
+        for settlement in settled:
+            if settlement.failed:
+                await self._acks.nack(settlement.message)
+        await self._acks.ack([s.message for s in settled if not s.failed])
         self._count("ok", len(deliveries))
 
     async def _apply_isolated(self, deliveries: list[Delivery]) -> None:
@@ -304,7 +313,8 @@ class Consumer:
                 delivery.settlement.delivery_count,
             )
             MESSAGES_FAILED.labels(self.broker.service, self.spec.name).inc()
-            await delivery.settlement.done(ok=False)
+            if delivery.settlement.finish(ok=False):
+                await self._acks.nack(delivery.settlement.message)
 
     async def _apply_with_backoff(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         backoff = 0.05

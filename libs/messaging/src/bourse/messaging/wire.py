@@ -70,9 +70,10 @@ def decode(message: AbstractIncomingMessage) -> tuple[list[Decoded], list[bytes]
 
 
 class Settlement:
-    """One AMQP message behind ``pending`` deliveries: acked once all of them are applied,
-    nacked (to be redelivered, and dead-lettered after the queue's delivery limit) once
-    all are settled if any of them failed; the inbox makes the applied ones no-ops then."""
+    """One AMQP message behind ``pending`` deliveries: to be acked once all of them are
+    applied, nacked (to be redelivered, and dead-lettered after the queue's delivery
+    limit) once all are settled if any of them failed; the inbox makes the applied ones
+    no-ops then."""
 
     def __init__(self, message: AbstractIncomingMessage, pending: int) -> None:
         self.message = message
@@ -83,11 +84,11 @@ class Settlement:
     def delivery_count(self) -> object:
         return (self.message.headers or {}).get("x-delivery-count", 0)
 
-    async def done(self, ok: bool) -> None:
+    def finish(self, ok: bool) -> bool:
+        """One of its deliveries was applied (``ok``) or failed; whether it was the last."""
         self.failed |= not ok
         self.pending -= 1
-        if self.pending == 0:
-            await settle(self.message.nack(requeue=True) if self.failed else self.message.ack())
+        return self.pending == 0
 
 
 async def settle(outcome: Awaitable[None]) -> None:
