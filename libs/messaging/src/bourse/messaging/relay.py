@@ -48,6 +48,10 @@ LEADER_LOCK_KEY = 0x0B0B5F  # a session lock; must differ from the transaction l
 PRUNE_INTERVAL = 600.0  # seconds between inbox prunes
 INBOX_RETENTION = "7 days"
 VACUUM_EVERY = 10_000  # outbox rows taken out between two VACUUMs of the table
+# The relay's deletes need not wait for their WAL flush: one lost in a server crash only
+# brings its rows back, published again, and consumers drop the copies (inbox). Every
+# write that a consumer's ack or a client's answer depends on stays synchronous.
+RELAY_SETTINGS = {"synchronous_commit": "off"}
 
 
 # Prepared once per connection by asyncpg: the relay runs them at every wake-up.
@@ -198,7 +202,9 @@ class OutboxRelay:
         if self._listener is None or self._listener.is_closed():
             await self._close_listener()
             url = make_url(self.db.engine.url).set(drivername="postgresql")
-            self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+            self._listener = await asyncpg.connect(
+                url.render_as_string(hide_password=False), server_settings=RELAY_SETTINGS
+            )
         return self._listener
 
     async def _lead(self) -> bool:

@@ -1,6 +1,7 @@
-"""The relay keeps its outbox small by itself: every event is a row inserted and deleted,
-and with autovacuum off (as on this project's CI server) or slow, the dead rows would
-pile up and every take-out would walk them."""
+"""The relay's own use of its database. It keeps the outbox small by itself: every event
+is a row inserted and deleted, and with autovacuum off (as on this project's CI server)
+or slow, the dead rows would pile up and every take-out would walk them. And its deletes
+commit without waiting for their WAL flush."""
 
 import asyncio
 import uuid
@@ -63,3 +64,18 @@ async def _backlog_is_empty(relay: OutboxRelay) -> bool:
 
 async def _vacuumed(db: Database, times: int) -> bool:
     return await _vacuums(db) == times
+
+
+async def test_the_relays_deletes_do_not_wait_for_their_wal_flush(
+    db: Database, broker: Broker
+) -> None:
+    """A lost delete only republishes its rows (the inbox drops the copies), so the
+    relay's connection commits asynchronously; nothing else does."""
+    relay = OutboxRelay(db, broker, "msg-test")
+    connection = await relay._connection()  # the relay's own: it publishes on it
+    try:
+        assert await connection.fetchval("SHOW synchronous_commit") == "off"
+    finally:
+        await connection.close()
+    async with db.transaction() as session:
+        assert await session.scalar(text("SHOW synchronous_commit")) == "on"
