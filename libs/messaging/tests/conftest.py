@@ -45,4 +45,4 @@ async def broker(amqp_url: str) -> AsyncIterator[Broker]:
 @pytest.fixture(autouse=True)
 async def clean_tables(db: Database) -> None:
     async with db.transaction() as session:
-        await session.execute(text("TRUNCATE outbox, inbox, effects"))
+        await session.execute(text("TRUNCATE outbox, inbox, effects, observed"))
