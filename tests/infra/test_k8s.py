@@ -189,7 +189,7 @@ def _nginx_routes() -> dict[str, str]:
     """The path prefixes the nginx template routes (^/api/v1/(?:orders|fills)(?:/|$) ...),
     each with the upstream it proxies to."""
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
-    routes = {}
+    routes: dict[str, str] = {}
     locations = r"location ~ \^(\S+)\(\?:/\|\$\) \{.*?proxy_pass http://(\w+);"
     for pattern, upstream in re.findall(locations, template, re.DOTALL):
         alternatives = re.fullmatch(r"(.*)\(\?:([\w|]+)\)", pattern)
