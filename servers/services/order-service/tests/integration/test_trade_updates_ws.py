@@ -61,6 +61,7 @@ async def instance_b(
 
 @pytest.fixture
 def address(instance_a: Instance, instance_b: Instance) -> str:
+    """host:port of instance A; both instances are up (and consuming) from here on."""
     return instance_a.address
 
 
