@@ -185,17 +185,19 @@ def test_prod_is_bigger_than_dev(overlays: Docs) -> None:
         assert requests[0] < requests[1], name
 
 
-def _nginx_prefixes() -> set[str]:
-    """The path prefixes the nginx template routes: ^/api/v1/(?:orders|fills)(?:/|$) ..."""
+def _nginx_routes() -> dict[str, str]:
+    """The path prefixes the nginx template routes (^/api/v1/(?:orders|fills)(?:/|$) ...),
+    each with the upstream it proxies to."""
     template = (ROOT / "nginx" / "nginx.conf.template").read_text()
-    prefixes = set()
-    for pattern in re.findall(r"location ~ \^(\S+)\(\?:/\|\$\)", template):
+    routes: dict[str, str] = {}
+    locations = r"location ~ \^(\S+)\(\?:/\|\$\) \{.*?proxy_pass http://(\w+);"
+    for pattern, upstream in re.findall(locations, template, re.DOTALL):
         alternatives = re.fullmatch(r"(.*)\(\?:([\w|]+)\)", pattern)
         if alternatives:
-            prefixes |= {alternatives[1] + a for a in alternatives[2].split("|")}
+            routes |= {alternatives[1] + a: upstream for a in alternatives[2].split("|")}
         else:
-            prefixes.add(pattern)
-    return prefixes
+            routes[pattern] = upstream
+    return routes
 
 
 def test_ingress_mirrors_nginx_routes(overlays: Docs) -> None:
@@ -212,7 +214,8 @@ def test_ingress_mirrors_nginx_routes(overlays: Docs) -> None:
                     backend["name"],
                     backend["port"]["number"],
                 )
-    prefixes = _nginx_prefixes()
+    nginx = _nginx_routes()
+    prefixes = set(nginx)
     assert prefixes, "no route found in nginx/nginx.conf.template"
     # and / (everything else): the browser terminal, as the template's web-terminal.conf
     assert (
@@ -221,6 +224,7 @@ def test_ingress_mirrors_nginx_routes(overlays: Docs) -> None:
     )
     assert routes.pop("/") == ("Prefix", "web-terminal", 8080)
     assert prefixes == {p for p, (kind, _, _) in routes.items() if kind == "Prefix"}
+    assert {p: routes[p][1] for p in prefixes} == nginx  # to the same service
     assert routes["/api/v1/auth/jwks"][0] == "Exact"
     # WebSockets stay open an hour, as in nginx
     ws = ingresses["bourse-ws"]["metadata"]["annotations"]

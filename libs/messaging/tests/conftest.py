@@ -49,4 +49,4 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
         return
     db: Database = request.getfixturevalue("db")
     async with db.transaction() as session:
-        await session.execute(text("TRUNCATE outbox, inbox, effects"))
+        await session.execute(text("TRUNCATE outbox, inbox, effects, observed"))

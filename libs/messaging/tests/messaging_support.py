@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from bourse.common.db import Database
@@ -18,6 +18,13 @@ effects = Table(
     test_metadata,
     Column("message_id", UUID(as_uuid=True), primary_key=True),  # a second apply would fail
     Column("attempt", Integer, nullable=False),
+)
+# What a staging observer wrote (test_staging.py): symbols, in the order it was given them.
+observed = Table(
+    "observed",
+    test_metadata,
+    Column("position", Integer, primary_key=True),
+    Column("symbol", String(16), nullable=False),
 )
 
 

@@ -222,7 +222,7 @@ def messaging_counts() -> Counts:
 
 async def drained(timeout: float) -> Counts:
     """Until the consumers have applied everything the run caused (the last fill still
-    has settlements, notifications and trade updates behind it): the messaging counters
+    has settlements and notifications behind it): the messaging counters
     no longer move between two reads 0.5 s apart. Returns the last read."""
     deadline = time.monotonic() + timeout
     counts = messaging_counts()

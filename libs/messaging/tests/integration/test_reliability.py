@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import aio_pika
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
+from bourse.common.settings import ServiceSettings
 from bourse.contracts import Envelope
 from bourse.contracts.events import UserRegistered
 from bourse.contracts.topology import USERS
@@ -19,6 +21,7 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.consumer import Consumer
 from bourse.messaging.outbox import stage
 from bourse.messaging.relay import OutboxRelay
+from bourse.messaging.runtime import ServiceRuntime
 from bourse.messaging.topology import Binding, QueueSpec, declare_queue
 from bourse.testing.infra import restart_broker
 from bourse.testing.polling import eventually
@@ -320,3 +323,35 @@ async def test_a_retired_binding_is_removed_when_the_queue_is_declared_again(
 
 async def _got_one(queue: Any) -> bool:
     return await queue.get(no_ack=True, fail=False) is not None
+
+
+async def test_declare_deletes_a_retired_queue_and_its_dead_letter_queue(
+    broker: Broker, amqp_url: str
+) -> None:
+    old = spec()
+    channel = await broker.channel()
+    await declare_queue(channel, old)
+    await channel.close()
+    await broker.publish(registered())
+    assert await eventually(lambda: _holds(broker, old.name))  # it keeps what is routed to it
+    settings = ServiceSettings(service_name="retiring", amqp_url=amqp_url)
+    await ServiceRuntime(settings, retired_queues=[old.name]).declare()
+    for name in (old.name, old.dead_letter_queue):
+        assert await _messages_in(broker, name) is None
+    await ServiceRuntime(settings, retired_queues=[old.name]).declare()  # gone: a no-op
+
+
+async def _holds(broker: Broker, name: str) -> bool:
+    return bool(await _messages_in(broker, name))
+
+
+async def _messages_in(broker: Broker, name: str) -> int | None:
+    """How many messages the queue holds; None when there is no such queue."""
+    channel = await broker.channel()
+    try:
+        declared = await channel.declare_queue(name, passive=True)
+    except aio_pika.exceptions.ChannelNotFoundEntity:
+        return None
+    count = declared.declaration_result.message_count or 0
+    await channel.close()
+    return count

@@ -26,7 +26,6 @@ from bourse.contracts.events import (
     AlertTriggered,
     AutoRunFinished,
     Fill,
-    OrderCancelRequested,
     OrderChanged,
     OrderSnapshot,
     OrderStatus,
@@ -34,7 +33,7 @@ from bourse.contracts.events import (
 )
 from bourse.messaging.consumer import batch_handlers
 from bourse.notifications.config import Settings
-from bourse.notifications.consumers import subscription, trade_updates_subscription
+from bourse.notifications.consumers import subscription
 from bourse.testing.app import served
 from bourse.testing.messaging import apply_batch_as_consumer
 
@@ -42,9 +41,6 @@ D = Decimal
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
 _SUBSCRIPTION = subscription(Settings())
 HANDLERS = batch_handlers(_SUBSCRIPTION.handlers, _SUBSCRIPTION.batch)
-_TRADE_UPDATES = trade_updates_subscription(Settings())
-TRADE_UPDATE_HANDLERS = batch_handlers(_TRADE_UPDATES.handlers, _TRADE_UPDATES.batch)
-TRADE_UPDATES_CONSUMER = _TRADE_UPDATES.queue.name
 
 
 async def deliver(db: Database, consumer: str, envelope: Envelope) -> bool:
@@ -100,18 +96,6 @@ def order(
             ts=datetime.now(UTC),
         )
     return OrderChanged(order=snapshot, fill=made)
-
-
-def cancel_requested(user_id: uuid.UUID, order_id: uuid.UUID | None = None) -> OrderCancelRequested:
-    """A cancel of a resting order accepted (the order is pending_cancel)."""
-    return OrderCancelRequested(order=order(user_id, "pending_cancel", order_id=order_id).order)
-
-
-async def deliver_trade_updates(db: Database, envelopes: list[Envelope]) -> list[uuid.UUID]:
-    """Apply ``envelopes`` as one batch of the trade updates consumer."""
-    return await apply_batch_as_consumer(
-        db, TRADE_UPDATES_CONSUMER, TRADE_UPDATE_HANDLERS, envelopes
-    )
 
 
 def auto_run(user_id: uuid.UUID, outcome: str, reason: str | None = None) -> AutoRunFinished:

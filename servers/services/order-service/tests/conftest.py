@@ -1,23 +1,29 @@
 """order-service on a real, throwaway PostgreSQL database and RabbitMQ vhost, with real
-(test-issued) access tokens."""
+(test-issued) access tokens. Every order event the suite's instances publish must have
+exactly its trade update (checked when the session ends: :func:`published_orders`)."""
 
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from bourse.common.db import Database
+from bourse.contracts import Envelope
 from bourse.contracts.events import InstrumentChanged
 from bourse.contracts.topology import EXCHANGE, ORDERS
 from bourse.messaging.broker import Broker
+from bourse.messaging.staging import observe_staging
 from bourse.order.config import Settings
 from bourse.order.handlers.events import on_instrument_changed
+from bourse.order.handlers.trade_updates import TradeUpdatesLog
 from bourse.order.main import MIGRATIONS, create_app
 from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
-from bourse.testing.infra import ensure_services, migrated_url, temporary_vhost
+from bourse.testing.infra import ensure_services, migrated_database, migrated_url, temporary_vhost
 
-from order_support import Tap
+from order_support import Tap, assert_trade_updates_follow
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +50,30 @@ async def order_settings(order_vhost: str) -> AsyncIterator[Settings]:
 
 
 @pytest.fixture(scope="session")
+async def published_orders(broker: Broker, order_settings: Settings) -> AsyncIterator[Tap]:
+    """Every order event published on the tests' vhost, from before the first instance
+    starts. When the session ends (every instance stopped), each of them, and each still
+    in the outbox, must have exactly its trade update, whatever path staged it."""
+    channel = await broker.channel()
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(ORDERS, "order.#")
+    tap = Tap(queue)
+    yield tap
+    events = [envelope for _, envelope in await tap.envelopes()]
+    await channel.close()
+    db = Database(order_settings.database_url, pool_size=1)
+    try:
+        async with db.transaction() as session:
+            left = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
+            events += [Envelope.from_bytes(body) for body in left]
+        await assert_trade_updates_follow(db, events, in_user_order=False)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
 async def app_client(
-    order_settings: Settings, issuer: TestIssuer
+    order_settings: Settings, issuer: TestIssuer, published_orders: Tap
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(order_settings, verifier=issuer.verifier())
     async with running_app(app) as client:
@@ -70,6 +98,7 @@ async def app_client(
                 )
         client.app = app
         yield client
+        await runtime.outbox.drain()
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +119,12 @@ async def taps(broker: Broker) -> AsyncIterator[dict[str, Tap]]:
         out[name] = Tap(queue)
     yield out
     await channel.close()
+
+
+@pytest.fixture(scope="session")
+async def log_db() -> AsyncIterator[Database]:
+    """A database of its own whose transactions write the trade updates of the order
+    events they stage, as the service's do (no instance runs on it)."""
+    async with migrated_database("bourse_order_trade_updates", MIGRATIONS) as database:
+        observe_staging(database, TradeUpdatesLog())
+        yield database

@@ -1,20 +1,40 @@
 """What the order saga tests share: a :class:`Tap` on an exchange (what the service
 published), placing and reading orders through the API, and execution reports as the
-exchange would publish them."""
+exchange would publish them; for trade updates, order events as order-service makes them,
+staging them as it does, and :func:`assert_trade_updates_follow`, the check that every
+order event published has exactly its trade update."""
 
 import asyncio
+import json
 import uuid
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import aio_pika
 import httpx
 from sqlalchemy import select
 
-from bourse.contracts.events import EngineEvent, ExecutionsReported
+from bourse.common.db import Database
+from bourse.contracts import Envelope, payload_model
+from bourse.contracts.events import (
+    EngineEvent,
+    ExecutionsReported,
+    Fill,
+    OrderCancelRequested,
+    OrderChanged,
+    OrderStatus,
+    Payload,
+)
 from bourse.contracts.ids import uuid7
 from bourse.messaging.broker import Broker
+from bourse.messaging.outbox import stage
 from bourse.messaging.wire import envelopes_of
 from bourse.order.db import orders
+from bourse.order.domain.trade_updates import TradeUpdate, trade_update
+from bourse.order.snapshots import order_changed
 from bourse.testing.auth import TestIssuer
 
 Json = dict[str, Any]
@@ -27,13 +47,17 @@ class Tap:
         self.queue = queue
 
     async def drain(self, wait: float = 0.3) -> list[Json]:
+        return [
+            {"routing_key": key, **envelope.model_dump(mode="json")}
+            for key, envelope in await self.envelopes(wait)
+        ]
+
+    async def envelopes(self, wait: float = 0.3) -> list[tuple[str, Envelope]]:
+        """(routing key, envelope) of every event published so far, in order."""
         await asyncio.sleep(wait)
         out = []
         while (message := await self.queue.get(no_ack=True, fail=False)) is not None:
-            out += [
-                {"routing_key": message.routing_key, **envelope.model_dump(mode="json")}
-                for envelope in envelopes_of(message)
-            ]
+            out += [(str(message.routing_key), envelope) for envelope in envelopes_of(message)]
         return out
 
 
@@ -94,3 +118,88 @@ async def received(tap: Tap, count: int, timeout: float = 10.0) -> list[Json]:
         while len(got) < count:
             got += await tap.drain(0.1)
     return got
+
+
+# -- trade updates ------------------------------------------------------------------------
+
+CREATED_AT = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
+
+
+def order_event(
+    user_id: uuid.UUID,
+    status: OrderStatus,
+    *,
+    order_id: uuid.UUID | None = None,
+    filled_qty: str = "0",
+    avg: str | None = None,
+    fill: tuple[str, str] | None = None,
+) -> OrderChanged:
+    """The event of a limit order of ``user_id`` (buy 10 AAPL at 101.25, day) reaching
+    ``status``, made from its row as order-service makes it; ``fill``: (qty, price)."""
+    filled = Decimal(filled_qty)
+    row = {
+        "id": order_id or uuid7(), "user_id": user_id, "client_order_id": "c-1",
+        "symbol": "AAPL", "side": "buy", "type": "limit", "time_in_force": "day",
+        "qty": Decimal(10), "notional": None, "limit_price": Decimal("101.25"),
+        "filled_qty": filled, "filled_notional": filled * Decimal(avg or 0), "status": status,
+        "reject_reason": None, "updated_at": datetime.now(UTC), "created_at": CREATED_AT,
+    }  # fmt: skip
+    made = None
+    if fill is not None:
+        qty, price = (Decimal(value) for value in fill)
+        made = Fill(id=uuid7(), qty=qty, price=price, liquidity="taker", ts=datetime.now(UTC))
+    return order_changed(row, made)
+
+
+def cancel_event(user_id: uuid.UUID) -> OrderCancelRequested:
+    """A cancel of a resting order of ``user_id`` accepted (it is pending_cancel)."""
+    return OrderCancelRequested(order=order_event(user_id, "pending_cancel").order)
+
+
+async def stage_all(db: Database, payloads: Sequence[Payload]) -> None:
+    """Stage ``payloads`` in one transaction, as order-service's handlers do: its trade
+    updates are written with them (when ``db`` has order-service's staging observer)."""
+    async with db.transaction() as session:
+        await stage(session, *payloads)
+
+
+_ORDER_EVENTS = (OrderChanged.TYPE, OrderCancelRequested.TYPE)
+
+
+async def assert_trade_updates_follow(
+    db: Database, events: Sequence[Envelope], *, in_user_order: bool = True
+) -> None:
+    """Every order event in ``events`` (as published, in publishing order) has exactly one
+    trade update: its user's next seq, and byte for byte the message that trade_update()
+    makes of the event as it came off the wire (what notifications-service stored and
+    sent from its queue). With ``in_user_order``, each user's seqs follow the events'
+    order; without it, each order's events' (transactions that commit concurrently, on
+    different orders of one user, are numbered in commit order)."""
+    expected: defaultdict[Hashable, list[TradeUpdate]] = defaultdict(list)
+    totals: Counter[uuid.UUID] = Counter()
+    for envelope in events:
+        if envelope.type in _ORDER_EVENTS:
+            payload = payload_model(envelope.type).model_validate(envelope.payload)
+            assert isinstance(payload, OrderChanged | OrderCancelRequested)
+            update = trade_update(payload)
+            expected[_key(update.user_id, update.message, in_user_order)].append(update)
+            totals[update.user_id] += 1
+    async with db.connection() as pg:
+        counters = dict(await pg.fetch("SELECT user_id, last_seq FROM trade_update_counters"))
+        rows = await pg.fetch("SELECT user_id, seq, message::text FROM trade_updates")
+    assert counters == dict(totals)
+    stored: defaultdict[Hashable, list[tuple[int, str]]] = defaultdict(list)
+    for user_id, seq, message in sorted(rows):
+        stored[_key(user_id, json.loads(message), in_user_order)].append((seq, message))
+    seqs: defaultdict[uuid.UUID, list[int]] = defaultdict(list)
+    for user_id, seq, _ in sorted(rows):
+        seqs[user_id].append(seq)
+    assert seqs == {user: list(range(1, total + 1)) for user, total in totals.items()}
+    assert stored.keys() == expected.keys()
+    for key, updates in expected.items():
+        made = [u.numbered(seq) for u, (seq, _) in zip(updates, stored[key], strict=True)]
+        assert [message for _, message in stored[key]] == [json.dumps(m) for m in made]
+
+
+def _key(user_id: uuid.UUID, message: Json, in_user_order: bool) -> Hashable:
+    return user_id if in_user_order else (user_id, message["order"]["id"])

@@ -89,12 +89,18 @@ class Database:
                 await asyncio.sleep(0.005 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def fetchrow(self, query: str, *args: Any) -> Any:
-        """One row (an asyncpg Record, or None) of a read by key, outside a transaction:
-        one round trip on a pooled connection (no BEGIN and COMMIT around it), the
-        statement prepared once per connection. For hot reads of a single row."""
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A pooled asyncpg connection outside any transaction, for reads of one statement
+        each: one round trip (no BEGIN and COMMIT around it), the statement prepared once
+        per connection."""
         async with self.engine.connect() as conn:
-            driver: Any = (await conn.get_raw_connection()).driver_connection
+            yield (await conn.get_raw_connection()).driver_connection
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        """One row (an asyncpg Record, or None) of a read by key, outside a transaction
+        (:meth:`connection`). For hot reads of a single row."""
+        async with self.connection() as driver:
             return await driver.fetchrow(query, *args)
 
     async def ping(self) -> None:

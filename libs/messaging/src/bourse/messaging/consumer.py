@@ -341,7 +341,7 @@ class Consumer:
         pg = await uow.pg()
         failed = []
         for delivery in deliveries:
-            mark = uow.staged
+            mark = uow.mark()
             try:
                 # asyncpg's savepoint, sent at once: SQLAlchemy's begin_nested() sends its
                 # SAVEPOINT only with the session's next statement, after a raw one

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common import context
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
+from bourse.messaging import staging
 from bourse.messaging.tables import outbox
 
 _INSERT = insert(outbox)  # built once, not per call: every staged event runs it
@@ -27,7 +28,9 @@ def envelope_for(payload: Payload) -> Envelope:
 
 
 async def stage(session: AsyncSession, *payloads: Payload) -> list[UUID]:
-    """Add events to the outbox; they are published only if the transaction commits."""
+    """Add events to the outbox; they are published only if the transaction commits. The
+    service's staging observers see them now (:mod:`bourse.messaging.staging`)."""
+    staging.observe(session, payloads)
     rows: list[dict[str, Any]] = []
     for payload in payloads:
         envelope = envelope_for(payload)

@@ -16,7 +16,8 @@ from bourse.common.settings import ServiceSettings
 from bourse.messaging.broker import Broker
 from bourse.messaging.consumer import BatchHandler, Consumer, Handler, PartitionKey, Wants
 from bourse.messaging.relay import OutboxRelay
-from bourse.messaging.topology import QueueSpec, declare_queue
+from bourse.messaging.staging import StagingObserver, observe_staging
+from bourse.messaging.topology import QueueSpec, declare_queue, delete_retired_queue
 
 # Every runtime an app factory creates, so ``python -m bourse.<svc> declare`` can find the
 # service's queues without starting it.
@@ -46,6 +47,11 @@ class ServiceRuntime:
     settings: ServiceSettings
     subscriptions: Sequence[Subscription] = ()
     relay: bool = True
+    # rows the service writes for the events it stages (bourse.messaging.staging)
+    observers: Sequence[StagingObserver[Any]] = ()
+    # work queues of earlier releases, deleted on declare: a queue nobody declares any more
+    # stays bound, and keeps every message routed to it, until it is deleted
+    retired_queues: Sequence[str] = ()
     db: Database = field(init=False)
     broker: Broker = field(init=False)
     consumers: list[Consumer] = field(default_factory=list, init=False)
@@ -56,17 +62,20 @@ class ServiceRuntime:
         name = self.settings.service_name
         self.db = Database(self.settings.database_url, self.settings.database_pool_size)
         self.broker = Broker(self.settings.amqp_url, name)
+        observe_staging(self.db, *self.observers)
         CREATED.append(self)
 
     async def declare(self) -> None:
-        """Declare the exchanges and this service's durable queues, then disconnect: run
-        before any service starts, so no event published at start-up finds its future
-        subscriber's queue missing."""
+        """Declare the exchanges and this service's durable queues (and delete its retired
+        ones), then disconnect: run before any service starts, so no event published at
+        start-up finds its future subscriber's queue missing."""
         await self.broker.connect()
         try:
             channel = await self.broker.channel()
             for sub in self.subscriptions:
                 await declare_queue(channel, sub.queue)
+            for name in self.retired_queues:
+                await delete_retired_queue(channel, name)
             await channel.close()
         finally:
             await self.broker.close()

@@ -1,6 +1,7 @@
 """RabbitMQ topology: durable topic exchanges per domain, quorum work queues with bounded
 redelivery into a per-queue dead-letter queue, and per-instance fan-out queues."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from aio_pika.abc import AbstractChannel, AbstractQueue, ExchangeType
 
 from bourse.contracts.topology import ALL_EXCHANGES, DEAD_LETTER_EXCHANGE
 
+log = logging.getLogger(__name__)
 DEFAULT_DELIVERY_LIMIT = 5  # redeliveries before a message is dead-lettered
 
 
@@ -17,6 +19,10 @@ DEFAULT_DELIVERY_LIMIT = 5  # redeliveries before a message is dead-lettered
 class Binding:
     exchange: str
     routing_key: str
+
+
+def dead_letter_queue_of(queue: str) -> str:
+    return f"{queue}.dlq"
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class QueueSpec:
 
     @property
     def dead_letter_queue(self) -> str:
-        return f"{self.name}.dlq"
+        return dead_letter_queue_of(self.name)
 
     def arguments(self) -> dict[str, Any]:
         args: dict[str, Any] = {
@@ -66,6 +72,15 @@ async def declare_queue(channel: AbstractChannel, spec: QueueSpec) -> AbstractQu
     for binding in spec.retired:  # unbinding what is not bound is a no-op
         await queue.unbind(binding.exchange, routing_key=binding.routing_key)
     return queue
+
+
+async def delete_retired_queue(channel: AbstractChannel, name: str) -> None:
+    """Delete the work queue ``name`` of an earlier release and its dead-letter queue, if
+    they exist (deleting a missing queue is a no-op), with whatever they still hold."""
+    for queue in (name, dead_letter_queue_of(name)):
+        deleted = await channel.queue_delete(queue)
+        if deleted.message_count:
+            log.warning("retired queue %s deleted with %d messages", queue, deleted.message_count)
 
 
 async def declare_fanout_queue(

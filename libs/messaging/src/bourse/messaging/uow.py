@@ -5,11 +5,12 @@ cold paths and, for the hot path, the asyncpg connection *of the same transactio
 (statements run on it are prepared once per connection by asyncpg's cache). Events a
 handler stages are kept in memory and written to the outbox with ONE statement when the
 work is flushed, however many there are; their ids are UUIDv7 taken at staging time, so
-the relay publishes them in the order they were staged.
+the relay publishes them in the order they were staged. The service's staging observers
+see them as they are staged (:mod:`bourse.messaging.staging`).
 """
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bourse.common.db import unnest_columns
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
+from bourse.messaging import staging
 
 P = TypeVar("P", bound=Payload)
 
@@ -41,6 +43,13 @@ class Event(Generic[P]):
         return self.envelope.message_id
 
 
+class Mark(NamedTuple):
+    """How much was staged at a moment (see :meth:`UnitOfWork.discard_since`)."""
+
+    staged: int
+    observed: int
+
+
 class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -52,7 +61,7 @@ class UnitOfWork:
         if self._pg is None:
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
-            await _begun(raw.dbapi_connection)
+            await staging.begun(raw.dbapi_connection)
             self._pg = raw.driver_connection
         return self._pg
 
@@ -62,6 +71,7 @@ class UnitOfWork:
         correlation = cause.envelope.correlation_id if cause else None
         causation = str(cause.message_id) if cause else None
         ids = []
+        staging.observe(self.session, payloads)
         for payload in payloads:
             envelope = Envelope(
                 type=payload.TYPE,
@@ -82,15 +92,15 @@ class UnitOfWork:
             ids.append(envelope.message_id)
         return ids
 
-    @property
-    def staged(self) -> int:
-        """How many events are staged and not yet flushed."""
-        return len(self._staged)
+    def mark(self) -> Mark:
+        """Where staging stands now, for :meth:`discard_since`."""
+        return Mark(len(self._staged), staging.observed_count(self.session))
 
-    def discard_since(self, mark: int) -> None:
-        """Forget the events staged after ``mark`` (a :attr:`staged` count): their work was
-        rolled back."""
-        del self._staged[mark:]
+    def discard_since(self, mark: Mark) -> None:
+        """Forget the events staged after ``mark`` (by this unit or on its session): their
+        work was rolled back."""
+        del self._staged[mark.staged :]
+        staging.forget_since(self.session, mark.observed)
 
     async def flush(self) -> None:
         """Write the staged events to the outbox with one statement."""
@@ -100,11 +110,3 @@ class UnitOfWork:
         self._staged = []
         pg = await self.pg()
         await pg.execute(_OUTBOX_INSERT, *columns)
-
-
-async def _begun(adapted: Any) -> None:
-    """SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a
-    statement sent on the driver's connection before that would run outside the
-    transaction (and commit on its own). Start the transaction now if it has not begun."""
-    if adapted._transaction is None:
-        await adapted._start_transaction()

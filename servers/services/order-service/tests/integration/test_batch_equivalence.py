@@ -1,6 +1,7 @@
 """Property: applying risk answers and execution reports in batches (of any cut) leaves
-exactly the order rows, fills and outbox events (same order) that applying them one at a
-time leaves (ARCHITECTURE §4a).
+exactly the order rows, fills, outbox events (same order) and trade updates that applying
+them one at a time leaves (ARCHITECTURE §4a); and either way, every order event in the
+outbox has exactly its trade update, in the outbox's order (each user's seqs 1..n).
 
 Each example draws a random flow over twelve orders: risk answers (some for orders whose
 owner cancelled meanwhile), engine acceptances, trades between any two orders, cancels,
@@ -8,6 +9,7 @@ reports repeated under a new message id and redeliveries; applies it once messag
 message and once cut into random batches, on a database of its own, and compares. Times
 and fill ids are made at application time, so they are left out of the comparison."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -22,8 +24,10 @@ from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
 from bourse.messaging.consumer import batch_handlers
+from bourse.messaging.staging import observe_staging
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
+from bourse.order.handlers.trade_updates import TradeUpdatesLog
 from bourse.order.main import MIGRATIONS
 from bourse.testing.infra import migrated_database
 from bourse.testing.messaging import (
@@ -33,6 +37,8 @@ from bourse.testing.messaging import (
     envelope_of,
     rows_and_outbox,
 )
+
+from order_support import assert_trade_updates_follow
 
 ORDERS = 12
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
@@ -101,6 +107,7 @@ def flow(drawn: list[Op]) -> list[Envelope]:
 @pytest.fixture(scope="module")
 async def orders_db() -> AsyncIterator[Database]:
     async with migrated_database("bourse_order_batch", MIGRATIONS) as database:
+        observe_staging(database, TradeUpdatesLog())  # as the service's database
         yield database
 
 
@@ -109,7 +116,7 @@ async def fresh(db: Database) -> None:
     third one cancelled by its owner while its risk check ran."""
     async with db.transaction() as session:
         await session.execute(text("TRUNCATE orders, fills, instruments, exchange_epochs"))
-        await session.execute(text("TRUNCATE outbox, inbox"))
+        await session.execute(text("TRUNCATE outbox, inbox, trade_updates, trade_update_counters"))
         await session.execute(
             text(
                 "INSERT INTO instruments (symbol, tick_size, lot_size, status, last_price)"
@@ -152,23 +159,39 @@ QUERIES = {
 
 
 async def state(db: Database) -> dict[str, list[Any]]:
-    return await rows_and_outbox(db, QUERIES, _published)
+    """The rows, the outbox and the trade updates, once it is checked that every order
+    event in the outbox has exactly its trade update."""
+    async with db.transaction() as session:
+        bodies = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
+        published = [Envelope.from_bytes(body) for body in bodies]
+        updates = await session.execute(
+            text("SELECT user_id, seq, message::text FROM trade_updates ORDER BY 1, 2")
+        )
+    await assert_trade_updates_follow(db, published)
+    found = await rows_and_outbox(db, QUERIES, _published)
+    found["trade_updates"] = [(user, seq, _update(json.loads(m))) for user, seq, m in updates]
+    return found
 
 
 ORDER_TIMES = ("created_at", "filled_at", "canceled_at")
 
 
+def _order(order: dict[str, Any]) -> dict[str, Any]:
+    """Times made at application (or set-up) time: only whether set."""
+    return {k: v is None if k in ORDER_TIMES else v for k, v in order.items() if k != "updated_at"}
+
+
 def _published(envelope: Envelope) -> tuple[str, str | None, dict[str, Any]]:
     payload = dict(envelope.payload)
-    if "order" in payload:  # times made at application (or set-up) time: only whether set
-        payload["order"] = {
-            k: v is None if k in ORDER_TIMES else v
-            for k, v in payload["order"].items()
-            if k != "updated_at"
-        }
+    if "order" in payload:
+        payload["order"] = _order(payload["order"])
     if payload.get("fill"):
         payload["fill"] = {k: v for k, v in payload["fill"].items() if k not in ("id", "ts")}
     return envelope.type, envelope.causation_id, payload
+
+
+def _update(message: dict[str, Any]) -> dict[str, Any]:
+    return {**message, "order": _order(message["order"]), "timestamp": None}
 
 
 @batch_property()

@@ -1,6 +1,5 @@
 from ipaddress import IPv4Network, IPv6Network
 
-from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from bourse.common.settings import ServiceSettings
@@ -19,12 +18,6 @@ class Settings(ServiceSettings):
     ws_queue_size: int = 256
     # Webhooks: a failed POST is retried after base * 2^(attempt-1), capped; after
     # ``webhook_max_attempts`` attempts the delivery is dead.
-    # /ws/trade-updates: updates are kept at least this long for ``?since=`` replays
-    # (API.md: 7 days at least), pruned every interval; a live socket that falls this many
-    # updates behind is closed (1013; it reconnects with ?since= and loses nothing).
-    trade_updates_retention_days: int = Field(default=7, ge=7)
-    trade_updates_prune_interval_s: float = 600.0
-    trade_updates_queue_size: int = 2048
     webhook_max_attempts: int = 8
     webhook_backoff_base_ms: int = 1_000
     webhook_backoff_max_ms: int = 600_000

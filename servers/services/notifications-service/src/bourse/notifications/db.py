@@ -1,10 +1,7 @@
-"""notifications-service tables: the per-user inbox, each user's webhook, the durable
-queue of webhook deliveries (worked with ``FOR UPDATE SKIP LOCKED``), and each user's
-numbered stream of trade updates (/ws/trade-updates) with its counter."""
+"""notifications-service tables: the per-user inbox, each user's webhook, and the durable
+queue of webhook deliveries (worked with ``FOR UPDATE SKIP LOCKED``)."""
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -98,27 +95,4 @@ webhook_deliveries = Table(
         "next_attempt_at",
         postgresql_where=text("status = 'pending'"),
     ),
-)
-
-# /ws/trade-updates: every change of a user's orders, numbered 1, 2, 3 ... per user
-# (``seq``), kept for ``trade_updates_retention_days`` for ``?since=`` replays. ``message``
-# is the WebSocket message exactly as sent (JSON text: sent as stored, never re-encoded).
-trade_updates = Table(
-    "trade_updates",
-    metadata,
-    Column("user_id", Uuid(), primary_key=True),
-    Column("seq", BigInteger, primary_key=True),
-    Column("event", String(20), nullable=False),
-    Column("message", JSON, nullable=False),
-    _created_at(),
-    CheckConstraint("seq > 0", name="seq_positive"),
-    Index("ix_trade_updates_created_at", "created_at"),  # pruning
-)
-
-# The last seq given to each user: the stream's position even after old rows are pruned.
-trade_update_counters = Table(
-    "trade_update_counters",
-    metadata,
-    Column("user_id", Uuid(), primary_key=True),
-    Column("last_seq", BigInteger, nullable=False),
 )

@@ -22,3 +22,9 @@ class Settings(ServiceSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     session_check_interval_s: float = Field(default=5.0, gt=0)
     session_closer: bool = True  # off: another process closes the session (and in tests)
+    # /ws/trade-updates: updates are kept at least this long for ``?since=`` replays
+    # (API.md: 7 days at least), pruned every interval; a live socket that falls this many
+    # updates behind is closed (1013; it reconnects with ?since= and loses nothing).
+    trade_updates_retention_days: int = Field(default=7, ge=7)
+    trade_updates_prune_interval_s: float = 600.0
+    trade_updates_queue_size: int = 2048

@@ -1,8 +1,11 @@
-"""order-service tables."""
+"""order-service tables: instruments, orders, fills, exchange journals, closed sessions,
+and each user's numbered stream of trade updates (/ws/trade-updates) with its counter."""
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -150,4 +153,28 @@ sessions = Table(
     metadata,
     Column("trading_date", Date, primary_key=True),
     Column("closed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+# /ws/trade-updates: every change of a user's orders, numbered 1, 2, 3 ... per user
+# (``seq``), kept for ``trade_updates_retention_days`` for ``?since=`` replays. ``message``
+# is the WebSocket message exactly as sent (JSON text: sent as stored, never re-encoded).
+trade_updates = Table(
+    "trade_updates",
+    metadata,
+    Column("user_id", Uuid(), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("event", String(20), nullable=False),
+    Column("message", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("seq > 0", name="seq_positive"),
+    Index("ix_trade_updates_created_at", "created_at"),  # pruning
+)
+
+# The last seq given to each user: the stream's position even after old rows are pruned.
+trade_update_counters = Table(
+    "trade_update_counters",
+    metadata,
+    Column("user_id", Uuid(), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
 )

@@ -14,15 +14,19 @@ from sqlalchemy import func, select
 
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.listen import Listener
 from bourse.messaging.runtime import ServiceRuntime
 from bourse.order import consumers
-from bourse.order.api import positions
+from bourse.order.api import positions, trade_updates
 from bourse.order.api.routes import router
 from bourse.order.config import Settings
 from bourse.order.db import instruments
 from bourse.order.entry import OrderEntry
 from bourse.order.handlers.events import upsert_instruments
+from bourse.order.handlers.trade_updates import TradeUpdatesLog, run_pruner
+from bourse.order.live.trade_updates import TradeUpdatesHub
 from bourse.order.session import SessionCloser
+from bourse.order.store.trade_updates import CHANNEL as TRADE_UPDATES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -30,13 +34,18 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings, subscriptions=consumers.subscriptions(settings))
+    runtime = ServiceRuntime(
+        settings,
+        subscriptions=consumers.subscriptions(settings),
+        observers=[TradeUpdatesLog()],  # every order event staged is a trade update too
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.verifier = verifier or jwks_verifier(settings)
         app.state.entry = OrderEntry(runtime.db, settings)
         async with runtime.lifespan(app):
+            _serve_trade_updates(app, runtime, settings)
             await _bootstrap_instruments(runtime, settings)
             task = None
             if settings.session_closer:
@@ -50,10 +59,26 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
                         await task
 
     app = create_service_app(
-        "order", routers=[router, positions.router], lifespan=lifespan, readiness=runtime.readiness
+        "order",
+        routers=[router, positions.router, trade_updates.router],
+        lifespan=lifespan,
+        readiness=runtime.readiness,
     )
     app.state.settings = settings
     return app
+
+
+def _serve_trade_updates(app: FastAPI, runtime: ServiceRuntime, settings: Settings) -> None:
+    """/ws/trade-updates: the instance's LISTEN connection wakes its hub when any
+    instance stores updates; old updates are pruned."""
+    listener = Listener(settings.database_url)
+    hub = TradeUpdatesHub(runtime.db, settings.trade_updates_queue_size)
+    listener.on_channel(TRADE_UPDATES, hub.on_notified)
+    listener.on_reconnected(hub.on_reconnected)
+    app.state.listener, app.state.trade_updates = listener, hub
+    runtime.spawn(listener.run, "trade updates listener")
+    runtime.spawn(hub.run, "trade updates hub")
+    runtime.spawn(lambda: run_pruner(runtime.db, settings), "trade updates pruner")
 
 
 async def _bootstrap_instruments(runtime: ServiceRuntime, settings: Settings) -> None:

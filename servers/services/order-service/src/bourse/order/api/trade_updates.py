@@ -26,8 +26,8 @@ from bourse.auth.websocket import (
     serve_until_token_expires,
 )
 from bourse.common.db import Database
-from bourse.notifications.handlers import trade_updates as handlers
-from bourse.notifications.live.trade_updates import Subscriber, TradeUpdatesHub
+from bourse.order.handlers import trade_updates as handlers
+from bourse.order.live.trade_updates import Subscriber, TradeUpdatesHub
 
 log = logging.getLogger(__name__)
 router = APIRouter()

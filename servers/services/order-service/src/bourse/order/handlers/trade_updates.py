@@ -1,58 +1,58 @@
 """/ws/trade-updates (API.md, Orders): every change of a user's orders as Alpaca's
 trade_updates, numbered per user (``seq`` 1, 2, 3 ...) and kept for ``?since=`` replays.
 
-Its own work queue (``notifications.trade_updates``, a single active consumer: the seqs
-follow the order in which order-service published), batch handler and pruning (here), SQL
-(:mod:`store.trade_updates`), per-instance live fan-out (:mod:`live.trade_updates`, woken by
-PostgreSQL NOTIFY through the service's one LISTEN connection)."""
+Written in the transaction that changes the order: :class:`TradeUpdatesLog` observes what
+order-service stages for the outbox (bourse.messaging.staging), and each
+``OrderChanged`` / ``OrderCancelRequested`` becomes its user's next update, in staging
+order, written once per transaction just before it commits (:func:`store.append_all`:
+the batch's users' counters locked once in user id order, one insert per table). So the
+seqs follow the order in which the changes were made and published, on every instance,
+with no queue in between. Also here: the socket's reads and the pruning. SQL:
+:mod:`store.trade_updates`; live fan-out: :mod:`live.trade_updates` (woken by
+PostgreSQL NOTIFY through the instance's LISTEN connection)."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from bourse.common.db import Database
-from bourse.messaging.uow import Event, UnitOfWork
-from bourse.notifications.config import Settings
-from bourse.notifications.domain.trade_updates import OrderEvent, trade_update
-from bourse.notifications.metrics import TRADE_UPDATES_STORED
-from bourse.notifications.store import trade_updates as store
-from bourse.notifications.store.trade_updates import Stored
+from bourse.contracts.events import OrderCancelRequested, OrderChanged, Payload
+from bourse.order.config import Settings
+from bourse.order.domain.trade_updates import TradeUpdate, trade_update
+from bourse.order.metrics import TRADE_UPDATES_STORED
+from bourse.order.store import trade_updates as store
+from bourse.order.store.trade_updates import Stored
 
 
-async def on_order_events(uow: UnitOfWork, events: Sequence[Event[OrderEvent]]) -> None:
-    """Number and store each event as its user's next trade update, in message order (the
-    queue has one active consumer, so that is the order order-service published in)."""
-    updates = [trade_update(event.payload) for event in events]
-    stored = await store.append_all(await uow.pg(), updates)
-    TRADE_UPDATES_STORED.inc(len(stored))
+class TradeUpdatesLog:
+    """The staging observer that turns order events into trade updates."""
 
+    def observe(self, payload: Payload) -> TradeUpdate | None:
+        if isinstance(payload, OrderChanged | OrderCancelRequested):
+            return trade_update(payload)
+        return None
 
-@asynccontextmanager
-async def connection(db: Database) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled asyncpg connection for single-statement reads (no transaction around)."""
-    async with db.engine.connect() as conn:
-        driver: Any = (await conn.get_raw_connection()).driver_connection
-        yield driver
+    async def write(self, pg: asyncpg.Connection, observed: Sequence[TradeUpdate]) -> None:
+        stored = await store.append_all(pg, observed)
+        TRADE_UPDATES_STORED.inc(len(stored))
 
 
 async def last_seq(db: Database, user_id: UUID) -> int:
-    async with connection(db) as pg:
+    async with db.connection() as pg:
         return await store.last_seq(pg, user_id)
 
 
 async def page(db: Database, user_id: UUID, after: int, limit: int) -> list[Stored]:
-    async with connection(db) as pg:
+    async with db.connection() as pg:
         return await store.page(pg, user_id, after, limit)
 
 
 async def after_each(db: Database, positions: Mapping[UUID, int], limit: int) -> list[Stored]:
-    async with connection(db) as pg:
+    async with db.connection() as pg:
         return await store.after_each(pg, positions, limit)
 
 
@@ -70,7 +70,7 @@ async def prune_once(db: Database, retention: timedelta, now: datetime | None = 
     before = (now or datetime.now(UTC)) - retention
     total = 0
     while True:
-        async with connection(db) as pg:
+        async with db.connection() as pg:
             deleted = await store.prune(pg, before, CHUNK)
         total += deleted
         if deleted < CHUNK:

@@ -15,46 +15,38 @@ with a socket when it comes back. A socket that falls ``limit`` updates behind i
 (the client reconnects with ``?since=`` and loses nothing)."""
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from bourse.common.db import Database
-from bourse.notifications.handlers import trade_updates as handlers
-from bourse.notifications.metrics import TRADE_UPDATES_CONNECTIONS, TRADE_UPDATES_PUSHED
-from bourse.notifications.store.trade_updates import CHANNEL, Stored
+from bourse.common.live import Socket, Sockets, pump
+from bourse.order.handlers import trade_updates as handlers
+from bourse.order.metrics import TRADE_UPDATES_CONNECTIONS, TRADE_UPDATES_PUSHED
+from bourse.order.store.trade_updates import CHANNEL, Stored
 
 log = logging.getLogger(__name__)
 PULL_LIMIT = 256  # updates read per user per pull (a user still behind is pulled again)
 
 
 @dataclass(eq=False)
-class Subscriber:
-    """One open socket. ``outbox`` holds JSON texts; ``None`` means: close, too slow."""
+class Subscriber(Socket[str]):
+    """One open socket; its outbox holds the updates' JSON texts."""
 
-    user_id: UUID
-    limit: int
     sent: int = 0
     live: bool = False
-    outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
-    overflowed: bool = False
 
     def offer(self, update: Stored) -> bool:
         """Queue ``update`` unless this socket has had it (or is closing)."""
         if self.overflowed or update.seq <= self.sent:
             return False
         self.sent = update.seq
-        if self.outbox.qsize() >= self.limit:
-            self.overflowed = True
-            self.outbox.put_nowait(None)
-            return False
-        self.outbox.put_nowait(update.message)
-        return True
+        return self.queue(update.message)
 
 
 def parse(payload: str) -> tuple[UUID, int] | None:
@@ -70,23 +62,12 @@ class TradeUpdatesHub:
     def __init__(self, db: Database, queue_size: int) -> None:
         self.db = db
         self.queue_size = queue_size
-        self._sockets: defaultdict[UUID, set[Subscriber]] = defaultdict(set)
+        self.sockets: Sockets[Subscriber] = Sockets(TRADE_UPDATES_CONNECTIONS)
         self._pending: asyncio.Queue[UUID] = asyncio.Queue()
 
-    @contextlib.contextmanager
-    def subscribe(self, user_id: UUID) -> Iterator[Subscriber]:
+    def subscribe(self, user_id: UUID) -> AbstractContextManager[Subscriber]:
         """Register a socket (not live yet: it replays first, then :meth:`go_live`)."""
-        subscriber = Subscriber(user_id, self.queue_size)
-        self._sockets[user_id].add(subscriber)
-        TRADE_UPDATES_CONNECTIONS.inc()
-        try:
-            yield subscriber
-        finally:
-            TRADE_UPDATES_CONNECTIONS.dec()
-            sockets = self._sockets[user_id]
-            sockets.discard(subscriber)
-            if not sockets:
-                del self._sockets[user_id]
+        return self.sockets.open(Subscriber(user_id, self.queue_size))
 
     def go_live(self, subscriber: Subscriber) -> None:
         """From now on the pump feeds ``subscriber``, starting after its ``sent``."""
@@ -99,27 +80,20 @@ class TradeUpdatesHub:
         if notice is None:
             return
         user_id, seq = notice
-        if any(s.live and s.sent < seq for s in self._sockets.get(user_id, ())):
+        if any(s.live and s.sent < seq for s in self.sockets.of(user_id)):
             self._pending.put_nowait(user_id)
 
     def on_reconnected(self, _lost_at: datetime) -> None:
         """Updates stored while the LISTEN connection was down were never announced."""
-        for user_id in list(self._sockets):
+        for user_id in self.sockets.users():
             self._pending.put_nowait(user_id)
 
     async def run(self) -> None:
-        while True:
-            users = {await self._pending.get()}
-            while not self._pending.empty():
-                users.add(self._pending.get_nowait())
-            try:
-                await self.pull(users)
-            except Exception:
-                log.exception("trade updates: %d users not pulled", len(users))
+        await pump(self._pending, lambda users: self.pull(set(users)), "trade updates")
 
     async def pull(self, users: set[UUID]) -> None:
         """Read and offer what the live sockets of ``users`` have not had."""
-        readers = {user: self._live(user) for user in users}
+        readers = {user: list(self._live(user)) for user in users}
         positions = {user: min(s.sent for s in subs) for user, subs in readers.items() if subs}
         if not positions:
             return
@@ -134,5 +108,5 @@ class TradeUpdatesHub:
             if count >= PULL_LIMIT:  # more to come
                 self._pending.put_nowait(user)
 
-    def _live(self, user_id: UUID) -> list[Subscriber]:
-        return [s for s in self._sockets.get(user_id, ()) if s.live and not s.overflowed]
+    def _live(self, user_id: UUID) -> Iterator[Subscriber]:
+        return (s for s in self.sockets.of(user_id) if s.live and not s.overflowed)

@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from bourse.common.db import fetch_or_create_all, unnest_columns
-from bourse.notifications.domain.trade_updates import TradeUpdate
+from bourse.order.domain.trade_updates import TradeUpdate
 
 CHANNEL = "bourse_trade_updates"
 

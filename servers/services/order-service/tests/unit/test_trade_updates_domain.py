@@ -6,13 +6,13 @@ from typing import get_args
 import pytest
 
 from bourse.contracts.events import OrderStatus
-from bourse.notifications.domain.trade_updates import (
+from bourse.order.domain.trade_updates import (
     EVENT_OF_STATUS,
     ORDER_FIELDS,
     trade_update,
 )
 
-from notifications_support import cancel_requested, order
+from order_support import cancel_event, order_event
 
 USER = uuid.UUID(int=7)
 
@@ -29,7 +29,7 @@ USER = uuid.UUID(int=7)
     ],
 )
 def test_a_status_change_without_a_fill_is_its_statuss_event(status: str, event: str) -> None:
-    update = trade_update(order(USER, status))  # type: ignore[arg-type]
+    update = trade_update(order_event(USER, status))  # type: ignore[arg-type]
     assert update.event == event
     assert update.message["event"] == event
     assert update.message["order"]["status"] == status
@@ -41,7 +41,9 @@ def test_every_order_status_has_an_event() -> None:
 
 
 def test_a_partial_fill_carries_the_fills_price_and_qty() -> None:
-    changed = order(USER, "partially_filled", filled_qty="2", avg="101.5", fill=("2", "101.50"))
+    changed = order_event(
+        USER, "partially_filled", filled_qty="2", avg="101.5", fill=("2", "101.50")
+    )
     update = trade_update(changed)
     assert update.event == "partial_fill"
     assert (update.message["price"], update.message["qty"]) == ("101.5", "2")
@@ -50,26 +52,28 @@ def test_a_partial_fill_carries_the_fills_price_and_qty() -> None:
 
 
 def test_the_fill_that_completes_the_order_is_a_fill() -> None:
-    update = trade_update(order(USER, "filled", filled_qty="10", avg="100", fill=("8", "100")))
+    update = trade_update(
+        order_event(USER, "filled", filled_qty="10", avg="100", fill=("8", "100"))
+    )
     assert update.event == "fill"
     assert (update.message["price"], update.message["qty"]) == ("100", "8")
 
 
 def test_a_fill_while_a_cancel_is_pending_is_a_partial_fill() -> None:
-    update = trade_update(order(USER, "pending_cancel", filled_qty="3", fill=("3", "99")))
+    update = trade_update(order_event(USER, "pending_cancel", filled_qty="3", fill=("3", "99")))
     assert update.event == "partial_fill"
     assert update.message["order"]["status"] == "pending_cancel"
 
 
 def test_an_accepted_cancel_is_pending_cancel() -> None:
-    update = trade_update(cancel_requested(USER))
+    update = trade_update(cancel_event(USER))
     assert update.event == "pending_cancel"
     assert update.user_id == USER
     assert "price" not in update.message
 
 
 def test_the_message_has_the_contracts_fields_and_the_api_order_object() -> None:
-    update = trade_update(order(USER, "new"))
+    update = trade_update(order_event(USER, "new"))
     assert list(update.message) == ["type", "event", "order", "timestamp"]
     assert update.message["type"] == "trade_update"
     assert list(update.message["order"]) == list(ORDER_FIELDS)
@@ -80,7 +84,7 @@ def test_the_message_has_the_contracts_fields_and_the_api_order_object() -> None
 
 
 def test_an_order_from_a_sender_without_created_at_uses_its_update_time() -> None:
-    changed = order(USER, "new")
+    changed = order_event(USER, "new")
     before = changed.order.model_copy(update={"created_at": None})
     old = changed.model_copy(update={"order": before})
     body = trade_update(old).message["order"]

@@ -1,6 +1,6 @@
 """The hot path's SQL of order-service (the consumer's batches), on asyncpg inside the
 consumer's transaction: one statement per table for a whole batch. The requests and the
-colder paths use SQLAlchemy Core (handlers/)."""
+colder paths use SQLAlchemy Core (handlers/). The trade updates' SQL: :mod:`.trade_updates`."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any

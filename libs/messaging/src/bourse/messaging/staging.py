@@ -1,0 +1,106 @@
+"""Rows a service writes of its own for the events it stages, in the same transaction.
+
+A :class:`StagingObserver` registered on a database (:func:`observe_staging`) is shown
+every event that a transaction of that database stages for the outbox, by either path
+(:meth:`bourse.messaging.uow.UnitOfWork.stage` or :func:`bourse.messaging.outbox.stage`),
+in staging order, which is the outbox's order too (message ids are UUIDv7 taken at
+staging). What it keeps of an event is taken at staging, as the envelope is; all it kept
+is handed to :meth:`StagingObserver.write` ONCE, just before the transaction commits, on
+the transaction's own asyncpg connection: one call per transaction whatever the number of
+events and of staging calls (so a statement per table, not per event), and none for a
+transaction that rolls back.
+
+Savepoints: what was staged in a consumer's savepoint that rolls back is forgotten with
+its events (:meth:`UnitOfWork.discard_since`). SQLAlchemy savepoints (``begin_nested``)
+are not followed, so staging an observed event inside one raises."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from bourse.common.db import Database
+from bourse.contracts.events import Payload
+
+T = TypeVar("T")
+_OBSERVERS = "bourse.staging.observers"  # keys of Session.info
+_OBSERVED = "bourse.staging.observed"
+
+
+class StagingObserver(Protocol[T]):
+    def observe(self, payload: Payload) -> T | None:
+        """What to write for ``payload`` (None: nothing); called as it is staged."""
+
+    async def write(self, pg: asyncpg.Connection, observed: Sequence[T]) -> None:
+        """Write what the transaction's staged events gave, in staging order."""
+
+
+def observe_staging(db: Database, *observers: StagingObserver[Any]) -> None:
+    """From now on, every transaction of ``db`` shows ``observers`` what it stages."""
+    info = dict(db.sessions.kw.get("info") or {})
+    info[_OBSERVERS] = (*info.get(_OBSERVERS, ()), *observers)
+    db.sessions.configure(info=info)
+
+
+def observe(session: AsyncSession, payloads: Iterable[Payload]) -> None:
+    """Show the session's observers ``payloads``, which are being staged, in order."""
+    observers: tuple[StagingObserver[Any], ...] = session.info.get(_OBSERVERS, ())
+    if not observers:
+        return
+    if session.in_nested_transaction():
+        raise RuntimeError("observed events cannot be staged inside a SQLAlchemy savepoint")
+    observed: list[tuple[StagingObserver[Any], Any]] = session.info.setdefault(_OBSERVED, [])
+    for payload in payloads:
+        for observer in observers:
+            kept = observer.observe(payload)
+            if kept is not None:
+                observed.append((observer, kept))
+
+
+def observed_count(session: AsyncSession) -> int:
+    return len(session.info.get(_OBSERVED, ()))
+
+
+def forget_since(session: AsyncSession, mark: int) -> None:
+    """Forget what was observed after ``mark`` (an :func:`observed_count`)."""
+    del session.info.get(_OBSERVED, [])[mark:]
+
+
+async def begun(adapted: Any) -> None:
+    """SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a
+    statement sent on the driver's connection before that would run outside the
+    transaction (and commit on its own). Start the transaction now if it has not begun."""
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+
+
+@event.listens_for(Session, "before_commit")
+def _write_observed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's commit: the transaction goes on
+    observed = session.info.pop(_OBSERVED, None)
+    if not observed:
+        return
+    adapted: Any = session.connection().connection.dbapi_connection
+    adapted.run_async(lambda pg: _write(adapted, pg, observed))
+
+
+async def _write(
+    adapted: Any, pg: asyncpg.Connection, observed: list[tuple[StagingObserver[Any], Any]]
+) -> None:
+    await begun(adapted)
+    by_observer: dict[int, tuple[StagingObserver[Any], list[Any]]] = {}
+    for observer, kept in observed:
+        by_observer.setdefault(id(observer), (observer, []))[1].append(kept)
+    for observer, kept_in_order in by_observer.values():
+        await observer.write(pg, kept_in_order)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without its commit (rolled back) wrote nothing."""
+    if transaction.parent is None:
+        session.info.pop(_OBSERVED, None)
