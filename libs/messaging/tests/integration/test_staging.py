@@ -33,11 +33,15 @@ _ADD = "INSERT INTO observed (position, symbol) SELECT * FROM unnest($1::int[], 
 class Symbols:
     """Observes instrument changes: writes their symbols, numbered in the order given."""
 
-    def __init__(self) -> None:
+    def __init__(self, unpublished: frozenset[str] = frozenset()) -> None:
         self.writes: list[list[str]] = []
+        self.unpublished = unpublished  # symbols whose changes stay out of the outbox
 
     def observe(self, payload: Payload) -> str | None:
         return payload.symbol if isinstance(payload, InstrumentChanged) else None
+
+    def publishes(self, payload: Payload) -> bool:
+        return not (isinstance(payload, InstrumentChanged) and payload.symbol in self.unpublished)
 
     async def write(self, pg: asyncpg.Connection, symbols: Sequence[str]) -> None:
         self.writes.append(list(symbols))
@@ -96,6 +100,23 @@ async def test_both_staging_paths_are_observed_in_staging_order_and_written_once
     assert symbols.writes == [names]
     assert await written(database) == names
     assert await in_the_outbox(database) == names
+
+
+async def test_an_event_the_observer_keeps_unpublished_is_written_but_not_in_the_outbox(
+    db: Database,
+) -> None:
+    database = Database(db.engine.url.render_as_string(hide_password=False), pool_size=2)
+    observe_staging(database, Symbols(unpublished=frozenset({"B", "D"})))
+    try:
+        async with database.transaction() as session:
+            uow = UnitOfWork(session)
+            uow.stage(instrument("A"), instrument("B"))
+            await stage(session, instrument("C"), instrument("D"))
+            await uow.flush()
+        assert await written(database) == ["A", "B", "C", "D"]
+        assert await in_the_outbox(database) == ["A", "C"]
+    finally:
+        await database.dispose()
 
 
 async def test_a_rolled_back_transaction_writes_nothing(

@@ -17,13 +17,12 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.staging import observe_staging
 from bourse.order.config import Settings
 from bourse.order.handlers.events import on_instrument_changed
-from bourse.order.handlers.trade_updates import TradeUpdatesLog
 from bourse.order.main import MIGRATIONS, create_app
 from bourse.testing.app import running_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.infra import ensure_services, migrated_database, migrated_url, temporary_vhost
 
-from order_support import Tap, assert_trade_updates_follow
+from order_support import PublishingLog, Tap, assert_trade_updates_follow
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +65,9 @@ async def published_orders(broker: Broker, order_settings: Settings) -> AsyncIte
         async with db.transaction() as session:
             left = await session.scalars(text("SELECT body FROM outbox ORDER BY id"))
             events += [Envelope.from_bytes(body) for body in left]
-        await assert_trade_updates_follow(db, events, in_user_order=False)
+        await assert_trade_updates_follow(
+            db, events, in_user_order=False, log_only_unpublished=True
+        )
     finally:
         await db.dispose()
 
@@ -126,5 +127,5 @@ async def log_db() -> AsyncIterator[Database]:
     """A database of its own whose transactions write the trade updates of the order
     events they stage, as the service's do (no instance runs on it)."""
     async with migrated_database("bourse_order_trade_updates", MIGRATIONS) as database:
-        observe_staging(database, TradeUpdatesLog())
+        observe_staging(database, PublishingLog())
         yield database

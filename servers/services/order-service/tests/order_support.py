@@ -34,6 +34,7 @@ from bourse.messaging.outbox import stage
 from bourse.messaging.wire import envelopes_of
 from bourse.order.db import orders
 from bourse.order.domain.trade_updates import TradeUpdate, trade_update
+from bourse.order.handlers.trade_updates import TradeUpdatesLog
 from bourse.order.snapshots import order_changed
 from bourse.testing.auth import TestIssuer
 
@@ -166,15 +167,38 @@ async def stage_all(db: Database, payloads: Sequence[Payload]) -> None:
 _ORDER_EVENTS = (OrderChanged.TYPE, OrderCancelRequested.TYPE)
 
 
+class PublishingLog(TradeUpdatesLog):
+    """The service's log, but every order event is published too (even those no queue
+    binds), so that a test can check the log against the outbox event for event."""
+
+    def publishes(self, payload: Payload) -> bool:
+        return True
+
+
+def _published_update(message: Json) -> bool:
+    """Whether a stored update is of an event that order-service publishes (not log-only:
+    pending_new, new, and a pending_cancel without a fill)."""
+    event = message["event"]
+    return event not in ("pending_new", "new") and not (
+        event == "pending_cancel" and "price" not in message
+    )
+
+
 async def assert_trade_updates_follow(
-    db: Database, events: Sequence[Envelope], *, in_user_order: bool = True
+    db: Database,
+    events: Sequence[Envelope],
+    *,
+    in_user_order: bool = True,
+    log_only_unpublished: bool = False,
 ) -> None:
     """Every order event in ``events`` (as published, in publishing order) has exactly one
     trade update: its user's next seq, and byte for byte the message that trade_update()
     makes of the event as it came off the wire (what notifications-service stored and
     sent from its queue). With ``in_user_order``, each user's seqs follow the events'
     order; without it, each order's events' (transactions that commit concurrently, on
-    different orders of one user, are numbered in commit order)."""
+    different orders of one user, are numbered in commit order). With
+    ``log_only_unpublished`` (the service's own log), ``events`` lack the log-only ones:
+    the other updates are compared, and every user's seqs still run 1..n."""
     expected: defaultdict[Hashable, list[TradeUpdate]] = defaultdict(list)
     totals: Counter[uuid.UUID] = Counter()
     for envelope in events:
@@ -187,14 +211,17 @@ async def assert_trade_updates_follow(
     async with db.connection() as pg:
         counters = dict(await pg.fetch("SELECT user_id, last_seq FROM trade_update_counters"))
         rows = await pg.fetch("SELECT user_id, seq, message::text FROM trade_updates")
-    assert counters == dict(totals)
-    stored: defaultdict[Hashable, list[tuple[int, str]]] = defaultdict(list)
-    for user_id, seq, message in sorted(rows):
-        stored[_key(user_id, json.loads(message), in_user_order)].append((seq, message))
     seqs: defaultdict[uuid.UUID, list[int]] = defaultdict(list)
     for user_id, seq, _ in sorted(rows):
         seqs[user_id].append(seq)
-    assert seqs == {user: list(range(1, total + 1)) for user, total in totals.items()}
+    assert seqs == {user: list(range(1, last + 1)) for user, last in counters.items()}
+    if log_only_unpublished:
+        rows = [row for row in rows if _published_update(json.loads(row[2]))]
+    else:
+        assert counters == dict(totals)
+    stored: defaultdict[Hashable, list[tuple[int, str]]] = defaultdict(list)
+    for user_id, seq, message in sorted(rows):
+        stored[_key(user_id, json.loads(message), in_user_order)].append((seq, message))
     assert stored.keys() == expected.keys()
     for key, updates in expected.items():
         made = [u.numbered(seq) for u, (seq, _) in zip(updates, stored[key], strict=True)]
@@ -203,3 +230,13 @@ async def assert_trade_updates_follow(
 
 def _key(user_id: uuid.UUID, message: Json, in_user_order: bool) -> Hashable:
     return user_id if in_user_order else (user_id, message["order"]["id"])
+
+
+async def trade_updates_of(client: httpx.AsyncClient, user: uuid.UUID) -> list[Json]:
+    """The user's trade updates as stored (the messages of /ws/trade-updates), by seq."""
+    db: Database = client.app.state.runtime.db  # type: ignore[attr-defined]
+    async with db.connection() as pg:
+        rows = await pg.fetch(
+            "SELECT message::text FROM trade_updates WHERE user_id = $1 ORDER BY seq", user
+        )
+    return [json.loads(row[0]) for row in rows]

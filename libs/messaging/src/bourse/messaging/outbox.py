@@ -29,10 +29,10 @@ def envelope_for(payload: Payload) -> Envelope:
 
 async def stage(session: AsyncSession, *payloads: Payload) -> list[UUID]:
     """Add events to the outbox; they are published only if the transaction commits. The
-    service's staging observers see them now (:mod:`bourse.messaging.staging`)."""
-    staging.observe(session, payloads)
+    service's staging observers see them now (:mod:`bourse.messaging.staging`), and may
+    keep one that no queue binds out of the outbox."""
     rows: list[dict[str, Any]] = []
-    for payload in payloads:
+    for payload in staging.observe(session, payloads):
         envelope = envelope_for(payload)
         rows.append(
             {

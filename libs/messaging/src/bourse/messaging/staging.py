@@ -14,7 +14,7 @@ Savepoints: what was staged in a consumer's savepoint that rolls back is forgott
 its events (:meth:`UnitOfWork.discard_since`). SQLAlchemy savepoints (``begin_nested``)
 are not followed, so staging an observed event inside one raises."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -34,6 +34,11 @@ class StagingObserver(Protocol[T]):
     def observe(self, payload: Payload) -> T | None:
         """What to write for ``payload`` (None: nothing); called as it is staged."""
 
+    def publishes(self, payload: Payload) -> bool:
+        """Whether ``payload`` also goes to the outbox. False for an event that no queue
+        binds (ARCHITECTURE §4a: nothing is published that no queue consumes) and that is
+        staged only for this observer's rows."""
+
     async def write(self, pg: asyncpg.Connection, observed: Sequence[T]) -> None:
         """Write what the transaction's staged events gave, in staging order."""
 
@@ -45,11 +50,12 @@ def observe_staging(db: Database, *observers: StagingObserver[Any]) -> None:
     db.sessions.configure(info=info)
 
 
-def observe(session: AsyncSession, payloads: Iterable[Payload]) -> None:
-    """Show the session's observers ``payloads``, which are being staged, in order."""
+def observe(session: AsyncSession, payloads: Sequence[Payload]) -> Sequence[Payload]:
+    """Show the session's observers ``payloads``, which are being staged, in order; the
+    ones to write to the outbox (those every observer lets be published)."""
     observers: tuple[StagingObserver[Any], ...] = session.info.get(_OBSERVERS, ())
     if not observers:
-        return
+        return payloads
     if session.in_nested_transaction():
         raise RuntimeError("observed events cannot be staged inside a SQLAlchemy savepoint")
     observed: list[tuple[StagingObserver[Any], Any]] = session.info.setdefault(_OBSERVED, [])
@@ -58,6 +64,7 @@ def observe(session: AsyncSession, payloads: Iterable[Payload]) -> None:
             kept = observer.observe(payload)
             if kept is not None:
                 observed.append((observer, kept))
+    return [p for p in payloads if all(observer.publishes(p) for observer in observers)]
 
 
 def observed_count(session: AsyncSession) -> int:

@@ -71,8 +71,7 @@ class UnitOfWork:
         correlation = cause.envelope.correlation_id if cause else None
         causation = str(cause.message_id) if cause else None
         ids = []
-        staging.observe(self.session, payloads)
-        for payload in payloads:
+        for payload in staging.observe(self.session, payloads):
             envelope = Envelope(
                 type=payload.TYPE,
                 version=payload.VERSION,

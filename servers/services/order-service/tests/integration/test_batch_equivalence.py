@@ -27,7 +27,6 @@ from bourse.messaging.consumer import batch_handlers
 from bourse.messaging.staging import observe_staging
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
-from bourse.order.handlers.trade_updates import TradeUpdatesLog
 from bourse.order.main import MIGRATIONS
 from bourse.testing.infra import migrated_database
 from bourse.testing.messaging import (
@@ -38,7 +37,7 @@ from bourse.testing.messaging import (
     rows_and_outbox,
 )
 
-from order_support import assert_trade_updates_follow
+from order_support import PublishingLog, assert_trade_updates_follow
 
 ORDERS = 12
 USERS = [uuid.UUID(int=n) for n in (1, 2, 3)]
@@ -107,7 +106,7 @@ def flow(drawn: list[Op]) -> list[Envelope]:
 @pytest.fixture(scope="module")
 async def orders_db() -> AsyncIterator[Database]:
     async with migrated_database("bourse_order_batch", MIGRATIONS) as database:
-        observe_staging(database, TradeUpdatesLog())  # as the service's database
+        observe_staging(database, PublishingLog())  # the service's log, every event published
         yield database
 
 

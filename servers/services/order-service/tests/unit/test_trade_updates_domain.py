@@ -9,6 +9,7 @@ from bourse.contracts.events import OrderStatus
 from bourse.order.domain.trade_updates import (
     EVENT_OF_STATUS,
     ORDER_FIELDS,
+    log_only,
     trade_update,
 )
 
@@ -89,3 +90,14 @@ def test_an_order_from_a_sender_without_created_at_uses_its_update_time() -> Non
     old = changed.model_copy(update={"order": before})
     body = trade_update(old).message["order"]
     assert body["created_at"] == body["updated_at"]
+
+
+def test_only_the_events_no_queue_binds_are_log_only() -> None:
+    """pending_new, new and an accepted cancel stay in the log; every status another
+    service binds, and every fill, is published."""
+    assert log_only(order_event(USER, "pending_new"))
+    assert log_only(order_event(USER, "new"))
+    assert log_only(cancel_event(USER))
+    for status in ("partially_filled", "filled", "canceled", "rejected", "expired", "replaced"):
+        assert not log_only(order_event(USER, status))
+    assert not log_only(order_event(USER, "pending_cancel", filled_qty="3", fill=("3", "99")))

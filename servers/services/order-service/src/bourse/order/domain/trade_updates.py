@@ -65,6 +65,24 @@ class TradeUpdate:
         return {**self.message, "seq": seq}
 
 
+# The order events only the trade-updates log wants: no other service binds
+# order.pending_new, order.new (nor their .<requester> forms) or order.cancel_requested,
+# so they are written to the log and not published (tests/test_topology.py checks every
+# service's bindings against these).
+LOG_ONLY_STATUSES = frozenset({"pending_new", "new"})
+
+
+def log_only(payload: object) -> bool:
+    """Whether ``payload`` is an order event that only the trade-updates log wants."""
+    if isinstance(payload, OrderCancelRequested):
+        return True
+    return (
+        isinstance(payload, OrderChanged)
+        and payload.fill is None
+        and payload.order.status in LOG_ONLY_STATUSES
+    )
+
+
 def trade_update(payload: OrderEvent) -> TradeUpdate:
     order = payload.order
     message: dict[str, Any] = {"type": "trade_update"}

@@ -6,10 +6,12 @@ order-service stages for the outbox (bourse.messaging.staging), and each
 ``OrderChanged`` / ``OrderCancelRequested`` becomes its user's next update, in staging
 order, written once per transaction just before it commits (:func:`store.append_all`:
 the batch's users' counters locked once in user id order, one insert per table). So the
-seqs follow the order in which the changes were made and published, on every instance,
-with no queue in between. Also here: the socket's reads and the pruning. SQL:
-:mod:`store.trade_updates`; live fan-out: :mod:`live.trade_updates` (woken by
-PostgreSQL NOTIFY through the instance's LISTEN connection)."""
+seqs follow the order in which the changes were made, on every instance, with no queue
+in between. The events only this log wants (pending_new, new, cancel_requested: no
+queue binds them) are not published at all (:func:`domain.trade_updates.log_only`).
+Also here: the socket's reads and the pruning. SQL: :mod:`store.trade_updates`; live
+fan-out: :mod:`live.trade_updates` (woken by PostgreSQL NOTIFY through the instance's
+LISTEN connection)."""
 
 import asyncio
 import logging
@@ -22,7 +24,7 @@ import asyncpg
 from bourse.common.db import Database
 from bourse.contracts.events import OrderCancelRequested, OrderChanged, Payload
 from bourse.order.config import Settings
-from bourse.order.domain.trade_updates import TradeUpdate, trade_update
+from bourse.order.domain.trade_updates import TradeUpdate, log_only, trade_update
 from bourse.order.metrics import TRADE_UPDATES_STORED
 from bourse.order.store import trade_updates as store
 from bourse.order.store.trade_updates import Stored
@@ -35,6 +37,9 @@ class TradeUpdatesLog:
         if isinstance(payload, OrderChanged | OrderCancelRequested):
             return trade_update(payload)
         return None
+
+    def publishes(self, payload: Payload) -> bool:
+        return not log_only(payload)
 
     async def write(self, pg: asyncpg.Connection, observed: Sequence[TradeUpdate]) -> None:
         stored = await store.append_all(pg, observed)
