@@ -6,11 +6,13 @@ instance (or by a key being rotated out) verify everywhere."""
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.auth.signing import SigningKey, jwks
 from bourse.user.db import signing_keys
+
+KEY_RING_LOCK = 0x0B0B60  # advisory lock key in user-service's database
 
 
 class KeyRing:
@@ -27,7 +29,10 @@ class KeyRing:
 
     @classmethod
     async def load(cls, session: AsyncSession) -> "KeyRing":
-        await session.execute(select(signing_keys.c.kid).with_for_update().limit(1))
+        # Instances starting together on an empty table would each lock nothing (FOR
+        # UPDATE on no row), each create a key and each know only its own: tokens one
+        # signs would not verify on the other. A transaction lock makes them take turns.
+        await session.execute(select(func.pg_advisory_xact_lock(KEY_RING_LOCK)))
         rows = await _active(session)
         if not rows:
             key = SigningKey.generate()
