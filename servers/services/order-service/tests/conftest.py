@@ -2,6 +2,7 @@
 (test-issued) access tokens. Every order event the suite's instances publish must have
 exactly its trade update (checked when the session ends: :func:`published_orders`)."""
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
@@ -54,7 +55,11 @@ async def published_orders(broker: Broker, order_settings: Settings) -> AsyncIte
     starts. When the session ends (every instance stopped), each of them, and each still
     in the outbox, must have exactly its trade update, whatever path staged it."""
     channel = await broker.channel()
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    # Durable, and named: the check runs when the whole test session ends, after other
+    # members' tests may have restarted the broker, which drops an exclusive queue and
+    # what it held (the vhost, and the queue with it, is deleted at the end).
+    name = f"test.published_orders.{uuid.uuid4().hex[:8]}"
+    queue = await channel.declare_queue(name, durable=True)
     await queue.bind(ORDERS, "order.#")
     tap = Tap(queue)
     yield tap
