@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from bourse.testing.api import Json, Trader, all_pages, eventually, fresh_symbol, signup
+from bourse.testing.ws import receive
 
 pytestmark = pytest.mark.e2e
 Book = dict[str, dict[Decimal, Decimal]]
@@ -31,18 +32,13 @@ async def market(stack: str, **options: Any) -> AsyncIterator[ClientConnection]:
         yield socket
 
 
-async def receive(socket: ClientConnection, timeout: float = 10) -> Json:
-    message: Json = json.loads(await asyncio.wait_for(socket.recv(), timeout))
-    return message
-
-
 async def send(socket: ClientConnection, **message: Any) -> None:
     await socket.send(json.dumps(message))
 
 
 async def subscribed(socket: ClientConnection, **channels: list[str]) -> Json:
     await send(socket, action="subscribe", **channels)
-    reply = await receive(socket)
+    reply: Json = await receive(socket)
     assert reply["type"] == "subscription", reply
     return reply
 

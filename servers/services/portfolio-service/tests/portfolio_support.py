@@ -5,7 +5,6 @@ the app under a real uvicorn server (WebSockets need one) on a free port."""
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import QUEUE, subscription
 from bourse.testing.app import served
 from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
+from bourse.testing.ws import receive
 
 Frame = dict[str, Any]
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
@@ -66,12 +66,6 @@ async def feed(instance: Instance, token: str | None) -> AsyncIterator[ClientCon
     url = instance.feed_url if token is None else f"{instance.feed_url}?token={token}"
     async with connect(url, open_timeout=10) as websocket:
         yield websocket
-
-
-async def receive(websocket: ClientConnection, timeout: float = 10.0) -> Frame:
-    async with asyncio.timeout(timeout):
-        frame: Frame = json.loads(await websocket.recv())
-    return frame
 
 
 def position_of(frame: Frame, symbol: str) -> Frame | None:

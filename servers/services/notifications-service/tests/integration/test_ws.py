@@ -23,6 +23,7 @@ from bourse.notifications.db import notifications
 from bourse.testing.auth import TestIssuer
 from bourse.testing.messaging import envelope_of
 from bourse.testing.polling import eventually
+from bourse.testing.ws import nothing_more, receive
 
 from notifications_support import alert, deliver, order
 
@@ -36,16 +37,6 @@ async def feed(address: str, token: str) -> AsyncIterator[ClientConnection]:
         ready = await receive(ws)
         assert ready["type"] == "ready" and isinstance(ready["unread_count"], int)
         yield ws
-
-
-async def receive(ws: ClientConnection, timeout: float = 10.0) -> Json:
-    message: Json = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    return message
-
-
-async def nothing_more(ws: ClientConnection, wait: float = 0.3) -> None:
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(ws.recv(), wait)
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "expired"])

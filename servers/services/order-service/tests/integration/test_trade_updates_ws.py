@@ -5,7 +5,6 @@ order API, per-user isolation, and the close codes (4401, 4400, 4422)."""
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from bourse.order.main import create_app
 from bourse.testing.app import served
 from bourse.testing.auth import TestIssuer
 from bourse.testing.polling import eventually
+from bourse.testing.ws import nothing_more, receive
 
 from order_support import Tap, cancel_event, order_event, place, stage_all
 
@@ -86,16 +86,6 @@ async def stream(
 ) -> AsyncIterator[ClientConnection]:
     async with connect(url(address, token, since), proxy=None, max_queue=None) as ws:
         yield ws
-
-
-async def receive(ws: ClientConnection, timeout: float = 10.0) -> Json:
-    message: Json = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    return message
-
-
-async def nothing_more(ws: ClientConnection, wait: float = 0.3) -> None:
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(ws.recv(), wait)
 
 
 async def seqs(ws: ClientConnection, count: int) -> list[int]:

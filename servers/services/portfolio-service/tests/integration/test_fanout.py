@@ -12,8 +12,9 @@ from bourse.portfolio.config import Settings
 from bourse.portfolio.main import create_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.portfolio import fill, price
+from bourse.testing.ws import receive
 
-from portfolio_support import Frame, Instance, feed, position_of, receive, receive_until, serve
+from portfolio_support import Frame, Instance, feed, position_of, receive_until, serve
 
 
 @pytest.fixture

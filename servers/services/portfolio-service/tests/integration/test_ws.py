@@ -12,8 +12,9 @@ from bourse.portfolio.config import Settings
 from bourse.portfolio.main import create_app
 from bourse.testing.auth import TestIssuer
 from bourse.testing.portfolio import cash, fill, price
+from bourse.testing.ws import receive
 
-from portfolio_support import Instance, feed, position_of, receive, receive_until, serve
+from portfolio_support import Instance, feed, position_of, receive_until, serve
 
 
 async def test_snapshot_then_updates_including_a_new_symbol_without_reconnecting(
