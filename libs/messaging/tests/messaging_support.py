@@ -11,6 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from bourse.common.db import Database
+from bourse.messaging.consumer import Consumer
 
 test_metadata = MetaData()
 effects = Table(
@@ -43,3 +44,14 @@ async def running(*tasks: Callable[[], Any]) -> AsyncIterator[None]:
         for task in started:
             task.cancel()
         await asyncio.gather(*started, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def consuming(consumer: Consumer) -> AsyncIterator[None]:
+    """Run ``consumer`` (started) for the block, then stop it: what it has not acked goes
+    back to its queue."""
+    try:
+        async with running(consumer.run):
+            yield
+    finally:
+        await consumer.stop()

@@ -27,7 +27,7 @@ from bourse.messaging.wire import BATCH_HEADER, batch_body
 from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
 from bourse.testing.polling import eventually
 
-from messaging_support import applied, effects
+from messaging_support import applied, consuming, effects
 
 INSERT_EFFECTS = "INSERT INTO effects (message_id, attempt) SELECT unnest($1::uuid[]), 1"
 
@@ -169,15 +169,10 @@ async def test_one_failing_event_is_dead_lettered_alone_and_the_rest_of_its_batc
     for payload in [*good[:4], bad, *good[4:]]:  # queued before the consumer runs: one batch
         await broker.publish(payload)
     await asyncio.sleep(0.3)
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with consuming(consumer):
         assert await eventually(lambda: _equals(applied(db), 9))
         assert await eventually(lambda: _dead_letters(broker, queue, 1))
         await consumer.wait_idle()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await consumer.stop()
     assert batches[0] == 10  # the whole batch first, then each alone in its savepoint
     assert len(await outbox_rows(db)) == 9  # the failed event's staged events are gone
     async with db.transaction() as session:
@@ -241,14 +236,9 @@ async def test_a_batch_message_is_applied_across_lanes_and_settled_once(
     await consumer.start()
     envelopes = [envelope_of(registered()) for _ in range(40)]
     await _publish_batch(broker, [e.to_bytes() for e in envelopes])
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with consuming(consumer):
         assert await eventually(lambda: _equals(applied(db), 40))
         await consumer.wait_idle()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await consumer.stop()
     assert not await _requeued(broker, queue)  # acked once every event was applied
     assert await applied(db) == 40
 
@@ -264,14 +254,9 @@ async def test_batches_acked_with_one_frame_each_leave_nothing_to_redeliver(
     for _ in range(25):  # queued before the consumer runs: batches of 10, 10 and 5
         await broker.publish(registered())
     await asyncio.sleep(0.3)
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with consuming(consumer):
         assert await eventually(lambda: _equals(applied(db), 25))
         await consumer.wait_idle()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await consumer.stop()  # what was not acked goes back to the queue now
     assert not await _requeued(broker, queue)
 
 
@@ -283,15 +268,10 @@ async def test_a_poison_event_in_a_batch_message_is_dead_lettered_alone(
     await consumer.start()
     good = [envelope_of(registered()).to_bytes() for _ in range(4)]
     await _publish_batch(broker, [*good[:2], b'{"type":"user.registered","payload":{}}', *good[2:]])
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with consuming(consumer):
         assert await eventually(lambda: _equals(applied(db), 4))
         assert await eventually(lambda: _dead_letters(broker, queue, 1))
         await consumer.wait_idle()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await consumer.stop()
     assert not await _requeued(broker, queue)
 
 

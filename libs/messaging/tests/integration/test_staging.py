@@ -25,7 +25,7 @@ from bourse.messaging.topology import Binding, QueueSpec
 from bourse.messaging.uow import Event, UnitOfWork
 from bourse.testing.polling import eventually
 
-from messaging_support import observed
+from messaging_support import consuming, observed
 
 _ADD = "INSERT INTO observed (position, symbol) SELECT * FROM unnest($1::int[], $2::text[])"
 
@@ -176,14 +176,9 @@ async def test_what_a_failed_event_staged_is_forgotten_with_its_savepoint(
     for name in names:  # queued before the consumer runs: one batch
         await broker.publish(registered(name))
     await asyncio.sleep(0.3)
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with consuming(consumer):
         assert await eventually(lambda: _length_is(written(database), 18))
         await consumer.wait_idle()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await consumer.stop()
     expected = [f"{name}{path}" for name in names if name != "U4" for path in "AB"]
     assert await written(database) == expected
     assert await in_the_outbox(database) == expected
