@@ -33,7 +33,12 @@ from bourse.messaging.broker import Broker
 from bourse.messaging.outbox import stage
 from bourse.messaging.wire import envelopes_of
 from bourse.order.db import orders
-from bourse.order.domain.trade_updates import TradeUpdate, trade_update
+from bourse.order.domain.trade_updates import (
+    EVENT_OF_STATUS,
+    LOG_ONLY_STATUSES,
+    TradeUpdate,
+    trade_update,
+)
 from bourse.order.handlers.trade_updates import TradeUpdatesLog
 from bourse.order.snapshots import order_changed
 from bourse.testing.auth import TestIssuer
@@ -177,9 +182,9 @@ class PublishingLog(TradeUpdatesLog):
 
 def _published_update(message: Json) -> bool:
     """Whether a stored update is of an event that order-service publishes (not log-only:
-    pending_new, new, and a pending_cancel without a fill)."""
+    the log-only statuses', and a pending_cancel without a fill)."""
     event = message["event"]
-    return event not in ("pending_new", "new") and not (
+    return event not in {EVENT_OF_STATUS[status] for status in LOG_ONLY_STATUSES} and not (
         event == "pending_cancel" and "price" not in message
     )
 
