@@ -120,6 +120,30 @@ async def test_a_batch_of_an_existing_client_order_id_places_nothing_new(
     assert await count_of(app_client, user) == 1
 
 
+async def test_a_used_client_order_id_is_answered_with_its_order_even_if_invalid_now(
+    app_client: httpx.AsyncClient, issuer: TestIssuer
+) -> None:
+    """Found after the group's insert: the repeat (valid or not) gets the first order,
+    the new orders of the same group are created."""
+    user = uuid.uuid4()
+    headers = issuer.headers(user)
+    first = await app_client.post("/api/v1/orders", json=body(client_order_id="u"), headers=headers)
+    batch = [
+        body(client_order_id="u", qty="1.5"),  # off the lot size, but already placed
+        body(client_order_id="v"),
+        body(client_order_id="u"),
+        body(client_order_id="w", qty="1.5"),  # off the lot size, and new: refused
+    ]
+    response = await app_client.post(
+        "/api/v1/orders/batch", json={"orders": batch}, headers=headers
+    )
+    invalid_repeat, new, repeat, refused = response.json()["results"]
+    assert invalid_repeat["order"]["id"] == repeat["order"]["id"] == first.json()["id"]
+    assert new["order"]["client_order_id"] == "v"
+    assert refused["error"]["code"] == "invalid_lot_size"
+    assert await count_of(app_client, user) == 2
+
+
 async def test_a_batch_is_bounded(app_client: httpx.AsyncClient, issuer: TestIssuer) -> None:
     headers = issuer.headers(uuid.uuid4())
     for orders_ in ([], [body()] * 101):

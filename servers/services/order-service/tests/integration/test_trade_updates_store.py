@@ -3,7 +3,9 @@ turn every order event they stage, and only those, into trade updates; pruning d
 only what is older than the retention and never restarts the seqs; a socket never takes
 an update twice and is told to go when it falls too far behind."""
 
+import asyncio
 import json
+import random
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -63,6 +65,23 @@ async def test_pruning_deletes_only_old_updates_and_seqs_go_on(log_db: Database)
     assert await prune_once(db, timedelta(days=7)) >= 2
     assert await handlers.page(db, user, 0, 10) == []
     assert await handlers.last_seq(db, user) == 4  # the counter stays
+
+
+async def test_concurrent_transactions_number_each_users_updates_without_gap_or_repeat(
+    log_db: Database,
+) -> None:
+    """Batches on overlapping users committing at once (the counters are created by the
+    first of them): every user's seqs are 1..n, each once."""
+    users = [uuid.uuid4() for _ in range(5)]
+    rng = random.Random(7)
+    batches = [[rng.choice(users) for _ in range(rng.randint(1, 8))] for _ in range(12)]
+    await asyncio.gather(
+        *(stage_all(log_db, [order_event(user, "new") for user in batch]) for batch in batches)
+    )
+    for user in users:
+        seqs = [u.seq for u in await handlers.page(log_db, user, 0, 1000)]
+        assert seqs == list(range(1, sum(b.count(user) for b in batches) + 1))
+        assert await handlers.last_seq(log_db, user) == len(seqs)
 
 
 def test_a_socket_takes_each_update_once_and_overflows_to_a_close() -> None:

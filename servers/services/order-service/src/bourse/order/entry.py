@@ -90,19 +90,18 @@ class OrderEntry:
         return result
 
     async def _create(self, session: AsyncSession, group: list[_Waiting]) -> list[Outcome]:
+        """The group's orders inserted with one statement. A client order id its user has
+        already used is answered with that order (found after the insert, so that the
+        usual group, with new ids only, costs no lookup)."""
         uow = UnitOfWork(session)
         pg = await uow.pg()
         orders = [w.order for w in group]
-        known = await store.orders_by_client_id(pg, _client_ids(orders))
         instruments = await store.instruments(pg, {o.request.symbol for o in orders})
-        outcomes: list[Outcome | None] = []
+        outcomes: list[Outcome | None] = []  # None: answered once the insert is done
         fresh: list[tuple[int, NewOrder, Placement]] = []
         claimed: dict[tuple[UUID, str], int] = {}
         for index, order in enumerate(orders):
-            key = (order.user_id, order.client_order_id) if order.client_order_id else None
-            if key is not None and key in known:
-                outcomes.append((SimpleNamespace(**known[key]), False))
-                continue
+            key = _key(order)
             if key is not None and key in claimed:  # the same id twice in the group
                 outcomes.append(None)
                 continue
@@ -118,13 +117,41 @@ class OrderEntry:
         rows = await store.add_orders(
             pg, [(o.user_id, o.request, o.client_order_id, p) for _, o, p in fresh]
         )
-        answers = _answers(uow, orders, outcomes, fresh, rows, claimed)
+        await _answer_known(pg, orders, outcomes, fresh, rows)
+        added = [(f, row) for f, row in zip(fresh, rows, strict=True) if row is not None]
+        answers = _answers(uow, orders, outcomes, added, claimed)
         await uow.flush()
         return answers
 
 
-def _client_ids(orders: Sequence[NewOrder]) -> list[tuple[UUID, str]]:
-    return [(o.user_id, o.client_order_id) for o in orders if o.client_order_id is not None]
+def _key(order: NewOrder) -> tuple[UUID, str] | None:
+    return (order.user_id, order.client_order_id) if order.client_order_id else None
+
+
+async def _answer_known(
+    pg: Any,
+    orders: Sequence[NewOrder],
+    outcomes: list[Outcome | None],
+    fresh: list[tuple[int, NewOrder, Placement]],
+    rows: Sequence[dict[str, Any] | None],
+) -> None:
+    """An order whose client order id its user had already used is answered with that
+    order (neither created again nor refused if it is invalid): the ones the insert left
+    out, and the refused ones whose id no order of this group took."""
+    left_out = [index for (index, _, _), row in zip(fresh, rows, strict=True) if row is None]
+    refused = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, Problem)]
+    inserted = {_key(order) for (_, order, _), row in zip(fresh, rows, strict=True) if row}
+    taken = {
+        index: key
+        for index in left_out + refused
+        if (key := _key(orders[index])) is not None and key not in inserted
+    }
+    known = await store.orders_by_client_id(pg, list(set(taken.values())))
+    for index, key in taken.items():
+        if key in known:
+            outcomes[index] = (SimpleNamespace(**known[key]), False)
+        elif index in left_out:  # the insert saw it, so it is there: never happens
+            raise RuntimeError(f"client order id {key} neither inserted nor found")
 
 
 def _placement(order: NewOrder, instruments: dict[str, Any], settings: Settings) -> Placement:
@@ -138,16 +165,15 @@ def _answers(
     uow: UnitOfWork,
     orders: Sequence[NewOrder],
     outcomes: list[Outcome | None],
-    fresh: list[tuple[int, NewOrder, Placement]],
-    rows: list[dict[str, Any]],
+    added: list[tuple[tuple[int, NewOrder, Placement], dict[str, Any]]],
     claimed: dict[tuple[UUID, str], int],
 ) -> list[Outcome]:
     """Each new order is announced (pending_new, then its risk request) and answered; a
     repeated client order id in the group is answered with the first one's order. The
     group's pending_new events are staged together, so the relay sends them as one
     message (and the risk requests as another)."""
-    uow.stage(*(order_changed(row) for row in rows))
-    for (index, _, placement), row in zip(fresh, rows, strict=True):
+    uow.stage(*(order_changed(row) for _, row in added))
+    for (index, _, placement), row in added:
         uow.stage(_risk_requested(row, placement))
         outcomes[index] = (SimpleNamespace(**row), True)
     return [

@@ -120,10 +120,6 @@ RETURNING *
 NewRow = tuple[UUID, OrderRequest, str | None, Placement]  # user, request, client id, holds
 
 
-class ClientOrderIdRacedError(RuntimeError):
-    """Another transaction created an order with one of these client order ids."""
-
-
 async def orders_by_client_id(
     pg: asyncpg.Connection, keys: Sequence[tuple[UUID, str]]
 ) -> dict[tuple[UUID, str], dict[str, Any]]:
@@ -133,9 +129,10 @@ async def orders_by_client_id(
     return {(row["user_id"], row["client_order_id"]): dict(row) for row in rows}
 
 
-async def add_orders(pg: asyncpg.Connection, new: Sequence[NewRow]) -> list[dict[str, Any]]:
+async def add_orders(pg: asyncpg.Connection, new: Sequence[NewRow]) -> list[dict[str, Any] | None]:
     """Insert new orders (pending_new, engine ids from the sequence) with one statement;
-    their rows, in the same order."""
+    their rows, in the same order, None for one whose client order id an order of its user
+    already has (that order is left as it is)."""
     if not new:
         return []
     ids = [uuid7() for _ in new]
@@ -148,9 +145,7 @@ async def add_orders(pg: asyncpg.Connection, new: Sequence[NewRow]) -> list[dict
         [p.reserve_qty for *_, p in new],
     ]
     rows = {row["id"]: dict(row) for row in await pg.fetch(_ADD_ORDERS, *columns)}
-    if len(rows) != len(new):
-        raise ClientOrderIdRacedError("a client order id was taken meanwhile")
-    return [rows[order_id] for order_id in ids]
+    return [rows.get(order_id) for order_id in ids]
 
 
 _REQUEST_FIELDS = (

@@ -1,11 +1,13 @@
 """Trade updates in PostgreSQL: each user's stream and its counter. Every read is scoped
 by the user id.
 
-:func:`append_all` numbers a batch's updates and writes them with one statement per
-table, in the caller's transaction, and NOTIFYs :data:`CHANNEL` once per user with the
-user's new last seq: listeners hear of it only when that transaction commits."""
+:func:`append_all` numbers a batch's updates and writes them in the caller's transaction
+with two statements whatever the batch holds: one moves the users' counters on (and locks
+them), one stores the updates and NOTIFYs :data:`CHANNEL` once per user with the user's
+new last seq; listeners hear of it only when that transaction commits."""
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -13,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from bourse.common.db import fetch_or_create_all, unnest_columns
+from bourse.common.db import unnest_columns
 from bourse.order.domain.trade_updates import TradeUpdate
 
 CHANNEL = "bourse_trade_updates"
@@ -25,53 +27,43 @@ class Stored(NamedTuple):
     message: str  # JSON text, as sent
 
 
-_LOCK_COUNTERS = """
-SELECT user_id, last_seq FROM trade_update_counters WHERE user_id = ANY($1::uuid[])
-ORDER BY user_id FOR UPDATE
+# Counters created on a user's first update, moved on by the batch's count otherwise; the
+# rows are locked in the order given (user id order: no two batches wait on each other).
+_BUMP_COUNTERS = """
+INSERT INTO trade_update_counters AS c (user_id, last_seq)
+SELECT * FROM unnest($1::uuid[], $2::bigint[])
+ON CONFLICT (user_id) DO UPDATE SET last_seq = c.last_seq + EXCLUDED.last_seq
+RETURNING user_id, last_seq
 """
-_CREATE_COUNTERS = """
-INSERT INTO trade_update_counters (user_id, last_seq) SELECT unnest($1::uuid[]), 0
-ON CONFLICT DO NOTHING
+# The INSERT in the WITH runs although the query does not read it (PostgreSQL runs every
+# data-modifying WITH once, to completion).
+_ADD_AND_NOTIFY = """
+WITH added AS (
+    INSERT INTO trade_updates (user_id, seq, event, message)
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::json[])
+)
+SELECT pg_notify($5, notice) FROM unnest($6::text[]) AS notice
 """
-_ADD_ALL = """
-INSERT INTO trade_updates (user_id, seq, event, message)
-SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::json[])
-"""
-_SAVE_COUNTERS = """
-UPDATE trade_update_counters c SET last_seq = u.last_seq
-FROM unnest($1::uuid[], $2::bigint[]) AS u(user_id, last_seq) WHERE c.user_id = u.user_id
-"""
-_NOTIFY_ALL = "SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message"
 
 
 async def append_all(pg: asyncpg.Connection, updates: Sequence[TradeUpdate]) -> list[Stored]:
-    """Give each update the next seq of its user, in order, and store them all; the
-    batch's users' counters are locked once, in user id order."""
+    """Give each update the next seq of its user, in order, and store them all."""
     if not updates:
         return []
-    users = sorted({update.user_id for update in updates})
-    last = dict(await _counters(pg, users))
+    counts = Counter(update.user_id for update in updates)
+    users = sorted(counts)
+    bumped = await pg.fetch(_BUMP_COUNTERS, users, [counts[user] for user in users])
+    last = {row[0]: row[1] for row in bumped}
+    seq = {user: last[user] - counts[user] for user in users}  # the seq before the batch
     stored = []
     for update in updates:
-        last[update.user_id] += 1
-        seq = last[update.user_id]
-        stored.append(Stored(update.user_id, seq, json.dumps(update.numbered(seq))))
+        seq[update.user_id] += 1
+        number = seq[update.user_id]
+        stored.append(Stored(update.user_id, number, json.dumps(update.numbered(number))))
     rows = [(s.user_id, s.seq, u.event, s.message) for s, u in zip(stored, updates, strict=True)]
-    await pg.execute(_ADD_ALL, *unnest_columns(rows))
-    await pg.execute(_SAVE_COUNTERS, users, [last[user] for user in users])
     notices = [json.dumps({"user_id": str(user), "seq": last[user]}) for user in users]
-    await pg.execute(_NOTIFY_ALL, CHANNEL, notices)
+    await pg.execute(_ADD_AND_NOTIFY, *unnest_columns(rows), CHANNEL, notices)
     return stored
-
-
-async def _counters(pg: asyncpg.Connection, users: list[UUID]) -> Mapping[UUID, int]:
-    async def lock(keys: list[UUID]) -> dict[UUID, int]:
-        return {row[0]: row[1] for row in await pg.fetch(_LOCK_COUNTERS, keys)}
-
-    async def create(keys: list[UUID]) -> None:
-        await pg.execute(_CREATE_COUNTERS, keys)
-
-    return await fetch_or_create_all(lock, create, users)
 
 
 _LAST_SEQ = "SELECT last_seq FROM trade_update_counters WHERE user_id = $1"
