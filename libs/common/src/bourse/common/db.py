@@ -63,9 +63,11 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, pool_size: int = 10, overflow: int | None = None) -> None:
+        """``pool_size`` connections kept open, ``overflow`` (default: as many) more opened
+        for a burst and closed again when returned."""
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size
+            url, pool_size=pool_size, max_overflow=pool_size if overflow is None else overflow
         )
         _validate_on_checkout(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -13,7 +13,12 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/bourse"
-    database_pool_size: int = 10
+    # Connections kept open per process, and how many more may be opened for a burst
+    # (each of those is closed again on return: a PostgreSQL backend started and ended
+    # per checkout, which cost more CPU than the queries themselves when it happened on
+    # every request).
+    database_pool_size: int = 16
+    database_pool_overflow: int = 4
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     consumer_prefetch: int = 64
     # How long a woken outbox relay, and a consumer that got a first delivery, wait for

@@ -60,7 +60,11 @@ class ServiceRuntime:
 
     def __post_init__(self) -> None:
         name = self.settings.service_name
-        self.db = Database(self.settings.database_url, self.settings.database_pool_size)
+        self.db = Database(
+            self.settings.database_url,
+            self.settings.database_pool_size,
+            self.settings.database_pool_overflow,
+        )
         self.broker = Broker(self.settings.amqp_url, name)
         observe_staging(self.db, *self.observers)
         CREATED.append(self)
