@@ -85,6 +85,9 @@ class OutboxRelay:
         self.vacuum_every = vacuum_every
         self._taken_since_vacuum = 0
         self._wake = asyncio.Event()
+        # One operation at a time on the relay's connection: drain() (tests, shutdown)
+        # publishes while run() may be publishing too.
+        self._busy = asyncio.Lock()
         self._listener: asyncpg.Connection | None = None
         self._leader = False
         self._next_gauge = 0.0  # monotonic times of the next housekeeping tasks
@@ -117,6 +120,10 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish the oldest staged rows; returns how many went out."""
+        async with self._busy:
+            return await self._publish_oldest()
+
+    async def _publish_oldest(self) -> int:
         conn = await self._connection()
         async with conn.transaction():
             if not await conn.fetchval(_TRY_LOCK, RELAY_LOCK_KEY):
@@ -189,8 +196,9 @@ class OutboxRelay:
     async def vacuum(self) -> None:
         """Reclaim the dead rows of the outbox (VACUUM runs outside a transaction, on the
         relay's own connection; it does not block the commits that stage events)."""
-        conn = await self._connection()
-        await conn.execute("VACUUM outbox")
+        async with self._busy:
+            conn = await self._connection()
+            await conn.execute("VACUUM outbox")
         self._taken_since_vacuum = 0
 
     @property
