@@ -8,6 +8,8 @@ an UPDATE of it, COMMIT), repeated, timed by this process's own CPU (not the ser
 * through SQLAlchemy's AsyncSession, with the statement built per call as the services
   write it, and prebuilt once with bind parameters;
 * through SQLAlchemy Core on an AsyncConnection;
+* through the services' unit of work (:class:`bourse.messaging.uow.UnitOfWork`: the
+  session's transaction, the statements on its asyncpg connection);
 * through asyncpg directly, on a pool.
 
 Shows what the database layer costs per statement in the services' Python processes,
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.bench.processes import own_cpu_seconds
 from bourse.common.db import Database
+from bourse.messaging.uow import UnitOfWork
 from bourse.testing.infra import ensure_services, temporary_database
 
 metadata = MetaData()
@@ -40,6 +43,8 @@ accounts = Table(
     Column("cash", Numeric(20, 4), nullable=False),
 )
 LOCK = select(accounts.c.cash).where(accounts.c.user_id == bindparam("user")).with_for_update()
+_LOCK_SQL = "SELECT cash FROM bench_accounts WHERE user_id = $1 FOR UPDATE"
+_SAVE_SQL = "UPDATE bench_accounts SET cash = $2 WHERE user_id = $1"
 SAVE = update(accounts).where(accounts.c.user_id == bindparam("user")).values(cash=bindparam("c"))
 
 
@@ -85,15 +90,18 @@ async def measure(url: str, count: int) -> dict[str, float]:
             cash = (await conn.execute(LOCK, {"user": user})).scalar_one()
             await conn.execute(SAVE, {"user": user, "c": cash})
 
+    async def unit_of_work(session: AsyncSession) -> None:
+        pg = await UnitOfWork(session).pg()
+        cash = await pg.fetchval(_LOCK_SQL, user)
+        await pg.execute(_SAVE_SQL, user, cash)
+
     dsn = url.replace("postgresql+asyncpg", "postgresql")
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
 
     async def raw() -> None:
         async with pool.acquire() as conn, conn.transaction():
-            cash = await conn.fetchval(
-                "SELECT cash FROM bench_accounts WHERE user_id = $1 FOR UPDATE", user
-            )
-            await conn.execute("UPDATE bench_accounts SET cash = $2 WHERE user_id = $1", user, cash)
+            cash = await conn.fetchval(_LOCK_SQL, user)
+            await conn.execute(_SAVE_SQL, user, cash)
 
     try:
         return {
@@ -103,6 +111,7 @@ async def measure(url: str, count: int) -> dict[str, float]:
             "session_statements_prebuilt": await cpu_us(lambda: db.run(prebuilt), count),
             "session_lambda_statements": await cpu_us(lambda: db.run(lambdas), count),
             "core_connection_prebuilt": await cpu_us(core, count),
+            "unit_of_work_asyncpg_statements": await cpu_us(lambda: db.run(unit_of_work), count),
             "asyncpg_direct": await cpu_us(raw, count),
         }
     finally:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from bourse.auth.api_keys import KEY_ID_HEADER, KEY_SECRET_HEADER
 from bourse.auth.principal import Principal
@@ -37,9 +38,22 @@ async def current_user(
 ) -> Principal:
     """The caller, by its bearer token, else by its API key headers; a key's scopes must
     allow the request's method."""
-    if credentials is not None and credentials.scheme.lower() == "bearer":
+    bearer = credentials is not None and credentials.scheme.lower() == "bearer"
+    return await _principal(request, credentials.credentials if credentials and bearer else None)
+
+
+async def authenticate(request: Request) -> Principal:
+    """:func:`current_user` for a route that FastAPI does not solve dependencies for
+    (:mod:`bourse.common.direct`): the ``Authorization`` header read as ``HTTPBearer``
+    reads it."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    return await _principal(request, token if scheme.lower() == "bearer" and token else None)
+
+
+async def _principal(request: Request, token: str | None) -> Principal:
+    if token is not None:
         try:
-            return await verifier_of(request).verify(credentials.credentials)
+            return await verifier_of(request).verify(token)
         except InvalidTokenError as exc:
             raise unauthorized(f"invalid access token: {exc}") from exc
     principal = await _by_key(request)

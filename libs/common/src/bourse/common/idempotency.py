@@ -19,6 +19,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Header, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -31,7 +32,26 @@ from bourse.common.errors import Problem
 
 T = TypeVar("T")
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=MAX_KEY_LENGTH)]
+
+
+def idempotency_key_of(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header as :data:`IdempotencyKey` reads it, for a route
+    FastAPI does not solve parameters for (:mod:`bourse.common.direct`)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and len(key) > MAX_KEY_LENGTH:
+        error = {
+            "type": "string_too_long",
+            "loc": ("header", IDEMPOTENCY_HEADER),
+            "msg": f"String should have at most {MAX_KEY_LENGTH} characters",
+            "input": key,
+            "ctx": {"max_length": MAX_KEY_LENGTH},
+        }
+        raise RequestValidationError([error])
+    return key
+
 
 metadata = new_metadata()
 

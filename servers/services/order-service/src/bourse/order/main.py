@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.direct import serve_directly
 from bourse.common.listen import Listener
 from bourse.messaging.runtime import ServiceRuntime
 from bourse.order import consumers
-from bourse.order.api import positions, trade_updates
+from bourse.order.api import direct, positions, trade_updates
 from bourse.order.api.routes import router
 from bourse.order.config import Settings
 from bourse.order.db import instruments
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
         readiness=runtime.readiness,
     )
     app.state.settings = settings
+    serve_directly(app, direct.ROUTES)
     return app
 
 

@@ -57,14 +57,15 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _settings(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-Config = Annotated[Settings, Depends(_settings)]
+Config = Annotated[Settings, Depends(settings_of)]
 # Bodies parsed with exact decimals: a JSON number never goes through a float.
-CreateBody = Annotated[OrderCreate, Depends(json_body(OrderCreate))]
+parse_create_body = json_body(OrderCreate)
+CreateBody = Annotated[OrderCreate, Depends(parse_create_body)]
 ReplaceBody = Annotated[OrderReplace, Depends(json_body(OrderReplace))]
 BatchBody = Annotated[OrderBatch, Depends(json_body(OrderBatch))]
 
