@@ -1,13 +1,18 @@
-"""The app factory's docs page (its files served by the service, no CDN) and its
-redirects (never to the host a forged ``Host`` header names)."""
+"""The app factory's docs page (its files served by the service, no CDN), its redirects
+(never to the host a forged ``Host`` header names), and what its edge layer adds to every
+request: the correlation id, echoed or made, seen by the handler, and the metrics by
+route template."""
 
 import re
+import uuid
 from urllib.parse import urljoin
 
 import httpx
 from fastapi import APIRouter
 
+from bourse.common import context
 from bourse.common.app import _relative, create_app
+from bourse.common.metrics import HTTP_REQUESTS
 
 router = APIRouter(prefix="/api/v1/things")
 
@@ -15,6 +20,11 @@ router = APIRouter(prefix="/api/v1/things")
 @router.get("")
 async def things() -> list[str]:
     return []
+
+
+@router.get("/{thing_id}")
+async def thing(thing_id: int) -> dict[str, str | None]:
+    return {"correlation_id": context.correlation_id.get()}
 
 
 def client() -> httpx.AsyncClient:
@@ -75,3 +85,29 @@ def test_only_redirects_to_the_requests_own_host_are_made_relative() -> None:
     assert _relative(b"http://127.0.0.1:8003/docs", own) == b"/docs"
     assert _relative(b"https://elsewhere.example/x", own) == b"https://elsewhere.example/x"
     assert _relative(b"/already/relative", own) == b"/already/relative"
+
+
+async def test_the_correlation_id_is_the_callers_or_a_new_one_and_the_handler_sees_it() -> None:
+    async with client() as http:
+        given = await http.get("/api/v1/things/1", headers={"X-Correlation-ID": "abc-1"})
+        assert given.headers["x-correlation-id"] == "abc-1"
+        assert given.json() == {"correlation_id": "abc-1"}
+        for headers in ({}, {"X-Correlation-ID": "bad\x01id"}):
+            made = await http.get("/api/v1/things/1", headers=headers)
+            cid = made.headers["x-correlation-id"]
+            assert str(uuid.UUID(cid)) == cid and made.json() == {"correlation_id": cid}
+
+
+def requests_counted(route: str, status: str) -> float:
+    counted: float = HTTP_REQUESTS.labels("test", "GET", route, status)._value.get()
+    return counted
+
+
+async def test_requests_are_counted_by_route_template_and_status() -> None:
+    template = "/api/v1/things/{thing_id}"
+    before = requests_counted(template, "200"), requests_counted(template, "422")
+    async with client() as http:
+        for path in ("/api/v1/things/1", "/api/v1/things/2", "/api/v1/things/x"):
+            await http.get(path)
+    assert requests_counted(template, "200") == before[0] + 2
+    assert requests_counted(template, "422") == before[1] + 1

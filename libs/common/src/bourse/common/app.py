@@ -2,8 +2,9 @@
 metrics, ``/healthz``, ``/readyz``, ``/metrics``, Swagger UI at ``/docs`` (served without a
 CDN); the service adds routers and a lifespan."""
 
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -20,66 +21,80 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bourse.common import context
 from bourse.common.errors import install_problem_handlers
 from bourse.common.health import ReadinessCheck, health_router
-from bourse.common.metrics import MetricsMiddleware, metrics_endpoint
+from bourse.common.metrics import metrics_endpoint, record_request
 
 CORRELATION_HEADER = "x-correlation-id"
+CORRELATION_KEY = CORRELATION_HEADER.encode()
 # Swagger UI's files (swagger-ui-dist, as the fastapi-offline package ships them), served
 # by the service itself under /swagger-ui/.
 SWAGGER_ASSETS = "/swagger-ui"
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 
-class CorrelationMiddleware:
-    """Takes ``X-Correlation-ID`` (or makes one), exposes it to logs and outgoing messages
-    through a context variable, and echoes it in the response."""
+class EdgeMiddleware:
+    """What every request passes through, in one layer (each layer costs every request):
 
-    def __init__(self, app: ASGIApp) -> None:
+    * the correlation id: ``X-Correlation-ID`` taken (or made), exposed to logs and
+      outgoing messages through a context variable, and echoed in an HTTP response;
+    * metrics by route template (HTTP), never by raw path: ids would explode the labels;
+    * a redirect to the request's own host made relative: Starlette's trailing-slash
+      redirect builds its absolute URL from the ``Host`` header, and a forged ``Host``
+      must not send the client to another host.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers", ()))
-        raw = headers.get(CORRELATION_HEADER.encode(), b"")[:100].decode("latin-1")
-        cid = raw if raw.isprintable() and raw else str(uuid.uuid4())
+        cid = _correlation_id(scope)
         token = context.correlation_id.set(cid)
-
-        async def add_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"].append((CORRELATION_HEADER.encode(), cid.encode()))
-            await send(message)
-
         try:
-            await self.app(scope, receive, add_header)
+            if scope["type"] == "http":
+                await self._http(scope, receive, send, cid)
+            else:
+                await self.app(scope, receive, send)
         finally:
             context.correlation_id.reset(token)
 
+    async def _http(self, scope: Scope, receive: Receive, send: Send, cid: str) -> None:
+        status = 500
+        start = time.perf_counter()
 
-class RelativeRedirectMiddleware:
-    """A redirect to the request's own host (Starlette's trailing-slash redirect builds
-    its absolute URL from the ``Host`` header) becomes a relative one: a forged ``Host``
-    cannot send the client to another host."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        hosts = _own_hosts(scope)
-
-        async def relative(message: Message) -> None:
-            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
-                message["headers"] = [
-                    (name, _relative(value, hosts) if name.lower() == b"location" else value)
-                    for name, value in message.get("headers", [])
-                ]
+        async def edge(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if 300 <= status < 400:
+                    message["headers"] = _relative_location(message.get("headers", []), scope)
+                message.setdefault("headers", [])
+                message["headers"].append((CORRELATION_KEY, cid.encode()))
             await send(message)
 
-        await self.app(scope, receive, relative)
+        try:
+            await self.app(scope, receive, edge)
+        finally:
+            record_request(self.service, scope, status, time.perf_counter() - start)
+
+
+def _correlation_id(scope: Scope) -> str:
+    """The request's id (the last one, if the header is repeated), or a new one."""
+    raw = ""
+    for name, value in scope.get("headers", ()):
+        if name == CORRELATION_KEY:
+            raw = value[:100].decode("latin-1")
+    return raw if raw and raw.isprintable() else str(uuid.uuid4())
+
+
+def _relative_location(headers: Iterable[tuple[bytes, bytes]], scope: Scope) -> list[Any]:
+    hosts = _own_hosts(scope)
+    return [
+        (name, _relative(value, hosts) if name.lower() == b"location" else value)
+        for name, value in headers
+    ]
 
 
 def _own_hosts(scope: Scope) -> frozenset[str]:
@@ -158,7 +173,5 @@ def create_app(
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in routers:
         app.include_router(router)
-    app.add_middleware(MetricsMiddleware, service=service)
-    app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(RelativeRedirectMiddleware)
+    app.add_middleware(EdgeMiddleware, service=service)
     return app

@@ -1,13 +1,12 @@
-"""Prometheus metrics shared by every service, and the ASGI middleware that records HTTP
-traffic by route template (never by raw path: ids would explode the label set)."""
+"""Prometheus metrics shared by every service, and how an HTTP request is recorded: by
+route template (never by raw path: ids would explode the label set)."""
 
-import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 HTTP_REQUESTS = Counter(
     "bourse_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -39,32 +38,13 @@ CONSUMER_BATCH = Histogram(
 OUTBOX_BACKLOG = Gauge("bourse_outbox_backlog", "Outbox rows not yet published", ["service"])
 
 
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        start = time.perf_counter()
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route: Any = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
+def record_request(service: str, scope: Scope, status: int, seconds: float) -> None:
+    """One HTTP request answered, labelled by its route's template."""
+    route: Any = scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    method = scope["method"]
+    HTTP_REQUESTS.labels(service, method, template, str(status)).inc()
+    HTTP_LATENCY.labels(service, method, template).observe(seconds)
 
 
 async def metrics_endpoint(_request: Request) -> Response:
