@@ -42,6 +42,8 @@ class NewOrder:
 
 
 Outcome = tuple[Any, bool] | Problem  # (the order, created now) or why it was refused
+Fresh = tuple[int, NewOrder, Placement]  # a valid order to insert, by its index in the group
+Added = tuple[Fresh, dict[str, Any]]  # one the insert created, and its row
 
 
 @dataclass
@@ -98,7 +100,7 @@ class OrderEntry:
         orders = [w.order for w in group]
         instruments = await store.instruments(pg, {o.request.symbol for o in orders})
         outcomes: list[Outcome | None] = []  # None: answered once the insert is done
-        fresh: list[tuple[int, NewOrder, Placement]] = []
+        fresh: list[Fresh] = []
         claimed: dict[tuple[UUID, str], int] = {}
         for index, order in enumerate(orders):
             key = _key(order)
@@ -117,8 +119,9 @@ class OrderEntry:
         rows = await store.add_orders(
             pg, [(o.user_id, o.request, o.client_order_id, p) for _, o, p in fresh]
         )
-        await _answer_known(pg, orders, outcomes, fresh, rows)
         added = [(f, row) for f, row in zip(fresh, rows, strict=True) if row is not None]
+        left_out = [index for (index, _, _), row in zip(fresh, rows, strict=True) if row is None]
+        await _answer_known(pg, orders, outcomes, added, left_out)
         answers = _answers(uow, orders, outcomes, added, claimed)
         await uow.flush()
         return answers
@@ -132,15 +135,14 @@ async def _answer_known(
     pg: Any,
     orders: Sequence[NewOrder],
     outcomes: list[Outcome | None],
-    fresh: list[tuple[int, NewOrder, Placement]],
-    rows: Sequence[dict[str, Any] | None],
+    added: list[Added],
+    left_out: list[int],
 ) -> None:
     """An order whose client order id its user had already used is answered with that
     order (neither created again nor refused if it is invalid): the ones the insert left
     out, and the refused ones whose id no order of this group took."""
-    left_out = [index for (index, _, _), row in zip(fresh, rows, strict=True) if row is None]
     refused = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, Problem)]
-    inserted = {_key(order) for (_, order, _), row in zip(fresh, rows, strict=True) if row}
+    inserted = {_key(order) for (_, order, _), _ in added}
     taken = {
         index: key
         for index in left_out + refused
@@ -165,7 +167,7 @@ def _answers(
     uow: UnitOfWork,
     orders: Sequence[NewOrder],
     outcomes: list[Outcome | None],
-    added: list[tuple[tuple[int, NewOrder, Placement], dict[str, Any]]],
+    added: list[Added],
     claimed: dict[tuple[UUID, str], int],
 ) -> list[Outcome]:
     """Each new order is announced (pending_new, then its risk request) and answered; a
