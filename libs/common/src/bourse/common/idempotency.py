@@ -21,7 +21,7 @@ from uuid import UUID
 from fastapi import Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Column, DateTime, Integer, String, Table, Uuid, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -37,20 +37,20 @@ MAX_KEY_LENGTH = 255
 IdempotencyKey = Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=MAX_KEY_LENGTH)]
 
 
+_KEY = TypeAdapter(Annotated[str, StringConstraints(max_length=MAX_KEY_LENGTH)])
+
+
 def idempotency_key_of(request: Request) -> str | None:
     """The ``Idempotency-Key`` header as :data:`IdempotencyKey` reads it, for a route
     FastAPI does not solve parameters for (:mod:`bourse.common.direct`)."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and len(key) > MAX_KEY_LENGTH:
-        error = {
-            "type": "string_too_long",
-            "loc": ("header", IDEMPOTENCY_HEADER),
-            "msg": f"String should have at most {MAX_KEY_LENGTH} characters",
-            "input": key,
-            "ctx": {"max_length": MAX_KEY_LENGTH},
-        }
-        raise RequestValidationError([error])
-    return key
+    if key is None:
+        return None
+    try:
+        return _KEY.validate_python(key)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("header", IDEMPOTENCY_HEADER)} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
 
 
 metadata = new_metadata()
