@@ -98,7 +98,7 @@ class Database:
         """A pooled asyncpg connection outside any transaction, for reads of one statement
         each: one round trip (no BEGIN and COMMIT around it), the statement prepared once
         per connection. Taken from the pool itself, without SQLAlchemy's connection
-        object around it: 103-110 us of CPU per read of one row here, against 160-163
+        object around it: 121-123 us of CPU per read of one row here, against 160-163
         through ``engine.connect()``. A connection whose state is unknown after a failure
         that the server did not report (cancelled mid-query, connection lost) is
         discarded, not returned to the pool."""

@@ -14,7 +14,7 @@ the two never differ in what they do.
 """
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -75,6 +75,7 @@ def json_response(
     return Response(body, status_code, dict(headers or {}), media_type="application/json")
 
 
-def headers_of(response: Response, skip: Iterable[str] = ("content-length",)) -> dict[str, str]:
-    """The headers an endpoint set on FastAPI's ``response`` parameter."""
-    return {k: v for k, v in response.headers.items() if k not in skip}
+def headers_of(response: Response) -> dict[str, str]:
+    """The headers an endpoint set on FastAPI's ``response`` parameter (an empty
+    ``Response()`` has a content-length of its own)."""
+    return {k: v for k, v in response.headers.items() if k != "content-length"}

@@ -40,12 +40,17 @@ class Decoded:
     payload: Payload
 
 
+def _with_payload(envelope: Envelope) -> Decoded:
+    """``envelope`` and its payload validated by its type's model (KeyError: unknown)."""
+    return Decoded(envelope, payload_model(envelope.type).model_validate(envelope.payload))
+
+
 def decode_one(raw: bytes | dict[str, Any]) -> Decoded:
     try:
         envelope = (
             Envelope.from_bytes(raw) if isinstance(raw, bytes) else Envelope.model_validate(raw)
         )
-        return Decoded(envelope, payload_model(envelope.type).model_validate(envelope.payload))
+        return _with_payload(envelope)
     except (ValidationError, ValueError, KeyError) as exc:
         raise PoisonMessageError(repr(exc)) from exc
 
@@ -58,7 +63,7 @@ def decode(message: AbstractIncomingMessage) -> tuple[list[Decoded], list[bytes]
         return [decode_one(message.body)], []
     try:
         envelopes = _BATCH.validate_json(message.body)
-        return [Decoded(e, payload_model(e.type).model_validate(e.payload)) for e in envelopes], []
+        return [_with_payload(envelope) for envelope in envelopes], []
     except (ValidationError, ValueError, KeyError):
         return _decode_each(message.body)  # find the bad ones: the rest still counts
 
