@@ -2,6 +2,7 @@
 on serialization failures and deadlocks (PostgreSQL SQLSTATE 40001 / 40P01)."""
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
@@ -164,6 +165,16 @@ def unnest_columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """Rows as the column arrays that ``... SELECT * FROM unnest($1, $2, ...)`` takes:
     one statement writes them all, whatever their number."""
     return [list(column) for column in zip(*rows, strict=True)]
+
+
+def dataclass_columns(items: Sequence[Any]) -> list[list[Any]]:
+    """Dataclass instances (all of one class) as the column arrays of
+    :func:`unnest_columns`, in field order. Shallow: ``dataclasses.astuple`` deep-copies
+    every value, which cost a tenth of trader-service's CPU on its hot path."""
+    if not items:
+        return []
+    names = [field.name for field in dataclasses.fields(items[0])]
+    return [[getattr(item, name) for item in items] for name in names]
 
 
 def _validate_on_checkout(engine: AsyncEngine) -> None:

@@ -1,13 +1,12 @@
 """The consumer's batches (the hot path), on asyncpg: one statement per table for the
 whole batch (:func:`lock_books`, :func:`save_books`), in the package's lock order."""
 
-from dataclasses import astuple
 from functools import partial
 from uuid import UUID
 
 import asyncpg
 
-from bourse.common.db import fetch_or_create_all, unnest_columns
+from bourse.common.db import dataclass_columns, fetch_or_create_all, unnest_columns
 from bourse.trader.domain.books import LedgerBooks, Needs
 from bourse.trader.domain.ledger import Balance, Position
 from bourse.trader.domain.reservations import Reservation
@@ -121,7 +120,7 @@ async def save_books(pg: asyncpg.Connection, books: LedgerBooks) -> None:
             [p.reserved_qty for p in positions],
         )
     if books.changed_reservations:
-        rows = [astuple(books.reservations[oid]) for oid in sorted(books.changed_reservations)]
-        await pg.execute(_SAVE_RESERVATIONS, *unnest_columns(rows))
+        changed = [books.reservations[oid] for oid in sorted(books.changed_reservations)]
+        await pg.execute(_SAVE_RESERVATIONS, *dataclass_columns(changed))
     if books.activities:
-        await pg.execute(_ADD_ACTIVITIES, *unnest_columns([astuple(a) for a in books.activities]))
+        await pg.execute(_ADD_ACTIVITIES, *dataclass_columns(books.activities))
