@@ -4,6 +4,7 @@ once for all its subscribers; the bounded queue that gives up on a slow client."
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ async def no_symbols(symbols: set[str]) -> set[str]:
     return set()
 
 
-async def never_send(frame: str) -> None:
+async def never_send(frames: Sequence[str]) -> None:
     raise AssertionError("the hub never sends by itself")
 
 

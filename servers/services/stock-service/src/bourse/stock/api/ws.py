@@ -16,6 +16,7 @@ from bourse.stock.live import frames
 from bourse.stock.live.connection import MarketConnection
 from bourse.stock.live.hub import MarketHub
 from bourse.stock.live.protocol import ProtocolError, over_limit, parse
+from bourse.stock.live.writer import writer_for
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ async def market_feed(websocket: WebSocket) -> None:
     await websocket.accept()
     settings: Settings = websocket.app.state.settings
     hub: MarketHub = websocket.app.state.market_hub
-    connection = MarketConnection(websocket.send_text, settings.market_ws_queue_size)
+    connection = MarketConnection(writer_for(websocket), settings.market_ws_queue_size)
     hub.joined()
     tasks = {
         asyncio.create_task(connection.run()),
