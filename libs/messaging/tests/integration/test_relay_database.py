@@ -13,7 +13,7 @@ from bourse.contracts.events import UserRegistered
 from bourse.contracts.topology import USERS
 from bourse.messaging.broker import Broker
 from bourse.messaging.outbox import stage
-from bourse.messaging.relay import OutboxRelay
+from bourse.messaging.relay import RELAY_LOCK_KEY, OutboxRelay
 from bourse.messaging.topology import Binding, QueueSpec, declare_queue
 from bourse.testing.polling import eventually
 
@@ -79,3 +79,19 @@ async def test_the_relays_deletes_do_not_wait_for_their_wal_flush(
         await connection.close()
     async with db.transaction() as session:
         assert await session.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+async def test_a_relay_takes_nothing_while_another_holds_the_publishing_lock(
+    db: Database, broker: Broker
+) -> None:
+    """Two relays never publish at once (that would reorder events): the lock is tried in
+    the statement that takes the rows out, and not held, it takes none."""
+    await _queue(broker)
+    await _stage(db, 3)
+    relay = OutboxRelay(db, broker, "msg-test")
+    async with db.transaction() as other:
+        await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY})
+        assert await relay.publish_batch() == 0
+        assert await relay.backlog() == 3
+    assert await relay.publish_batch() == 3
+    await relay.drain()  # nothing left; closes the relay's connection

@@ -54,10 +54,12 @@ VACUUM_EVERY = 10_000  # outbox rows taken out between two VACUUMs of the table
 RELAY_SETTINGS = {"synchronous_commit": "off"}
 
 
-# Prepared once per connection by asyncpg: the relay runs them at every wake-up.
-_TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
+# Prepared once per connection by asyncpg: the relay runs it at every wake-up. The lock
+# is tried once (an InitPlan) in the same round trip; not held, nothing is taken out.
 _TAKE_OLDEST = """
-DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1)
+WITH relay AS (SELECT pg_try_advisory_xact_lock($2) AS held)
+DELETE FROM outbox
+WHERE (SELECT held FROM relay) AND id IN (SELECT id FROM outbox ORDER BY id LIMIT $1)
 RETURNING id, exchange, routing_key, message_type, body, headers
 """
 
@@ -126,10 +128,9 @@ class OutboxRelay:
     async def _publish_oldest(self) -> int:
         conn = await self._connection()
         async with conn.transaction():
-            if not await conn.fetchval(_TRY_LOCK, RELAY_LOCK_KEY):
-                return 0
-            # taken out in the same statement; a failed publish rolls the delete back
-            rows = sorted(await conn.fetch(_TAKE_OLDEST, self.batch_size), key=_id_of)
+            # locked and taken out in one statement; a failed publish rolls it back
+            rows = await conn.fetch(_TAKE_OLDEST, self.batch_size, RELAY_LOCK_KEY)
+            rows.sort(key=_id_of)
             if not rows:
                 return 0
             await asyncio.gather(*(self._publish(group) for group in self._messages(rows)))
