@@ -158,27 +158,30 @@ INSERT INTO accounts (user_id, cash, reserved_cash, as_of)
 SELECT unnest($1::uuid[]), 0, 0, $2::timestamptz ON CONFLICT DO NOTHING
 """
 _PRICES = "SELECT symbol, price, ts FROM prices WHERE symbol = ANY($1::text[])"
-_SAVE_POSITIONS = """
-UPDATE positions p SET qty = u.qty, cost = u.cost, realized_pl = u.realized_pl,
-                       updated_at = now()
-FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[])
-     AS u(user_id, symbol, qty, cost, realized_pl)
-WHERE p.user_id = u.user_id AND p.symbol = u.symbol
-"""
-_SAVE_ACCOUNTS = """
-UPDATE accounts a SET cash = u.cash, reserved_cash = u.reserved_cash, as_of = u.as_of,
-                      updated_at = now()
-FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::timestamptz[])
-     AS u(user_id, cash, reserved_cash, as_of)
-WHERE a.user_id = u.user_id
-"""
-# Prices are not locked: another instance may store a later one meanwhile, so the write
-# keeps the newest trade's price, and a price seeded from a fill never replaces any.
-_SAVE_PRICES = """
-INSERT INTO prices (symbol, price, ts)
-SELECT * FROM unnest($1::text[], $2::numeric[], $3::timestamptz[])
-ON CONFLICT (symbol) DO UPDATE SET price = EXCLUDED.price, ts = EXCLUDED.ts
-WHERE prices.ts <= EXCLUDED.ts AND EXCLUDED.ts > $4::timestamptz
+# What a batch changed, in one statement (one round trip): each part writes the rows of
+# its arrays, none when they are empty; the parts touch different tables. Prices are not
+# locked: another instance may store a later one meanwhile, so the write keeps the newest
+# trade's price, and a price seeded from a fill never replaces any.
+_SAVE_BOOKS = """
+WITH saved_positions AS (
+  UPDATE positions p SET qty = u.qty, cost = u.cost, realized_pl = u.realized_pl,
+                         updated_at = now()
+  FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[])
+       AS u(user_id, symbol, qty, cost, realized_pl)
+  WHERE p.user_id = u.user_id AND p.symbol = u.symbol
+), saved_accounts AS (
+  UPDATE accounts a SET cash = u.cash, reserved_cash = u.reserved_cash, as_of = u.as_of,
+                        updated_at = now()
+  FROM unnest($6::uuid[], $7::numeric[], $8::numeric[], $9::timestamptz[])
+       AS u(user_id, cash, reserved_cash, as_of)
+  WHERE a.user_id = u.user_id
+), saved_prices AS (
+  INSERT INTO prices (symbol, price, ts)
+  SELECT * FROM unnest($10::text[], $11::numeric[], $12::timestamptz[])
+  ON CONFLICT (symbol) DO UPDATE SET price = EXCLUDED.price, ts = EXCLUDED.ts
+  WHERE prices.ts <= EXCLUDED.ts AND EXCLUDED.ts > $13::timestamptz
+)
+SELECT 1
 """
 
 
@@ -237,30 +240,28 @@ async def _lock_accounts(pg: asyncpg.Connection, users: list[UUID]) -> dict[UUID
 
 
 async def save_books(pg: asyncpg.Connection, books: PortfolioBooks) -> None:
-    """Write back what the batch changed: one statement per table."""
-    if books.changed_positions:
-        keys = sorted(books.changed_positions)
-        held = [books.positions[key] for key in keys]
-        await pg.execute(
-            _SAVE_POSITIONS,
-            *unnest_columns(keys),
-            [p.qty for p in held],
-            [p.cost for p in held],
-            [p.realized_pl for p in held],
-        )
-    if books.changed_accounts:
-        users = sorted(books.changed_accounts)
-        cash = [books.accounts[user] for user in users]
-        await pg.execute(
-            _SAVE_ACCOUNTS,
-            users,
-            [c.cash for c in cash],
-            [c.reserved_cash for c in cash],
-            [c.as_of for c in cash],
-        )
-    if books.changed_prices:
-        symbols = sorted(books.changed_prices)
-        known = [books.prices[symbol] for symbol in symbols]
-        await pg.execute(
-            _SAVE_PRICES, symbols, [p.price for p in known], [p.ts for p in known], SEEDED
-        )
+    """Write back what the batch changed, with one statement."""
+    keys = sorted(books.changed_positions)
+    held = [books.positions[key] for key in keys]
+    users = sorted(books.changed_accounts)
+    cash = [books.accounts[user] for user in users]
+    symbols = sorted(books.changed_prices)
+    known = [books.prices[symbol] for symbol in symbols]
+    if not (keys or users or symbols):
+        return
+    await pg.execute(
+        _SAVE_BOOKS,
+        [user for user, _ in keys],
+        [symbol for _, symbol in keys],
+        [p.qty for p in held],
+        [p.cost for p in held],
+        [p.realized_pl for p in held],
+        users,
+        [c.cash for c in cash],
+        [c.reserved_cash for c in cash],
+        [c.as_of for c in cash],
+        symbols,
+        [p.price for p in known],
+        [p.ts for p in known],
+        SEEDED,
+    )

@@ -274,8 +274,8 @@ async def _apply_reports(
             if by_id[key].state.status in FINAL_STATUSES:
                 open_before.discard(key)
                 ended.append((event, key))
-    await store.add_fills(pg, fills)
-    await store.save_orders(pg, [order.values for order in working.values() if order.dirty])
+    changed = [order.values for order in working.values() if order.dirty]
+    await store.add_fills_save_orders(pg, fills, changed)
     for event, key in ended:  # held orders waiting for these, one-cancels-other exits
         with caused_by(event.envelope):
             await legs.on_ended(uow.session, settings, [by_id[key].values])

@@ -39,15 +39,21 @@ _INSTRUMENTS = (
     " WHERE symbol = ANY($1::text[])"
 )
 _CURRENT_EPOCHS = "SELECT shard, epoch FROM exchange_epochs WHERE retired_at IS NULL"
-_SAVE_ORDERS = (
-    "UPDATE orders o SET "
-    + ", ".join(f"{name} = u.{name}" for name, _ in STATE_COLUMNS[1:])
-    + " FROM unnest("
-    + ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(STATE_COLUMNS, start=1))
-    + ") AS u("
-    + ", ".join(name for name, _ in STATE_COLUMNS)
-    + ") WHERE o.id = u.id"
-)
+
+
+def _save_orders_sql(first: int) -> str:
+    """The UPDATE of the consumer-owned columns from arrays numbered from ``$first``."""
+    arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(STATE_COLUMNS, start=first))
+    return (
+        "UPDATE orders o SET "
+        + ", ".join(f"{name} = u.{name}" for name, _ in STATE_COLUMNS[1:])
+        + f" FROM unnest({arrays}) AS u("
+        + ", ".join(name for name, _ in STATE_COLUMNS)
+        + ") WHERE o.id = u.id"
+    )
+
+
+_SAVE_ORDERS = _save_orders_sql(1)
 _ADD_FILLS = """
 INSERT INTO fills (id, order_id, user_id, symbol, side, qty, price, liquidity, trade_id,
                    created_at, fee)
@@ -56,6 +62,8 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
                      $11::numeric[])
 ON CONFLICT DO NOTHING
 """
+# fills and the orders they changed, in one round trip (the fills' parameters first)
+_ADD_FILLS_SAVE_ORDERS = f"WITH added_fills AS ({_ADD_FILLS}) {_save_orders_sql(12)}"
 
 
 async def lock_orders(pg: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
@@ -100,6 +108,20 @@ async def add_fills(pg: asyncpg.Connection, fills: Sequence[tuple[Any, ...]]) ->
     """Record fills (rows in executions.FILL_COLUMNS order); a known one is left as is."""
     if fills:
         await pg.execute(_ADD_FILLS, *unnest_columns(fills))
+
+
+async def add_fills_save_orders(
+    pg: asyncpg.Connection,
+    fills: Sequence[tuple[Any, ...]],
+    changed: Sequence[Mapping[str, Any]],
+) -> None:
+    """:func:`add_fills` and :func:`save_orders` with one statement."""
+    if not (fills and changed):
+        await add_fills(pg, fills)
+        await save_orders(pg, changed)
+        return
+    columns = [[order[name] for order in changed] for name, _ in STATE_COLUMNS]
+    await pg.execute(_ADD_FILLS_SAVE_ORDERS, *unnest_columns(fills), *columns)
 
 
 _BY_CLIENT_ID = """

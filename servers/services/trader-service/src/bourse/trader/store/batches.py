@@ -1,5 +1,6 @@
-"""The consumer's batches (the hot path), on asyncpg: one statement per table for the
-whole batch (:func:`lock_books`, :func:`save_books`), in the package's lock order."""
+"""The consumer's batches (the hot path), on asyncpg: one statement per table to lock the
+whole batch's rows, in the package's lock order (:func:`lock_books`), one statement to
+write them all back (:func:`save_books`)."""
 
 from functools import partial
 from uuid import UUID
@@ -33,33 +34,39 @@ _APPLIED_FILLS = """
 SELECT order_id, fill_id FROM activities
 WHERE order_id = ANY($1::uuid[]) AND fill_id = ANY($2::uuid[])
 """
-_SAVE_ACCOUNTS = """
-UPDATE accounts a SET cash = u.cash, reserved_cash = u.reserved_cash, updated_at = now()
-FROM unnest($1::uuid[], $2::numeric[], $3::numeric[]) AS u(user_id, cash, reserved_cash)
-WHERE a.user_id = u.user_id
+# Everything a batch changed, in one statement (one round trip): each part writes the rows
+# of its arrays, none when they are empty. The parts touch different tables, so the
+# snapshot they share hides nothing from any of them.
+_SAVE_BOOKS = """
+WITH saved_accounts AS (
+  UPDATE accounts a SET cash = u.cash, reserved_cash = u.reserved_cash, updated_at = now()
+  FROM unnest($1::uuid[], $2::numeric[], $3::numeric[]) AS u(user_id, cash, reserved_cash)
+  WHERE a.user_id = u.user_id
+), saved_holdings AS (
+  INSERT INTO holdings (user_id, symbol, qty, reserved_qty)
+  SELECT * FROM unnest($4::uuid[], $5::text[], $6::numeric[], $7::numeric[])
+  ON CONFLICT (user_id, symbol) DO UPDATE
+  SET qty = EXCLUDED.qty, reserved_qty = EXCLUDED.reserved_qty, updated_at = now()
+), saved_reservations AS (
+  INSERT INTO reservations (order_id, user_id, symbol, side, cash_remaining, qty_remaining,
+                            filled_qty_applied, final_filled_qty, status, reject_reason)
+  SELECT * FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::numeric[],
+                       $13::numeric[], $14::numeric[], $15::numeric[], $16::text[], $17::text[])
+  ON CONFLICT (order_id) DO UPDATE
+  SET cash_remaining = EXCLUDED.cash_remaining, qty_remaining = EXCLUDED.qty_remaining,
+      filled_qty_applied = EXCLUDED.filled_qty_applied,
+      final_filled_qty = EXCLUDED.final_filled_qty, status = EXCLUDED.status,
+      reject_reason = EXCLUDED.reject_reason, updated_at = now()
+), added_activities AS (
+  INSERT INTO activities (id, user_id, type, amount, symbol, qty, price, side, order_id,
+                          fill_id)
+  SELECT * FROM unnest($18::uuid[], $19::uuid[], $20::text[], $21::numeric[], $22::text[],
+                       $23::numeric[], $24::numeric[], $25::text[], $26::uuid[], $27::uuid[])
+)
+SELECT 1
 """
-_SAVE_HOLDINGS = """
-INSERT INTO holdings (user_id, symbol, qty, reserved_qty)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::numeric[])
-ON CONFLICT (user_id, symbol) DO UPDATE
-SET qty = EXCLUDED.qty, reserved_qty = EXCLUDED.reserved_qty, updated_at = now()
-"""
-_SAVE_RESERVATIONS = """
-INSERT INTO reservations (order_id, user_id, symbol, side, cash_remaining, qty_remaining,
-                          filled_qty_applied, final_filled_qty, status, reject_reason)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::numeric[],
-                     $6::numeric[], $7::numeric[], $8::numeric[], $9::text[], $10::text[])
-ON CONFLICT (order_id) DO UPDATE
-SET cash_remaining = EXCLUDED.cash_remaining, qty_remaining = EXCLUDED.qty_remaining,
-    filled_qty_applied = EXCLUDED.filled_qty_applied,
-    final_filled_qty = EXCLUDED.final_filled_qty, status = EXCLUDED.status,
-    reject_reason = EXCLUDED.reject_reason, updated_at = now()
-"""
-_ADD_ACTIVITIES = """
-INSERT INTO activities (id, user_id, type, amount, symbol, qty, price, side, order_id, fill_id)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::text[],
-                     $6::numeric[], $7::numeric[], $8::text[], $9::uuid[], $10::uuid[])
-"""
+_RESERVATION_COLUMNS = 10
+_ACTIVITY_COLUMNS = 10
 
 
 async def open_accounts(pg: asyncpg.Connection, users: list[UUID]) -> None:
@@ -102,25 +109,23 @@ async def _lock_holdings(
 
 
 async def save_books(pg: asyncpg.Connection, books: LedgerBooks) -> None:
-    """Write back what the batch changed: one statement per table."""
-    if books.changed_accounts:
-        users = sorted(books.changed_accounts)
-        balances = [books.accounts[user] for user in users]
-        await pg.execute(
-            _SAVE_ACCOUNTS, users, [b.cash for b in balances], [b.reserved_cash for b in balances]
-        )
-    if books.changed_holdings:
-        keys = sorted(books.changed_holdings)
-        positions = [books.holdings[key] for key in keys]
-        await pg.execute(
-            _SAVE_HOLDINGS,
-            [user for user, _ in keys],
-            [symbol for _, symbol in keys],
-            [p.qty for p in positions],
-            [p.reserved_qty for p in positions],
-        )
-    if books.changed_reservations:
-        changed = [books.reservations[oid] for oid in sorted(books.changed_reservations)]
-        await pg.execute(_SAVE_RESERVATIONS, *dataclass_columns(changed))
-    if books.activities:
-        await pg.execute(_ADD_ACTIVITIES, *dataclass_columns(books.activities))
+    """Write back what the batch changed, with one statement."""
+    users = sorted(books.changed_accounts)
+    balances = [books.accounts[user] for user in users]
+    keys = sorted(books.changed_holdings)
+    positions = [books.holdings[key] for key in keys]
+    reservations = [books.reservations[oid] for oid in sorted(books.changed_reservations)]
+    if not (users or keys or reservations or books.activities):
+        return
+    await pg.execute(
+        _SAVE_BOOKS,
+        users,
+        [b.cash for b in balances],
+        [b.reserved_cash for b in balances],
+        [user for user, _ in keys],
+        [symbol for _, symbol in keys],
+        [p.qty for p in positions],
+        [p.reserved_qty for p in positions],
+        *(dataclass_columns(reservations) or [[]] * _RESERVATION_COLUMNS),
+        *(dataclass_columns(books.activities) or [[]] * _ACTIVITY_COLUMNS),
+    )
