@@ -179,8 +179,8 @@ async def on_risk_answers(
     """Send accepted orders to the exchange, end rejected ones (and those cancelled while
     the check ran)."""
     pg = await uow.pg()
-    locked = await store.lock_orders(pg, {event.payload.order_id for event in events})
-    known = await store.instruments(pg, {order["symbol"] for order in locked.values()})
+    rows, known = await store.lock_orders(pg, {event.payload.order_id for event in events})
+    locked = {order["id"]: order for order in rows}
     now = datetime.now(UTC)
     changed: dict[uuid.UUID, dict[str, Any]] = {}
     ended: list[tuple[Event[RiskAccepted | RiskRejected], dict[str, Any]]] = []
@@ -247,11 +247,13 @@ async def _apply_reports(
         return
     pg = await uow.pg()
     wanted = set().union(*(engine_ids(event.payload) for event in events))
-    rows = await store.lock_orders_by_engine_id(pg, wanted)
+    rows, known = await store.lock_orders_by_engine_id(pg, wanted)
     working = {row["engine_id"]: Working(row) for row in rows}
     by_id = {order.values["id"]: order for order in working.values()}
     open_before = {key for key, order in by_id.items() if order.state.status not in FINAL_STATUSES}
-    known = await store.instruments(pg, {event.payload.symbol for event in events})
+    unseen = {event.payload.symbol for event in events} - known.keys()  # reports of no order
+    if unseen:
+        known |= await store.instruments(pg, unseen)
     now = datetime.now(UTC)
     fills: list[tuple[Any, ...]] = []
     ended: list[tuple[Event[ExecutionsReported], uuid.UUID]] = []

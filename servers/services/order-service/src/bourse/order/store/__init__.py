@@ -29,10 +29,18 @@ STATE_COLUMNS = (
     ("hwm", "numeric"),
 )
 
-_LOCK_BY_ID = "SELECT * FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
-_LOCK_BY_ENGINE_ID = (
-    "SELECT * FROM orders WHERE engine_id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"
+# The orders locked (only them: FOR UPDATE OF o) with their instrument, in one round trip.
+_INSTRUMENT_COLUMNS = (
+    "tick_size", "lot_size", "status", "last_price", "maker_fee_bps", "taker_fee_bps",
+)  # fmt: skip
+_LOCK_WITH_INSTRUMENT = (
+    "SELECT o.*, "
+    + ", ".join(f"i.{name} AS instrument_{name}" for name in _INSTRUMENT_COLUMNS)
+    + " FROM orders o LEFT JOIN instruments i ON i.symbol = o.symbol"
+    " WHERE o.{key} = ANY($1::{kind}[]) ORDER BY o.id FOR UPDATE OF o"
 )
+_LOCK_BY_ID = _LOCK_WITH_INSTRUMENT.format(key="id", kind="uuid")
+_LOCK_BY_ENGINE_ID = _LOCK_WITH_INSTRUMENT.format(key="engine_id", kind="bigint")
 _INSTRUMENTS = (
     "SELECT symbol, tick_size, lot_size, status, last_price, maker_fee_bps, taker_fee_bps"
     " FROM instruments"
@@ -66,17 +74,29 @@ ON CONFLICT DO NOTHING
 _ADD_FILLS_SAVE_ORDERS = f"WITH added_fills AS ({_ADD_FILLS}) {_save_orders_sql(12)}"
 
 
-async def lock_orders(pg: asyncpg.Connection, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-    """The orders with these ids, locked in id order (the order every writer locks in)."""
-    rows = await pg.fetch(_LOCK_BY_ID, sorted(ids))
-    return {row["id"]: dict(row) for row in rows}
+Locked = tuple[list[dict[str, Any]], dict[str, Instrument]]  # the orders, their instruments
 
 
-async def lock_orders_by_engine_id(
-    pg: asyncpg.Connection, engine_ids: Iterable[int]
-) -> list[dict[str, Any]]:
-    """The orders with these engine ids, locked in id order."""
-    return [dict(row) for row in await pg.fetch(_LOCK_BY_ENGINE_ID, sorted(engine_ids))]
+async def lock_orders(pg: asyncpg.Connection, ids: Iterable[UUID]) -> Locked:
+    """The orders with these ids, locked in id order (the order every writer locks in),
+    and the instruments they trade."""
+    return _with_instruments(await pg.fetch(_LOCK_BY_ID, sorted(ids)))
+
+
+async def lock_orders_by_engine_id(pg: asyncpg.Connection, engine_ids: Iterable[int]) -> Locked:
+    """The orders with these engine ids, locked in id order, and their instruments."""
+    return _with_instruments(await pg.fetch(_LOCK_BY_ENGINE_ID, sorted(engine_ids)))
+
+
+def _with_instruments(rows: Iterable[Mapping[str, Any]]) -> Locked:
+    orders, known = [], {}
+    for row in rows:
+        order = dict(row)
+        columns = [order.pop(f"instrument_{name}") for name in _INSTRUMENT_COLUMNS]
+        if columns[2] is not None:  # an instrument's status is never NULL: it exists
+            known[order["symbol"]] = Instrument(order["symbol"], *columns)
+        orders.append(order)
+    return orders, known
 
 
 async def instruments(pg: asyncpg.Connection, symbols: Iterable[str]) -> dict[str, Instrument]:
