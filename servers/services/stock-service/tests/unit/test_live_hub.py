@@ -22,12 +22,21 @@ async def no_symbols(symbols: set[str]) -> set[str]:
     return set()
 
 
-async def never_send(frames: Sequence[str]) -> None:
-    raise AssertionError("the hub never sends by itself")
+class NeverWrites:
+    """The hub never writes by itself: frames stay queued for the test to read."""
+
+    def ready(self) -> bool:
+        return False
+
+    def write_now(self, frames: Sequence[str]) -> None:
+        raise AssertionError("the hub never writes by itself")
+
+    async def write(self, frames: Sequence[str]) -> None:
+        raise AssertionError("the hub never writes by itself")
 
 
 def client(queue_size: int = 100) -> MarketConnection:
-    return MarketConnection(never_send, queue_size)
+    return MarketConnection(NeverWrites(), queue_size)
 
 
 def frames_of(connection: MarketConnection) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ async def market_feed(websocket: WebSocket) -> None:
     await websocket.accept()
     settings: Settings = websocket.app.state.settings
     hub: MarketHub = websocket.app.state.market_hub
-    connection = MarketConnection(writer_for(websocket), settings.market_ws_queue_size)
+    connection = MarketConnection(writer_for(websocket), settings.market_ws_queue_size, hub.flusher)
     hub.joined()
     tasks = {
         asyncio.create_task(connection.run()),

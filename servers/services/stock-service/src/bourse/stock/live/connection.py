@@ -1,11 +1,14 @@
 """One /ws/market client: what it subscribes to, and its outgoing frames.
 
 Producers never wait: :meth:`MarketConnection.push` appends a frame (a string shared with
-every other subscriber) to a bounded queue and returns. The writer takes everything queued
-at once (live/writer.py writes it with one system call), so a burst of the feed costs one
-write per client, not one per frame. Unlike the portfolio feed, no frame may be dropped (a
-book update lost is a wrong book), so a client whose queue is full is done: :meth:`run`
-raises :class:`TooSlowError` and the socket is closed with 4408.
+every other subscriber) to a bounded queue and returns. Everything queued goes out at once:
+a :class:`Flusher` writes each connection that got frames right after the turn of the
+event loop that pushed them, in one write (live/writer.py), so a burst of the feed costs
+one write per client, and no task switch. Frames the writer cannot take at once (a paused
+transport, an ASGI send) wait for the connection's own task (:meth:`run`). Unlike the
+portfolio feed, no frame may be dropped (a book update lost is a wrong book), so a client
+whose queue is full is done: :meth:`run` raises :class:`TooSlowError` and the socket is
+closed with 4408.
 """
 
 import asyncio
@@ -13,7 +16,7 @@ from collections import deque
 
 from prometheus_client import Counter
 
-from bourse.stock.live.writer import Write
+from bourse.stock.live.writer import Writer
 
 SLOW_CLOSED = Counter(
     "bourse_market_ws_slow_closed_total", "/ws/market clients closed for falling behind (4408)"
@@ -25,15 +28,41 @@ class TooSlowError(Exception):
     """The client fell so far behind that its queue overflowed."""
 
 
-class MarketConnection:
-    __slots__ = ("_closed", "_frames", "_limit", "_wakeup", "_write", "overflow", "subscribed")
+class Flusher:
+    """Writes every connection that got frames in a turn of the event loop, once, right
+    after that turn (one scheduled call however many frames and connections)."""
 
-    def __init__(self, write: Write, queue_size: int) -> None:
-        self._write = write
+    def __init__(self) -> None:
+        self._pending: set[MarketConnection] = set()
+        self._scheduled = False
+
+    def mark(self, connection: "MarketConnection") -> None:
+        self._pending.add(connection)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, set()
+        for connection in pending:
+            connection.flush()
+
+
+class MarketConnection:
+    __slots__ = (
+        "_closed", "_flusher", "_frames", "_limit", "_wakeup", "_writer", "_writing", "overflow",
+        "subscribed",
+    )  # fmt: skip
+
+    def __init__(self, writer: Writer, queue_size: int, flusher: Flusher | None = None) -> None:
+        self._writer = writer
+        self._flusher = flusher
         self._limit = queue_size
         self._frames: deque[str] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
+        self._writing = False  # run() is writing: later frames must wait for it (order)
         self.overflow = asyncio.Event()  # set once: the queue overflowed
         self.subscribed: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
 
@@ -48,9 +77,25 @@ class MarketConnection:
             self.overflow.set()
             self._frames.clear()  # never sent now: free them at once
             SLOW_CLOSED.inc()
+            self._wakeup.set()
+            return
+        self._frames.append(frame)
+        if self._flusher is None:
+            self._wakeup.set()
         else:
-            self._frames.append(frame)
-        self._wakeup.set()
+            self._flusher.mark(self)
+
+    def flush(self) -> None:
+        """Write what is queued now if the writer takes it at once; else leave it to
+        :meth:`run`."""
+        if not self._frames or self._closed or self.overflow.is_set():
+            return
+        if self._writing or not self._writer.ready():
+            self._wakeup.set()
+            return
+        frames = list(self._frames)
+        self._frames.clear()
+        self._writer.write_now(frames)
 
     def close(self) -> None:
         """Stop :meth:`run` (the client went away)."""
@@ -72,4 +117,8 @@ class MarketConnection:
                 continue
             frames = list(self._frames)
             self._frames.clear()
-            await self._write(frames)
+            self._writing = True
+            try:
+                await self._writer.write(frames)
+            finally:
+                self._writing = False

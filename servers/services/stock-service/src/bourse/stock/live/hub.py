@@ -22,7 +22,7 @@ from bourse.stock.domain.book import Level
 from bourse.stock.domain.candles import Candle, Position, Tick, position
 from bourse.stock.domain.live import LiveBar, LiveBook
 from bourse.stock.live import frames
-from bourse.stock.live.connection import CHANNELS, MarketConnection
+from bourse.stock.live.connection import CHANNELS, Flusher, MarketConnection
 
 CONNECTIONS = Gauge("bourse_market_ws_connections", "Open /ws/market connections")
 SymbolLoader = Callable[[set[str]], Awaitable[set[str]]]
@@ -57,6 +57,7 @@ class MarketHub:
         self.bars: dict[str, LiveBar] = {}
         self._subscribers: dict[str, Subscribers] = {channel: {} for channel in CHANNELS}
         self._snapshots: dict[str, tuple[int, frames.Frame]] = {}  # symbol -> (seq, frame)
+        self.flusher = Flusher()  # for the connections: what a turn pushed goes out after it
 
     # -- what the database holds ----------------------------------------------------------
 

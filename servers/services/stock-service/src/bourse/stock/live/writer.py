@@ -6,8 +6,9 @@ frame per client. That was 24 us of stock-service CPU and 10 us of nginx per fra
 at 1,000 clients. Where the socket is uvicorn's websockets (sans-I/O) protocol with no
 extension negotiated, :class:`TransportWriter` writes everything waiting for the client in
 one ``transport.write``: still one WebSocket text frame per message (API.md), but one system
-call per client per burst of the feed. Anywhere else (another server, permessage-deflate)
-:class:`AsgiWriter` sends the frames one by one.
+call per client per burst of the feed, and made at once, from the feed's own turn of the
+event loop, when the transport takes it (no task switch per client). Anywhere else (another
+server, permessage-deflate) :class:`AsgiWriter` sends the frames one by one.
 
 The fast path reaches uvicorn's protocol object through the ASGI ``receive`` callable it
 handed to the app; ``writer_for`` checks its type, so a uvicorn that changes it gets the
@@ -17,13 +18,24 @@ ASGI path, and a test asserts the fast path under the locked version.
 import struct
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-Write = Callable[[Sequence[str]], Awaitable[None]]
+
+class Writer(Protocol):
+    def ready(self) -> bool:
+        """Whether :meth:`write_now` may write at once (without waiting)."""
+
+    def write_now(self, frames: Sequence[str]) -> None:
+        """Write ``frames`` at once; only when :meth:`ready`."""
+
+    async def write(self, frames: Sequence[str]) -> None:
+        """Write ``frames``, waiting until the socket takes them."""
+
+
 _TEXT_FIN = 0x81  # RFC 6455 5.2: FIN, opcode 1 (text); a server's frames are not masked
 _GONE = 1006
 
@@ -43,14 +55,20 @@ def text_frame(text: str) -> bytes:
 
 
 class AsgiWriter:
-    """One ``websocket.send`` per frame, in order."""
+    """One ``websocket.send`` per frame, in order; always from the connection's task."""
 
     __slots__ = ("_send_text",)
 
     def __init__(self, send_text: Callable[[str], Awaitable[None]]) -> None:
         self._send_text = send_text
 
-    async def __call__(self, frames: Sequence[str]) -> None:
+    def ready(self) -> bool:
+        return False
+
+    def write_now(self, frames: Sequence[str]) -> None:
+        raise RuntimeError("an ASGI send is awaited: use write()")
+
+    async def write(self, frames: Sequence[str]) -> None:
         for frame in frames:
             await self._send_text(frame)
 
@@ -66,15 +84,26 @@ class TransportWriter:
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
 
-    async def __call__(self, frames: Sequence[str]) -> None:
-        protocol = self._protocol
-        await protocol.writable.wait()
-        if protocol.disconnected or protocol.close_sent or protocol.conn.state is not State.OPEN:
+    def ready(self) -> bool:
+        return self._protocol.writable.is_set() and self._open()
+
+    def write_now(self, frames: Sequence[str]) -> None:
+        self._protocol.transport.write(b"".join(map(text_frame, frames)))
+
+    async def write(self, frames: Sequence[str]) -> None:
+        await self._protocol.writable.wait()
+        if not self._open():
             raise WebSocketDisconnect(_GONE)
-        protocol.transport.write(b"".join(map(text_frame, frames)))
+        self.write_now(frames)
+
+    def _open(self) -> bool:
+        protocol = self._protocol
+        return not (
+            protocol.disconnected or protocol.close_sent or protocol.conn.state is not State.OPEN
+        )
 
 
-def writer_for(websocket: WebSocket) -> Write:
+def writer_for(websocket: WebSocket) -> Writer:
     """The fastest writer that is correct for this (accepted) connection."""
     protocol = _sansio_protocol(websocket)
     if protocol is None or protocol.conn.extensions:
