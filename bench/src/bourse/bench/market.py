@@ -31,11 +31,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
 
 from bourse.bench.gateway import add_gateway_option, websocket_url
 from bourse.bench.processes import rss_kib
 from bourse.bench.stats import percentile
+from bourse.bench.ws_client import LeanWebSocket, connect
 from bourse.stack import process_states
 from bourse.testing.api import all_pages, fresh_symbol, signup
 
@@ -71,39 +71,50 @@ class Trades:
 
 
 class Client:
-    __slots__ = ("book_gaps", "book_seq", "latencies", "seen", "socket", "trades")
+    """One /ws/market subscriber; messages are handled as the socket parses them
+    (bourse.bench.ws_client: the generator's CPU is taken from the stack's cores)."""
 
-    def __init__(self, socket: ClientConnection, trades: Trades, latencies: list[float]) -> None:
-        self.socket, self.trades, self.latencies = socket, trades, latencies
+    __slots__ = ("book_gaps", "book_seq", "latencies", "reply", "seen", "socket", "trades")
+
+    def __init__(self, trades: Trades, latencies: list[float]) -> None:
+        self.trades, self.latencies = trades, latencies
+        self.socket: LeanWebSocket | None = None
+        self.reply: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         self.seen: dict[str, set[int]] = {}
         self.book_seq: dict[str, int] = {}
         self.book_gaps = 0
 
     async def subscribe(self, symbols: list[str], book: bool) -> None:
+        assert self.socket is not None
         request: Json = {"action": "subscribe", "trades": symbols}
         if book:
             request["book"] = symbols
-        await self.socket.send(json.dumps(request))
-        reply = json.loads(await self.socket.recv())
+        self.socket.send_text(json.dumps(request))
+        reply = await self.reply
         if reply.get("type") != "subscription":
             raise RuntimeError(f"subscription refused: {reply}")
 
-    async def listen(self) -> None:
-        async for raw in self.socket:
-            received = time.time()
-            message = json.loads(raw)
-            kind = message["type"]
-            if kind == "trade":
-                self.trades.received()
-                self.latencies.append((received - self.trades.time_of(message)) * 1000)
-                self.seen.setdefault(message["symbol"], set()).add(message["seq"])
-            elif kind == "book_update":
-                symbol, seq = message["symbol"], message["seq"]
-                if seq != self.book_seq.get(symbol, seq - 1) + 1:
-                    self.book_gaps += 1
-                self.book_seq[symbol] = seq
-            elif kind == "book_snapshot":
-                self.book_seq[message["symbol"]] = message["seq"]
+    def on_message(self, raw: bytes) -> None:
+        received = time.time()
+        message = json.loads(raw)
+        kind = message["type"]
+        if kind == "trade":
+            self.trades.received()
+            self.latencies.append((received - self.trades.time_of(message)) * 1000)
+            self.seen.setdefault(message["symbol"], set()).add(message["seq"])
+        elif kind == "book_update":
+            symbol, seq = message["symbol"], message["seq"]
+            if seq != self.book_seq.get(symbol, seq - 1) + 1:
+                self.book_gaps += 1
+            self.book_seq[symbol] = seq
+        elif kind == "book_snapshot":
+            self.book_seq[message["symbol"]] = message["seq"]
+        elif not self.reply.done():
+            self.reply.set_result(message)
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
 
 
 def stock_rss_kib() -> int:
@@ -117,7 +128,7 @@ def stock_rss_kib() -> int:
 
 async def open_clients(
     base_url: str, count: int, symbols: list[str], book_share: float
-) -> tuple[list[Client], Trades, list[float], list[asyncio.Task[None]]]:
+) -> tuple[list[Client], Trades, list[float]]:
     url = websocket_url(base_url, "/ws/market")
     trades, latencies = Trades(), list[float]()
     gate = asyncio.Semaphore(50)
@@ -125,14 +136,13 @@ async def open_clients(
 
     async def one(n: int) -> Client:
         async with gate:
-            socket = await connect(url, proxy=None, compression=None, open_timeout=30)
-            client = Client(socket, trades, latencies)
+            client = Client(trades, latencies)
+            client.socket = await connect(url, client.on_message)
             await client.subscribe(symbols, book=bool(every) and n % every == 0)
             return client
 
     clients = list(await asyncio.gather(*(one(n) for n in range(count))))
-    tasks = [asyncio.create_task(c.listen()) for c in clients]
-    return clients, trades, latencies, tasks
+    return clients, trades, latencies
 
 
 def run_order_load(args: argparse.Namespace, symbols: list[str]) -> Json:
@@ -191,7 +201,7 @@ async def main() -> None:
     async with httpx.AsyncClient(base_url=args.base_url, timeout=30) as api:
         symbols = [await fresh_symbol(api) for _ in range(args.symbols)]
         rss_before = stock_rss_kib()
-        clients, trades, latencies, tasks = await open_clients(
+        clients, trades, latencies = await open_clients(
             args.base_url, args.clients, symbols, args.book_share
         )
         await asyncio.sleep(2)
@@ -219,9 +229,8 @@ async def main() -> None:
             "generator_cpu_share_of_a_core": round(trades.busy_share(), 2),
             "order_load": await load,
         }
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*(c.socket.close() for c in clients), return_exceptions=True)
+        for client in clients:
+            client.close()
     print(json.dumps(result))
 
 
