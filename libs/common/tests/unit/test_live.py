@@ -7,7 +7,7 @@ import uuid
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from bourse.common.live import Socket, Sockets, pump
+from bourse.common.live import AfterTurn, Socket, Sockets, pump
 
 
 def test_a_socket_queues_up_to_its_limit_then_is_told_to_close() -> None:
@@ -51,3 +51,18 @@ async def test_the_pump_takes_all_that_is_pending_at_once_and_outlives_a_failure
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert batches == [[0, 1, 2], [3]]
+
+
+async def test_what_a_turn_marks_is_flushed_once_right_after_it() -> None:
+    flushed: list[set[str]] = []
+    after = AfterTurn(flushed.append)
+    after.add("a")
+    after.update(["b", "a", "c"])
+    after.discard("c")
+    assert flushed == []  # not during the turn
+
+    await asyncio.sleep(0)
+    after.add("d")
+    await asyncio.sleep(0)
+
+    assert flushed == [{"a", "b"}, {"d"}]

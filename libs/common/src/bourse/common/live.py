@@ -1,6 +1,7 @@
 """What every per-instance WebSocket hub is made of: a socket's bounded queue of messages
-(:class:`Socket`), the open sockets of one feed by user (:class:`Sockets`), and the pump
-that applies what is pending in batches (:func:`pump`).
+(:class:`Socket`), the open sockets of one feed by user (:class:`Sockets`), the pump
+that applies what is pending in batches (:func:`pump`), and :class:`AfterTurn`, which
+hands what a turn of the event loop marked to a flush right after that turn.
 
 A hub's callbacks (a LISTEN notification, bourse.common.listen) only queue what is
 pending, since they run inside asyncpg's protocol; its pump reads the database for a whole
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn, TypeVar
 from uuid import UUID
@@ -95,3 +96,35 @@ async def pump(
             await work(batch)
         except Exception:
             log.exception("%s: a batch of %d failed", what, len(batch))
+
+
+class AfterTurn(Generic[T]):
+    """Items marked during one turn of the event loop, handed to ``flush`` once, right
+    after that turn: a burst of marks costs one scheduled call, whatever its size, and
+    an item marked many times is flushed once."""
+
+    def __init__(self, flush: Callable[[set[T]], None]) -> None:
+        self._flush = flush
+        self._pending: set[T] = set()
+        self._scheduled = False
+
+    def add(self, item: T) -> None:
+        self._pending.add(item)
+        self._schedule()
+
+    def update(self, items: Iterable[T]) -> None:
+        self._pending.update(items)
+        self._schedule()
+
+    def discard(self, item: T) -> None:
+        self._pending.discard(item)
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, set()
+        self._flush(pending)

@@ -5,7 +5,8 @@ it cannot (a paused socket), in order either way."""
 import asyncio
 from collections.abc import Sequence
 
-from bourse.stock.live.connection import Flusher, MarketConnection
+from bourse.common.live import AfterTurn
+from bourse.stock.live.connection import MarketConnection, flush_all
 
 
 class Socket:
@@ -39,7 +40,7 @@ async def turn() -> None:
 
 
 async def test_a_turns_frames_go_out_in_one_write_after_it() -> None:
-    socket, flusher = Socket(), Flusher()
+    socket, flusher = Socket(), AfterTurn(flush_all)
     connections = [MarketConnection(socket, 100, flusher) for _ in range(3)]
     for frame in ("a", "b"):
         for connection in connections:
@@ -52,7 +53,7 @@ async def test_a_turns_frames_go_out_in_one_write_after_it() -> None:
 
 
 async def test_frames_a_paused_socket_cannot_take_wait_for_the_task_in_order() -> None:
-    socket, flusher = Socket(), Flusher()
+    socket, flusher = Socket(), AfterTurn(flush_all)
     connection = MarketConnection(socket, 100, flusher)
     writer = asyncio.create_task(connection.run())
     socket.resumed.clear()  # paused: the transport's buffer is full
@@ -75,7 +76,7 @@ async def test_frames_a_paused_socket_cannot_take_wait_for_the_task_in_order() -
 
 
 async def test_nothing_is_written_after_close_or_overflow() -> None:
-    socket, flusher = Socket(), Flusher()
+    socket, flusher = Socket(), AfterTurn(flush_all)
     closed = MarketConnection(socket, 100, flusher)
     closed.push("x")
     closed.close()

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from prometheus_client import Gauge
 
+from bourse.common.live import AfterTurn
 from bourse.portfolio.api.schemas import frame
 from bourse.portfolio.domain.positions import ZERO, Position
 from bourse.portfolio.domain.valuation import Book, Quote, Valuation, newest, value
@@ -58,8 +59,7 @@ class Hub:
         self.quotes: dict[str, Quote] = {}
         self._watches: dict[UUID, Watch] = {}
         self._by_symbol: dict[str, set[Watch]] = {}
-        self._dirty: set[Watch] = set()
-        self._flush_scheduled = False
+        self._dirty: AfterTurn[Watch] = AfterTurn(self._flush)
 
     # -- connections --------------------------------------------------------------------
 
@@ -101,7 +101,6 @@ class Hub:
         watches = self._by_symbol.get(symbol)
         if watches:
             self._dirty.update(watches)
-            self._schedule_flush()
 
     async def portfolio_changed(self, user_id: UUID) -> None:
         """Reload and push ``user_id``'s portfolio if this instance serves them."""
@@ -166,13 +165,6 @@ class Hub:
             for connection in ready:
                 connection.push(update)
 
-    def _schedule_flush(self) -> None:
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        dirty, self._dirty = self._dirty, set()
+    def _flush(self, dirty: set[Watch]) -> None:
         for watch in dirty:
             self._push(watch)

@@ -2,13 +2,13 @@
 
 Producers never wait: :meth:`MarketConnection.push` appends a frame (a string shared with
 every other subscriber) to a bounded queue and returns. Everything queued goes out at once:
-a :class:`Flusher` writes each connection that got frames right after the turn of the
-event loop that pushed them, in one write (live/writer.py), so a burst of the feed costs
-one write per client, and no task switch. Frames the writer cannot take at once (a paused
-transport, an ASGI send) wait for the connection's own task (:meth:`run`). Unlike the
-portfolio feed, no frame may be dropped (a book update lost is a wrong book), so a client
-whose queue is full is done: :meth:`run` raises :class:`TooSlowError` and the socket is
-closed with 4408.
+the hub's :class:`~bourse.common.live.AfterTurn` writes each connection that got frames
+right after the turn of the event loop that pushed them (:func:`flush_all`), in one write
+(live/writer.py), so a burst of the feed costs one write per client, and no task switch.
+Frames the writer cannot take at once (a paused transport, an ASGI send) wait for the
+connection's own task (:meth:`run`). Unlike the portfolio feed, no frame may be dropped (a
+book update lost is a wrong book), so a client whose queue is full is done: :meth:`run`
+raises :class:`TooSlowError` and the socket is closed with 4408.
 """
 
 import asyncio
@@ -16,6 +16,7 @@ from collections import deque
 
 from prometheus_client import Counter
 
+from bourse.common.live import AfterTurn
 from bourse.stock.live.writer import Writer
 
 SLOW_CLOSED = Counter(
@@ -28,34 +29,15 @@ class TooSlowError(Exception):
     """The client fell so far behind that its queue overflowed."""
 
 
-class Flusher:
-    """Writes every connection that got frames in a turn of the event loop, once, right
-    after that turn (one scheduled call however many frames and connections)."""
-
-    def __init__(self) -> None:
-        self._pending: set[MarketConnection] = set()
-        self._scheduled = False
-
-    def mark(self, connection: "MarketConnection") -> None:
-        self._pending.add(connection)
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._scheduled = False
-        pending, self._pending = self._pending, set()
-        for connection in pending:
-            connection.flush()
-
-
 class MarketConnection:
     __slots__ = (
         "_closed", "_flusher", "_frames", "_limit", "_wakeup", "_writer", "_writing", "overflow",
         "subscribed",
     )  # fmt: skip
 
-    def __init__(self, writer: Writer, queue_size: int, flusher: Flusher | None = None) -> None:
+    def __init__(
+        self, writer: Writer, queue_size: int, flusher: "AfterTurn[MarketConnection] | None" = None
+    ) -> None:
         self._writer = writer
         self._flusher = flusher
         self._limit = queue_size
@@ -83,7 +65,7 @@ class MarketConnection:
         if self._flusher is None:
             self._wakeup.set()
         else:
-            self._flusher.mark(self)
+            self._flusher.add(self)
 
     def flush(self) -> None:
         """Write what is queued now if the writer takes it at once; else leave it to
@@ -122,3 +104,9 @@ class MarketConnection:
                 await self._writer.write(frames)
             finally:
                 self._writing = False
+
+
+def flush_all(connections: set[MarketConnection]) -> None:
+    """What the hub's :class:`~bourse.common.live.AfterTurn` does after a turn."""
+    for connection in connections:
+        connection.flush()

@@ -16,13 +16,14 @@ from datetime import datetime
 
 from prometheus_client import Gauge
 
+from bourse.common.live import AfterTurn
 from bourse.contracts.events import BookChanged, TradeExecuted
 from bourse.contracts.times import as_utc
 from bourse.stock.domain.book import Level
 from bourse.stock.domain.candles import Candle, Position, Tick, position
 from bourse.stock.domain.live import LiveBar, LiveBook
 from bourse.stock.live import frames
-from bourse.stock.live.connection import CHANNELS, Flusher, MarketConnection
+from bourse.stock.live.connection import CHANNELS, MarketConnection, flush_all
 
 CONNECTIONS = Gauge("bourse_market_ws_connections", "Open /ws/market connections")
 SymbolLoader = Callable[[set[str]], Awaitable[set[str]]]
@@ -57,7 +58,8 @@ class MarketHub:
         self.bars: dict[str, LiveBar] = {}
         self._subscribers: dict[str, Subscribers] = {channel: {} for channel in CHANNELS}
         self._snapshots: dict[str, tuple[int, frames.Frame]] = {}  # symbol -> (seq, frame)
-        self.flusher = Flusher()  # for the connections: what a turn pushed goes out after it
+        # the connections' frames of a turn go out right after it
+        self.flusher: AfterTurn[MarketConnection] = AfterTurn(flush_all)
 
     # -- what the database holds ----------------------------------------------------------
 
