@@ -167,13 +167,12 @@ def unnest_columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def dataclass_columns(items: Sequence[Any]) -> list[list[Any]]:
-    """Dataclass instances (all of one class) as the column arrays of
-    :func:`unnest_columns`, in field order. Shallow: ``dataclasses.astuple`` deep-copies
-    every value, which cost a tenth of trader-service's CPU on its hot path."""
-    if not items:
-        return []
-    names = [field.name for field in dataclasses.fields(items[0])]
+def dataclass_columns(kind: type, items: Sequence[Any]) -> list[list[Any]]:
+    """Instances of the dataclass ``kind`` as the column arrays of :func:`unnest_columns`,
+    one per field in field order (empty ones for no items, so that a statement's arrays
+    are all there). Shallow: ``dataclasses.astuple`` deep-copies every value, which cost
+    a tenth of trader-service's CPU on its hot path."""
+    names = [field.name for field in dataclasses.fields(kind)]
     return [[getattr(item, name) for item in items] for name in names]
 
 

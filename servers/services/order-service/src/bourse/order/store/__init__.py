@@ -29,23 +29,24 @@ STATE_COLUMNS = (
     ("hwm", "numeric"),
 )
 
-# The orders locked (only them: FOR UPDATE OF o) with their instrument, in one round trip.
+# What order-service keeps of an instrument, besides its symbol (domain.instrument).
 _INSTRUMENT_COLUMNS = (
     "tick_size", "lot_size", "status", "last_price", "maker_fee_bps", "taker_fee_bps",
 )  # fmt: skip
+_INSTRUMENTS = (
+    f"SELECT symbol, {', '.join(_INSTRUMENT_COLUMNS)} FROM instruments"
+    " WHERE symbol = ANY($1::text[])"
+)
+# The orders locked (only them: FOR UPDATE OF o) with their instrument, in one round trip.
+_INSTRUMENT_PREFIX = "instrument_"
 _LOCK_WITH_INSTRUMENT = (
     "SELECT o.*, "
-    + ", ".join(f"i.{name} AS instrument_{name}" for name in _INSTRUMENT_COLUMNS)
+    + ", ".join(f"i.{name} AS {_INSTRUMENT_PREFIX}{name}" for name in _INSTRUMENT_COLUMNS)
     + " FROM orders o LEFT JOIN instruments i ON i.symbol = o.symbol"
     " WHERE o.{key} = ANY($1::{kind}[]) ORDER BY o.id FOR UPDATE OF o"
 )
 _LOCK_BY_ID = _LOCK_WITH_INSTRUMENT.format(key="id", kind="uuid")
 _LOCK_BY_ENGINE_ID = _LOCK_WITH_INSTRUMENT.format(key="engine_id", kind="bigint")
-_INSTRUMENTS = (
-    "SELECT symbol, tick_size, lot_size, status, last_price, maker_fee_bps, taker_fee_bps"
-    " FROM instruments"
-    " WHERE symbol = ANY($1::text[])"
-)
 _CURRENT_EPOCHS = "SELECT shard, epoch FROM exchange_epochs WHERE retired_at IS NULL"
 
 
@@ -91,10 +92,11 @@ async def lock_orders_by_engine_id(pg: asyncpg.Connection, engine_ids: Iterable[
 def _with_instruments(rows: Iterable[Mapping[str, Any]]) -> Locked:
     orders, known = [], {}
     for row in rows:
+        if row[f"{_INSTRUMENT_PREFIX}status"] is not None:  # never NULL in a stored one
+            known[row["symbol"]] = instrument_of(row, _INSTRUMENT_PREFIX)
         order = dict(row)
-        columns = [order.pop(f"instrument_{name}") for name in _INSTRUMENT_COLUMNS]
-        if columns[2] is not None:  # an instrument's status is never NULL: it exists
-            known[order["symbol"]] = Instrument(order["symbol"], *columns)
+        for name in _INSTRUMENT_COLUMNS:
+            del order[f"{_INSTRUMENT_PREFIX}{name}"]
         orders.append(order)
     return orders, known
 
@@ -104,12 +106,10 @@ async def instruments(pg: asyncpg.Connection, symbols: Iterable[str]) -> dict[st
     return {row["symbol"]: instrument_of(row) for row in rows}
 
 
-def instrument_of(row: Mapping[Any, Any]) -> Instrument:
-    """An instrument from its row (an asyncpg Record, or a SQLAlchemy row's mapping)."""
-    return Instrument(
-        row["symbol"], row["tick_size"], row["lot_size"], row["status"], row["last_price"],
-        row["maker_fee_bps"], row["taker_fee_bps"],
-    )  # fmt: skip
+def instrument_of(row: Mapping[Any, Any], prefix: str = "") -> Instrument:
+    """An instrument from its row (an asyncpg Record, or a SQLAlchemy row's mapping); its
+    columns named with ``prefix`` (a row of an order joined with its instrument)."""
+    return Instrument(row["symbol"], *(row[prefix + name] for name in _INSTRUMENT_COLUMNS))
 
 
 async def current_epochs(pg: asyncpg.Connection) -> set[tuple[int, UUID]]:
@@ -120,8 +120,7 @@ async def current_epochs(pg: asyncpg.Connection) -> set[tuple[int, UUID]]:
 async def save_orders(pg: asyncpg.Connection, changed: Sequence[Mapping[str, Any]]) -> None:
     """Write the consumer-owned columns of ``changed`` orders, with one statement."""
     if changed:
-        columns = [[order[name] for order in changed] for name, _ in STATE_COLUMNS]
-        await pg.execute(_SAVE_ORDERS, *columns)
+        await pg.execute(_SAVE_ORDERS, *_state_columns(changed))
 
 
 async def add_fills(pg: asyncpg.Connection, fills: Sequence[tuple[Any, ...]]) -> None:
@@ -140,8 +139,11 @@ async def add_fills_save_orders(
         await add_fills(pg, fills)
         await save_orders(pg, changed)
         return
-    columns = [[order[name] for order in changed] for name, _ in STATE_COLUMNS]
-    await pg.execute(_ADD_FILLS_SAVE_ORDERS, *unnest_columns(fills), *columns)
+    await pg.execute(_ADD_FILLS_SAVE_ORDERS, *unnest_columns(fills), *_state_columns(changed))
+
+
+def _state_columns(changed: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    return [[order[name] for order in changed] for name, _ in STATE_COLUMNS]
 
 
 _BY_CLIENT_ID = """

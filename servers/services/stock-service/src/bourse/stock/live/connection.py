@@ -75,9 +75,12 @@ class MarketConnection:
         if self._writing or not self._writer.ready():
             self._wakeup.set()
             return
+        self._writer.write_now(self._take())
+
+    def _take(self) -> list[str]:
         frames = list(self._frames)
         self._frames.clear()
-        self._writer.write_now(frames)
+        return frames
 
     def close(self) -> None:
         """Stop :meth:`run` (the client went away)."""
@@ -97,8 +100,7 @@ class MarketConnection:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            frames = list(self._frames)
-            self._frames.clear()
+            frames = self._take()
             self._writing = True
             try:
                 await self._writer.write(frames)

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from bourse.common.db import dataclass_columns, fetch_or_create_all, unnest_columns
-from bourse.trader.domain.books import LedgerBooks, Needs
+from bourse.trader.domain.books import Activity, LedgerBooks, Needs
 from bourse.trader.domain.ledger import Balance, Position
 from bourse.trader.domain.reservations import Reservation
 
@@ -65,8 +65,6 @@ WITH saved_accounts AS (
 )
 SELECT 1
 """
-_RESERVATION_COLUMNS = 10
-_ACTIVITY_COLUMNS = 10
 
 
 async def open_accounts(pg: asyncpg.Connection, users: list[UUID]) -> None:
@@ -126,6 +124,6 @@ async def save_books(pg: asyncpg.Connection, books: LedgerBooks) -> None:
         [symbol for _, symbol in keys],
         [p.qty for p in positions],
         [p.reserved_qty for p in positions],
-        *(dataclass_columns(reservations) or [[]] * _RESERVATION_COLUMNS),
-        *(dataclass_columns(books.activities) or [[]] * _ACTIVITY_COLUMNS),
+        *dataclass_columns(Reservation, reservations),
+        *dataclass_columns(Activity, books.activities),
     )
