@@ -1,8 +1,7 @@
 """Pooled connections: one the server closed is replaced before a transaction gets it;
-one idle past the threshold is pinged first; a busy one is used without a ping; the
-driver connection lent for a read goes back to the pool (an extra one is closed), unless
-its state is unknown after a cancelled query. And a row locked, or created first when
-missing, by two transactions at once."""
+one idle past the threshold is pinged first; a busy one is used without a ping. And a row
+locked, or created first when missing, by two transactions at once. (Connections lent for
+reads: test_reads.py.)"""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -112,34 +111,3 @@ async def test_fetch_or_create_creates_once_when_two_transactions_race(
         assert await session.scalar(text("SELECT n FROM counters")) == 2
     assert sorted(seen) == [0, 1]  # serialized by the lock: the second saw the first's bump
     await database.dispose()
-
-
-async def test_a_lent_connection_goes_back_and_a_burst_ones_are_closed(
-    database: Database,
-) -> None:
-    """pool_size 1 (+1 for a burst): two reads at once take two connections; the one over
-    the pool's size is closed on return (I/O, done in SQLAlchemy's greenlet)."""
-
-    async def pid_after(delay: float) -> int:
-        async with database.connection() as pg:
-            await asyncio.sleep(delay)
-            return int(await pg.fetchval("SELECT pg_backend_pid()"))
-
-    pids = await asyncio.gather(pid_after(0.05), pid_after(0.05))
-    assert len(set(pids)) == 2
-    kept = {await pid_after(0) for _ in range(3)}
-    assert len(kept) == 1 and kept <= set(pids)
-
-
-async def test_a_read_cancelled_mid_query_does_not_come_back_to_the_pool(
-    database: Database,
-) -> None:
-    async with database.connection() as pg:
-        first = int(await pg.fetchval("SELECT pg_backend_pid()"))
-    slow = asyncio.create_task(database.fetchrow("SELECT pg_sleep(5)"))
-    await asyncio.sleep(0.2)
-    slow.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await slow
-    row = await database.fetchrow("SELECT pg_backend_pid() AS pid")
-    assert row["pid"] != first  # a fresh connection, and it works

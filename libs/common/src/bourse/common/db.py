@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import asyncpg
 from sqlalchemy import MetaData, Numeric, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -19,16 +18,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
-from sqlalchemy.util import greenlet_spawn
+
+from bourse.common.reads import PING_AFTER_IDLE_S, ReadPool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-# A pooled connection idle for longer than this is pinged before use. SQLAlchemy's
-# pool_pre_ping would ping every checkout: three round trips (BEGIN, ping, ROLLBACK) on
-# asyncpg, more than most of our transactions themselves cost.
-PING_AFTER_IDLE_S = 5.0
 
 # One naming convention everywhere, so Alembic autogenerate names constraints stably.
 NAMING_CONVENTION = {
@@ -67,12 +63,15 @@ def is_retryable(exc: BaseException) -> bool:
 
 class Database:
     def __init__(self, url: str, pool_size: int = 10, overflow: int | None = None) -> None:
-        """``pool_size`` connections kept open, ``overflow`` (default: as many) more opened
-        for a burst and closed again when returned."""
+        """``pool_size`` connections kept open for transactions, ``overflow`` (default: as
+        many) more opened for a burst and closed again when returned; reads outside a
+        transaction (:meth:`connection`) open up to both together, as they need them."""
+        overflow = pool_size if overflow is None else overflow
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size if overflow is None else overflow
+            url, pool_size=pool_size, max_overflow=overflow
         )
         _validate_on_checkout(self.engine)
+        self.reads = ReadPool(url, pool_size + overflow)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -98,21 +97,9 @@ class Database:
     async def connection(self) -> AsyncIterator[Any]:
         """A pooled asyncpg connection outside any transaction, for reads of one statement
         each: one round trip (no BEGIN and COMMIT around it), the statement prepared once
-        per connection. Taken from the pool itself, without SQLAlchemy's connection
-        object around it: 121-123 us of CPU per read of one row here, against 160-163
-        through ``engine.connect()``. A connection whose state is unknown after a failure
-        that the server did not report (cancelled mid-query, connection lost) is
-        discarded, not returned to the pool."""
-        pooled = await self.engine.raw_connection()
-        try:
-            yield pooled.driver_connection
-        except asyncpg.PostgresError:
-            raise  # the server answered: the connection is fine
-        except BaseException:
-            await greenlet_spawn(pooled.invalidate)
-            raise
-        finally:  # in a greenlet: returning an overflow connection closes it (I/O)
-            await greenlet_spawn(pooled.close)
+        per connection (:class:`bourse.common.reads.ReadPool`)."""
+        async with self.reads.connection() as driver:
+            yield driver
 
     async def fetchrow(self, query: str, *args: Any) -> Any:
         """One row (an asyncpg Record, or None) of a read by key, outside a transaction
@@ -125,6 +112,7 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.reads.close()
         await self.engine.dispose()
 
 
@@ -177,7 +165,10 @@ def dataclass_columns(kind: type, items: Sequence[Any]) -> list[list[Any]]:
 
 
 def _validate_on_checkout(engine: AsyncEngine) -> None:
-    """Hand out only live connections, at the cost of a ping only after idleness.
+    """Hand out only live connections, at the cost of a ping only after idleness
+    (:data:`PING_AFTER_IDLE_S`). SQLAlchemy's pool_pre_ping would ping every checkout:
+    three round trips (BEGIN, ping, ROLLBACK) on asyncpg, more than most of our
+    transactions themselves cost.
 
     A busy connection that the server closed (a restart) is found without a round trip:
     asyncpg marks it closed when the server's goodbye arrives. One that sat idle may have
