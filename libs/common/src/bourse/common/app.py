@@ -166,6 +166,10 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url=None,  # install_docs: self-hosted assets, relative URLs
         redoc_url=None,  # one docs UI
+        # Metrics are Prometheus's (bourse.common.metrics) and OpenTelemetry is never set
+        # up: FastAPI's own telemetry would still look its providers up on every request
+        # (5.5 us each here) to find that out.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
     install_docs(app)
