@@ -111,3 +111,21 @@ async def test_fetch_or_create_creates_once_when_two_transactions_race(
         assert await session.scalar(text("SELECT n FROM counters")) == 2
     assert sorted(seen) == [0, 1]  # serialized by the lock: the second saw the first's bump
     await database.dispose()
+
+
+async def test_a_reading_session_runs_each_statement_on_its_own(database: Database) -> None:
+    """No transaction around a reading session's statements: each has its own start
+    (inside a transaction, now() is the transaction's and stays the same)."""
+    now = text("SELECT now()")
+    async with database.transaction() as session:
+        first = await session.scalar(now)
+        await asyncio.sleep(0.01)
+        assert await session.scalar(now) == first
+    async with database.reading() as session:
+        first = await session.scalar(now)
+        await asyncio.sleep(0.01)
+        assert await session.scalar(now) != first
+        assert await session.scalar(text("SHOW transaction_isolation")) == "read committed"
+    await backend_pid(database)  # its connection went back, fit for a transaction
+    async with database.transaction() as session:
+        assert await session.scalar(now) == await session.scalar(now)

@@ -26,7 +26,7 @@ class HistoryRange:
 
 
 async def load_book(db: Database, user_id: UUID) -> Book:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         return await read_book(session, user_id)
 
 
@@ -67,6 +67,6 @@ async def equity_history(db: Database, user_id: UUID, wanted: HistoryRange) -> l
         last_per_period = last_per_period.where(equity_samples.c.bucket < wanted.end)
     periods = last_per_period.subquery()
     newest = select(periods).order_by(periods.c.ts.desc()).limit(wanted.limit)
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(newest)).all()
     return list(reversed(rows))

@@ -52,12 +52,12 @@ class CandleRange:
 
 
 async def list_instruments(db: Database) -> Sequence[Any]:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         return (await session.execute(select(instruments).order_by(instruments.c.symbol))).all()
 
 
 async def get_instrument(db: Database, symbol: str) -> Any:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         row = (
             await session.execute(select(instruments).where(instruments.c.symbol == symbol))
         ).one_or_none()
@@ -68,7 +68,7 @@ async def get_instrument(db: Database, symbol: str) -> Any:
 
 async def get_quote(db: Database, symbol: str) -> Any:
     """The quote (all null before any market activity)."""
-    async with db.transaction() as session:
+    async with db.reading() as session:
         row = (
             await session.execute(
                 select(instruments.c.symbol, *(c for c in quotes.c if c.name != "symbol"))
@@ -82,7 +82,7 @@ async def get_quote(db: Database, symbol: str) -> Any:
 
 
 async def get_depth(db: Database, symbol: str, depth: int) -> Depth:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         await _require(session, symbol)
         stored = await session.scalar(select(quotes.c.book).where(quotes.c.symbol == symbol))
     return Depth.from_json(stored or {}).top(depth)
@@ -97,7 +97,7 @@ async def list_trades(
     if after is not None:
         query = query.where(tuple_(*order) < tuple_(after.ts, after.seq, after.id))
     query = query.order_by(*(column.desc() for column in order)).limit(limit + 1)
-    async with db.transaction() as session:
+    async with db.reading() as session:
         await _require(session, symbol)
         rows = (await session.execute(query)).all()
     if len(rows) <= limit:
@@ -118,7 +118,7 @@ async def list_candles(db: Database, symbol: str, wanted: CandleRange) -> Sequen
         query = query.where(candles.c.bucket_start < as_utc(wanted.end))
     newest_first = wanted.start is None
     key = candles.c.bucket_start.desc() if newest_first else candles.c.bucket_start
-    async with db.transaction() as session:
+    async with db.reading() as session:
         await _require(session, symbol)
         rows = (await session.execute(query.order_by(key).limit(wanted.limit))).all()
     return rows[::-1] if newest_first else rows
@@ -134,7 +134,7 @@ async def live_seed(db: Database, now: datetime) -> Seed:
     """What /ws/market starts from: every instrument, its stored book at its exchange
     position, its last trade's position and the open minute's candle."""
     minute = bucket_start(now, "1m")
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (
             await session.execute(
                 select(
@@ -167,7 +167,7 @@ async def live_seed(db: Database, now: datetime) -> Seed:
 
 
 async def existing_symbols(db: Database, symbols: set[str]) -> set[str]:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         found = await session.scalars(
             select(instruments.c.symbol).where(instruments.c.symbol.in_(sorted(symbols)))
         )
@@ -201,7 +201,7 @@ class SnapshotRows:
 async def snapshots(db: Database, symbols: list[str]) -> dict[str, SnapshotRows]:
     """Each symbol's quote, latest trade and two latest daily candles; every symbol must
     be an instrument (404 ``unknown_symbol`` for the first that is not)."""
-    async with db.transaction() as session:
+    async with db.reading() as session:
         quote_rows = (
             await session.execute(
                 select(instruments.c.symbol, *(c for c in quotes.c if c.name != "symbol"))

@@ -83,7 +83,7 @@ async def list_keys(db: Database, user_id: uuid.UUID, limit: int, after: str | N
     )
     if after is not None:
         query = query.where(api_keys.c.id < cursor_id(after))
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(query.order_by(api_keys.c.id.desc()).limit(limit + 1))).all()
     return page_of(rows, limit)
 

@@ -152,7 +152,7 @@ async def logout(db: Database, token: str) -> None:
 
 
 async def get_user(db: Database, user_id: uuid.UUID) -> Any:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         row = (await session.execute(select(users).where(users.c.id == user_id))).one_or_none()
     if row is None:
         raise not_found("user")

@@ -55,7 +55,7 @@ async def owned(
 async def read_owned(
     db: Database, table: Table, user_id: uuid.UUID, item_id: uuid.UUID, what: str
 ) -> Row:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         row = (
             await session.execute(
                 select(table).where(
@@ -76,6 +76,6 @@ async def list_owned(
     query = select(table).where(table.c.user_id == user_id, table.c.status != "deleted")
     if before is not None:
         query = query.where(table.c.id < before)
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(query.order_by(table.c.id.desc()).limit(limit + 1))).all()
     return page_of(rows, limit)

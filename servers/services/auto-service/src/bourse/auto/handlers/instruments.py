@@ -36,7 +36,7 @@ async def listed(session: AsyncSession, symbol: str) -> Instrument:
 
 
 async def any_known(db: Database) -> bool:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         return bool(await session.scalar(select(func.count()).select_from(instruments)))
 
 

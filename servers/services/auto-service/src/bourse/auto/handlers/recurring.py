@@ -151,7 +151,7 @@ async def list_runs(
     query = select(runs).where(runs.c.recurring_order_id == item_id, runs.c.user_id == user_id)
     if before is not None:
         query = query.where(runs.c.id < before)
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(query.order_by(runs.c.id.desc()).limit(limit + 1))).all()
     return page_of(rows, limit)
 

@@ -22,7 +22,7 @@ async def list_notifications(
 ) -> tuple[Page[Any], int]:
     """A page of the user's notifications, and how many of all of them are unread."""
     before = cursor_id(after) if after else None
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = await store.page(session, user_id, unread=unread, before=before, limit=limit + 1)
         count = await store.unread_count(session, user_id)
     return page_of(rows, limit), count
@@ -44,5 +44,5 @@ async def mark_all_read(db: Database, user_id: UUID) -> ReadAll:
 
 
 async def unread_count(db: Database, user_id: UUID) -> int:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         return await store.unread_count(session, user_id)

@@ -83,7 +83,7 @@ class Hub:
         ids = [item for item in batch if isinstance(item, UUID)]
         catch_ups = [item.since for item in batch if isinstance(item, CatchUp)]
         rows: list[tuple[Any, bool]] = []
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             if ids:
                 rows += [(row, False) for row in await store.by_ids(session, ids)]
             users = self.sockets.users()

@@ -39,7 +39,7 @@ async def put_webhook(
 
 
 async def get_webhook(db: Database, user_id: UUID) -> Any:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         row = await store.get_webhook(session, user_id)
     if row is None:
         raise not_found("webhook")
@@ -56,6 +56,6 @@ async def list_deliveries(
     db: Database, user_id: UUID, status: str | None, limit: int, after: str | None
 ) -> Page[Any]:
     before = cursor_id(after) if after else None
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = await store.deliveries_page(session, user_id, status, before, limit + 1)
     return page_of(rows, limit)

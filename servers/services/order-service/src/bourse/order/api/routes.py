@@ -231,7 +231,7 @@ async def many_with_legs(db: Database, rows: Sequence[Any]) -> list[Order]:
     parents = [r.id for r in rows if r.order_class != "simple" and r.parent_id is None]
     found: dict[uuid.UUID, list[Any]] = {}
     if parents:
-        async with db.transaction() as session:
+        async with db.reading() as session:
             found = await legs_of(session, parents)
     return [to_order(row, found.get(row.id, [])) for row in rows]
 
@@ -288,7 +288,7 @@ async def list_orders(
         query = query.where(orders.c.symbol == symbol)
     if after:
         query = query.where(orders.c.id < cursor_id(after))
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(query.order_by(orders.c.id.desc()).limit(limit + 1))).all()
     page = page_of(rows, limit)
     return OrderPage(items=await many_with_legs(db, page.items), next=page.next)
@@ -336,7 +336,7 @@ async def cancel_order(order_id: uuid.UUID, user: CurrentUser, db: Db, settings:
 @router.get("/orders/{order_id}/fills", response_model=FillPage, responses=PROBLEMS)
 async def order_fills(order_id: uuid.UUID, user: CurrentUser, db: Db) -> FillPage:
     await handlers.get_order(db, user.user_id, order_id)  # 404 unless it is yours
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (
             await session.execute(
                 select(fills)
@@ -352,7 +352,7 @@ async def list_fills(user: CurrentUser, db: Db, limit: Limit = 50, after: After 
     query = select(fills).where(fills.c.user_id == user.user_id)
     if after:
         query = query.where(fills.c.id < cursor_id(after))
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = (await session.execute(query.order_by(fills.c.id.desc()).limit(limit + 1))).all()
     page = page_of(rows, limit)
     return FillPage(items=[to_fill(r) for r in page.items], next=page.next)

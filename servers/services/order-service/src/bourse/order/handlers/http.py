@@ -65,7 +65,7 @@ async def get_by_client_id(db: Database, user_id: uuid.UUID, client_order_id: st
 async def _by_client_id(db: Database, user_id: uuid.UUID, client_order_id: str | None) -> Row:
     if client_order_id is None:
         return None
-    async with db.transaction() as session:
+    async with db.reading() as session:
         return await select_by_client_id(session, user_id, client_order_id)
 
 

@@ -43,7 +43,7 @@ class SecuritiesTransfer:
 
 
 async def get_account(db: Database, user_id: uuid.UUID) -> tuple[Balance, list[Any]]:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         return await store.read_account(session, user_id)
 
 
@@ -120,7 +120,7 @@ async def list_activities(
     db: Database, user_id: uuid.UUID, limit: int, after: str | None
 ) -> Page[Any]:
     before = cursor_id(after) if after else None
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = await store.activities_page(session, user_id, before, limit + 1)
     return page_of(rows, limit)
 
@@ -175,14 +175,14 @@ async def list_watchlists(
 ) -> Page[Any]:
     """A page of the user's watchlists (as :class:`Watchlist`)."""
     start = cursor_id(after) if after else None
-    async with db.transaction() as session:
+    async with db.reading() as session:
         rows = await store.watchlists_page(session, user_id, start, limit + 1)
     page = page_of(rows, limit)
     return Page[Any](items=[_watchlist(row) for row in page.items], next=page.next)
 
 
 async def get_watchlist(db: Database, user_id: uuid.UUID, watchlist_id: uuid.UUID) -> Watchlist:
-    async with db.transaction() as session:
+    async with db.reading() as session:
         row = await store.get_watchlist(session, user_id, watchlist_id)
     if row is None:
         raise not_found("watchlist")
