@@ -3,19 +3,19 @@ FastAPI declarations do, for success and for each kind of failure, and every one
 them is documented by its declaration."""
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
 
-from bourse.common.direct import DirectRoute, undocumented
+from bourse.common.direct import undocumented
 from bourse.order.api.direct import ROUTES
 from bourse.testing.auth import TestIssuer
+from bourse.testing.direct import both as both_of_app
+from bourse.testing.direct import same
 
 from order_support import place
 
-VOLATILE = ("date", "x-correlation-id")  # differ between any two answers
 FIELDS_SET_AT_CREATION = ("id", "created_at", "updated_at")
 LIMIT_BUY = {
     "symbol": "AAPL", "side": "buy", "type": "limit", "time_in_force": "gtc", "qty": "1",
@@ -26,30 +26,9 @@ LIMIT_BUY = {
 async def both(
     client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
 ) -> tuple[httpx.Response, httpx.Response]:
-    """The answer of the direct route, then that of the declared FastAPI route."""
-    direct = await client.request(method, path, **kwargs)
-    assert direct.request.extensions.get("route") is None  # a plain request, nothing set
-    routes = client.app.router.routes  # type: ignore[attr-defined]
-    saved = list(routes)
-    routes[:] = [route for route in routes if not isinstance(route, DirectRoute)]
-    try:
-        declared = await client.request(method, path, **kwargs)
-    finally:
-        routes[:] = saved
-    return direct, declared
-
-
-def same(direct: httpx.Response, declared: httpx.Response, ignore: Sequence[str] = ()) -> None:
-    assert direct.status_code == declared.status_code, (direct.text, declared.text)
-    heads = [{k: v for k, v in r.headers.items() if k not in VOLATILE} for r in (direct, declared)]
-    if ignore:  # a new order each time: its id and times differ, and so its length
-        heads = [{k: v for k, v in h.items() if k != "content-length"} for h in heads]
-    assert heads[0] == heads[1]
-    bodies = [r.json() for r in (direct, declared)]
-    for body in bodies:
-        for name in ignore:
-            body.pop(name, None)
-    assert bodies[0] == bodies[1]
+    """The direct route's answer, then the declared route's (``client.app``: conftest)."""
+    app = client.app  # type: ignore[attr-defined]
+    return await both_of_app(app, client, method, path, **kwargs)
 
 
 def test_every_direct_route_is_documented(app_client: httpx.AsyncClient) -> None:

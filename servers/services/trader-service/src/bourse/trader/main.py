@@ -6,8 +6,9 @@ from fastapi import FastAPI
 
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.direct import serve_directly
 from bourse.messaging.runtime import ServiceRuntime
-from bourse.trader.api import watchlists
+from bourse.trader.api import direct, watchlists
 from bourse.trader.api.routes import router
 from bourse.trader.config import Settings
 from bourse.trader.consumers import subscription
@@ -27,4 +28,5 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     )
     app.state.settings = settings
     app.state.verifier = verifier or jwks_verifier(settings)
+    serve_directly(app, direct.ROUTES)
     return app

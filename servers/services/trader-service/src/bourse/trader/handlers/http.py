@@ -43,7 +43,12 @@ class SecuritiesTransfer:
 
 
 async def get_account(db: Database, user_id: uuid.UUID) -> tuple[Balance, list[Any]]:
-    async with db.reading() as session:
+    """The account and its non-empty holdings (the account opened on the first read)."""
+    async with db.connection() as pg:
+        found = await store.account_as_read(pg, user_id)
+    if found is not None:
+        return found
+    async with db.transaction() as session:
         return await store.read_account(session, user_id)
 
 

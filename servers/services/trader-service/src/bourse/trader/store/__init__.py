@@ -10,6 +10,7 @@ user's money.
 
 from bourse.trader.store.batches import lock_books, open_accounts, save_books
 from bourse.trader.store.ledger import (
+    account_as_read,
     activities_page,
     add_activity,
     lock_account,
@@ -35,6 +36,7 @@ from bourse.trader.store.watchlists import (
 )
 
 __all__ = [
+    "account_as_read",
     "activities_page",
     "add_activity",
     "add_watchlist",

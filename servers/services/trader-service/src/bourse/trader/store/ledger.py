@@ -1,12 +1,14 @@
 """The ledger's SQL for the HTTP use cases (SQLAlchemy Core), inside the caller's
 transaction: accounts, holdings, reservations, activities and instruments. Lock order as
-the package says (bourse.trader.store)."""
+the package says (bourse.trader.store). And the account as read outside a transaction
+(asyncpg), the read that bots poll."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,6 +130,33 @@ async def upsert_instrument(
             index_elements=[instruments.c.symbol], set_={**values, "updated_at": func.now()}
         )
     )
+
+
+class Held(NamedTuple):
+    symbol: str
+    qty: Decimal
+    reserved_qty: Decimal
+
+
+# One round trip: the account and its non-empty holdings, by symbol.
+_ACCOUNT_WITH_HOLDINGS = """
+SELECT a.cash, a.reserved_cash, h.symbol, h.qty, h.reserved_qty
+FROM accounts a LEFT JOIN holdings h ON h.user_id = a.user_id AND h.qty > 0
+WHERE a.user_id = $1
+ORDER BY h.symbol
+"""
+
+
+async def account_as_read(
+    pg: asyncpg.Connection, user_id: UUID
+) -> tuple[Balance, list[Held]] | None:
+    """:func:`read_account` with one statement, on a connection outside any transaction;
+    None while the account is not opened (opening it is a write: :func:`read_account`)."""
+    rows = await pg.fetch(_ACCOUNT_WITH_HOLDINGS, user_id)
+    if not rows:
+        return None
+    held = [Held(r["symbol"], r["qty"], r["reserved_qty"]) for r in rows if r["symbol"]]
+    return Balance(rows[0]["cash"], rows[0]["reserved_cash"]), held
 
 
 async def read_account(session: AsyncSession, user_id: UUID) -> tuple[Balance, list[Any]]:
