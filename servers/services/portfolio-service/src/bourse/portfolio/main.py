@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.direct import serve_directly
 from bourse.messaging.runtime import ServiceRuntime
 from bourse.portfolio import queries
-from bourse.portfolio.api import routes, ws
+from bourse.portfolio.api import direct, routes, ws
 from bourse.portfolio.config import Settings
 from bourse.portfolio.consumers import subscription
 from bourse.portfolio.live.feed import LiveFeed
@@ -53,4 +54,5 @@ def create_app(
     app.state.settings = settings
     app.state.verifier = verifier or jwks_verifier(settings)
     app.state.hub = hub
+    serve_directly(app, direct.ROUTES)
     return app

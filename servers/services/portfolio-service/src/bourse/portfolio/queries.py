@@ -2,16 +2,14 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
-from bourse.portfolio.db import accounts, equity_samples, positions, prices
+from bourse.portfolio.db import equity_samples
 from bourse.portfolio.domain.history import UNITS, Timeframe
 from bourse.portfolio.domain.positions import ZERO, Position
 from bourse.portfolio.domain.valuation import Book, Quote
@@ -25,29 +23,27 @@ class HistoryRange:
     limit: int
 
 
+# The book in one round trip: the account's cash, each position, and its symbol's last
+# price; one row even for a user with no account and no positions yet.
+_BOOK = """
+SELECT a.cash, p.symbol, p.qty, p.cost, p.realized_pl, q.price, q.ts
+FROM (SELECT $1::uuid AS user_id) AS u
+LEFT JOIN accounts a ON a.user_id = u.user_id
+LEFT JOIN positions p ON p.user_id = u.user_id
+LEFT JOIN prices q ON q.symbol = p.symbol
+ORDER BY p.symbol
+"""
+
+
 async def load_book(db: Database, user_id: UUID) -> Book:
-    async with db.reading() as session:
-        return await read_book(session, user_id)
-
-
-async def read_book(session: AsyncSession, user_id: UUID) -> Book:
-    cash: Decimal | None = await session.scalar(
-        select(accounts.c.cash).where(accounts.c.user_id == user_id)
-    )
-    rows = (
-        await session.execute(
-            select(positions.c.symbol, positions.c.qty, positions.c.cost, positions.c.realized_pl)
-            .where(positions.c.user_id == user_id)
-            .order_by(positions.c.symbol)
-        )
-    ).all()
-    held = {row.symbol: Position(row.qty, row.cost, row.realized_pl) for row in rows}
-    quotes: dict[str, Quote] = {}
-    if held:
-        found = await session.execute(
-            select(prices.c.symbol, prices.c.price, prices.c.ts).where(prices.c.symbol.in_(held))
-        )
-        quotes = {row.symbol: Quote(row.price, row.ts) for row in found}
+    """The user's book, read on a pooled connection outside any transaction."""
+    async with db.connection() as pg:
+        rows = await pg.fetch(_BOOK, user_id)
+    cash = rows[0]["cash"]
+    held = {
+        r["symbol"]: Position(r["qty"], r["cost"], r["realized_pl"]) for r in rows if r["symbol"]
+    }
+    quotes = {r["symbol"]: Quote(r["price"], r["ts"]) for r in rows if r["price"] is not None}
     return Book(cash if cash is not None else ZERO, held, quotes)
 
 
