@@ -9,9 +9,10 @@ from fastapi import FastAPI
 
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.direct import serve_directly
 from bourse.messaging.runtime import ServiceRuntime
 from bourse.stock import market, queries
-from bourse.stock.api import admin, calendar, ws
+from bourse.stock.api import admin, calendar, direct, ws
 from bourse.stock.api import market as market_api
 from bourse.stock.config import Settings
 from bourse.stock.consumers import market_subscription
@@ -58,4 +59,5 @@ def create_app(
     app.state.settings = settings
     app.state.market_hub = hub
     app.state.verifier = verifier or jwks_verifier(settings)
+    serve_directly(app, direct.ROUTES)
     return app

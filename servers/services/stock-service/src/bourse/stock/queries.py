@@ -1,9 +1,12 @@
-"""The read side of the market-data API: instruments, quotes, depth, the tape, candles."""
+"""The read side of the market-data API: instruments, quotes, depth, the tape, candles.
+The quote, the read clients poll most, is one statement on a connection outside any
+transaction (asyncpg); the others go through SQLAlchemy."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,19 +69,33 @@ async def get_instrument(db: Database, symbol: str) -> Any:
     return row
 
 
-async def get_quote(db: Database, symbol: str) -> Any:
+class QuoteRow(NamedTuple):
+    symbol: str
+    bid: Decimal | None
+    bid_size: Decimal | None
+    ask: Decimal | None
+    ask_size: Decimal | None
+    last: Decimal | None
+    last_size: Decimal | None
+    ts: datetime | None
+
+
+# One round trip: the instrument and its quote (nulls while it has no quotes row), only
+# the columns a Quote shows (not the stored book); no row for an unknown symbol.
+_QUOTE = (
+    "SELECT i.symbol, "
+    + ", ".join(f"q.{name}" for name in QuoteRow._fields[1:])
+    + " FROM instruments i LEFT JOIN quotes q ON q.symbol = i.symbol WHERE i.symbol = $1"
+)
+
+
+async def get_quote(db: Database, symbol: str) -> QuoteRow:
     """The quote (all null before any market activity)."""
-    async with db.reading() as session:
-        row = (
-            await session.execute(
-                select(instruments.c.symbol, *(c for c in quotes.c if c.name != "symbol"))
-                .select_from(instruments.outerjoin(quotes))
-                .where(instruments.c.symbol == symbol)
-            )
-        ).one_or_none()
+    async with db.connection() as pg:
+        row = await pg.fetchrow(_QUOTE, symbol)
     if row is None:
         raise unknown_symbol(symbol)
-    return row
+    return QuoteRow(*row)
 
 
 async def get_depth(db: Database, symbol: str, depth: int) -> Depth:

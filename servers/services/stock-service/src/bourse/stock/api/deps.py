@@ -10,7 +10,7 @@ from bourse.stock.handlers.http import unknown_symbol
 from bourse.stock.queries import MAX_SNAPSHOTS
 
 
-async def _symbol(symbol: Annotated[str, Path()]) -> str:
+async def path_symbol(symbol: Annotated[str, Path()]) -> str:
     """Upper-cased; a string that cannot be a symbol is unknown (never sent to the DB)."""
     try:
         return parse_symbol(symbol)
@@ -18,7 +18,7 @@ async def _symbol(symbol: Annotated[str, Path()]) -> str:
         raise unknown_symbol(symbol) from None
 
 
-Symbol = Annotated[str, Depends(_symbol)]
+Symbol = Annotated[str, Depends(path_symbol)]
 
 
 def parse_symbols(listed: str) -> list[str]:
