@@ -46,6 +46,7 @@ bench-b: bootstrap ## matching-engine benchmark, workload b (exchange-core's mix
 
 RATE ?= 1000
 SECONDS ?= 20
+READS ?= order
 BATCH ?= 1
 # who sends single orders: wrk (little CPU: the cores go to the stack) or python
 GENERATOR ?= $(if $(filter 1,$(BATCH)),wrk,python)
@@ -59,8 +60,8 @@ PROFILE_RATE ?= 20
 profile-e2e: ## (needs make up) bench-e2e's load with every service sampled: CPU by layer, SQL per order
 	$(UV) run python -m bourse.bench.profile_e2e --rate $(PROFILE_RATE) --seconds $(SECONDS)
 
-bench-http: ## CPU per authenticated read through nginx, no messaging (needs make up)
-	$(UV) run python -m bourse.bench.http --seconds $(SECONDS)
+bench-http: ## CPU per authenticated read through nginx, no messaging (needs make up; READS=order,account,...)
+	$(UV) run python -m bourse.bench.http --seconds $(SECONDS) --reads $(READS)
 
 CLIENTS ?= 1000
 bench-portfolio: bootstrap ## 1,000 WebSocket clients on portfolio-service, price ticks: p99 delay, memory/conn

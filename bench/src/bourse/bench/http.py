@@ -1,12 +1,14 @@
 """The floor under bench-e2e: CPU per authenticated request at the edge, no messaging.
 
-    uv run python -m bourse.bench.http --seconds 10 --connections 16
+    uv run python -m bourse.bench.http --seconds 10 --connections 16 --reads order,account
 
-One user, one resting order; wrk (Debian's package, installed when missing and root)
-reads that order through nginx as fast as it can: token verified, one indexed SELECT in
-its own transaction, the JSON answer. Prints requests/s and the CPU each part of the
-stack spent per request. A POST that places an order does at least this much work, so
-this bounds how many orders per second two cores can take in at all. Needs `make up`.
+One user with cash, shares and one resting order; for each read asked for, wrk
+(Debian's package, installed when missing and root) sends it through nginx as fast as
+it can, first for a short unmeasured warm-up (pools fill, statements get prepared), then
+for ``--seconds``: token verified, the service's reads, the JSON answer. Prints, per
+read, requests/s and the CPU each part of the stack spent per request. A POST that
+places an order does at least this much work, so the order read bounds how many orders
+per second two cores can take in at all. Needs `make up`.
 """
 
 import argparse
@@ -14,6 +16,8 @@ import asyncio
 import json
 import re
 import subprocess
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -22,15 +26,65 @@ from bourse.bench.wrk import ensure_wrk
 from bourse.stack import cpu_seconds
 from bourse.testing.api import fresh_symbol, signup
 
+WARM_UP_SECONDS = 2
 
-async def resting_order(base_url: str) -> tuple[str, str]:
-    """(order id, access token) of a fresh user's resting buy."""
+
+@dataclass(frozen=True)
+class Reader:
+    """A user's token, their resting order and its symbol."""
+
+    token: str
+    order_id: str
+    symbol: str
+
+    def paths(self) -> dict[str, str]:
+        """The reads a trading client polls, by name."""
+        return {
+            "order": f"/api/v1/orders/{self.order_id}",
+            "account": "/api/v1/account",
+            "portfolio": "/api/v1/portfolio",
+            "quote": f"/api/v1/stocks/{self.symbol}/quote",
+            "orders": "/api/v1/orders?status=open",
+        }
+
+
+async def reader(base_url: str) -> Reader:
+    """A fresh user holding cash, shares of a fresh symbol, and a resting buy of it."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
         symbol = await fresh_symbol(api)
         trader = await signup(api)
         await trader.deposit("1000.00")
+        await trader.deposit_shares(symbol, "10")
         order = await trader.order(symbol=symbol, side="buy", qty="1", limit_price="1.00")
-        return str(order["id"]), trader.token
+        return Reader(trader.token, str(order["id"]), symbol)
+
+
+def wrk(url: str, token: str, seconds: int, connections: int) -> str:
+    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    headers = ["-H", f"Authorization: Bearer {token}"]
+    return subprocess.run(
+        [*command, *headers, url], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def measure(url: str, token: str, seconds: int, connections: int) -> dict[str, Any]:
+    wrk(url, token, WARM_UP_SECONDS, connections)
+    before = cpu_seconds()
+    out = wrk(url, token, seconds, connections)
+    after = cpu_seconds()
+    done = re.search(r"(\d+) requests in", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = int(done.group(1)) if done else 0
+    spent = {k: (after[k] - before.get(k, 0.0)) * 1000 / max(requests, 1) for k in after}
+    return {
+        "requests": requests,
+        "requests_per_s": round(requests / seconds, 1),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "cpu_ms_per_request": {
+            k: round(v, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.001
+        },
+        "cpu_ms_per_request_total": round(sum(spent.values()), 2),
+    }
 
 
 def main() -> None:
@@ -38,36 +92,19 @@ def main() -> None:
     add_gateway_option(parser)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
-    wrk = ensure_wrk()
-    order_id, token = asyncio.run(resting_order(args.base_url))
-    url = f"{args.base_url}/api/v1/orders/{order_id}"
-    command = [wrk, "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "--latency"]
-    before = cpu_seconds()
-    out = subprocess.run(
-        [*command, "-H", f"Authorization: Bearer {token}", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    after = cpu_seconds()
-    done = re.search(r"(\d+) requests in", out)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    requests = int(done.group(1)) if done else 0
-    spent = {k: (after[k] - before.get(k, 0.0)) * 1000 / max(requests, 1) for k in after}
-    print(
-        json.dumps(
-            {
-                "requests": requests,
-                "requests_per_s": round(requests / args.seconds, 1),
-                "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-                "cpu_ms_per_request": {
-                    k: round(v, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1])
-                },
-                "cpu_ms_per_request_total": round(sum(spent.values()), 2),
-            }
-        )
+    parser.add_argument(
+        "--reads", default="order", help="comma-separated: order, account, portfolio, quote, orders"
     )
+    args = parser.parse_args()
+    user = asyncio.run(reader(args.base_url))
+    paths = user.paths()
+    wanted = args.reads.split(",")
+    unknown = set(wanted) - set(paths)
+    if unknown:
+        parser.error(f"unknown reads {sorted(unknown)}; known: {', '.join(paths)}")
+    for name in wanted:
+        figures = measure(args.base_url + paths[name], user.token, args.seconds, args.connections)
+        print(json.dumps({"read": name, **figures}))
 
 
 if __name__ == "__main__":
