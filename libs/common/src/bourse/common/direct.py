@@ -13,11 +13,15 @@ schemathesis) describe. A direct endpoint resolves the arguments by hand (see
 the two never differ in what they do.
 """
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from fastapi.params import Query
+from pydantic import BaseModel, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -79,3 +83,26 @@ def headers_of(response: Response) -> dict[str, str]:
     """The headers an endpoint set on FastAPI's ``response`` parameter (an empty
     ``Response()`` has a content-length of its own)."""
     return {k: v for k, v in response.headers.items() if k != "content-length"}
+
+
+def query_model(endpoint: Callable[..., Any]) -> type[BaseModel]:
+    """The query parameters of a declared endpoint as one model, of their very
+    annotations (``Query`` and its constraints) and defaults. Scalars only: a list
+    parameter would take every value of its name."""
+    fields: dict[str, Any] = {
+        name: (parameter.annotation, parameter.default)
+        for name, parameter in inspect.signature(endpoint).parameters.items()
+        if get_origin(parameter.annotation) is Annotated
+        and any(isinstance(meta, Query) for meta in get_args(parameter.annotation)[1:])
+    }
+    return create_model(f"{endpoint.__name__}_query", **fields)
+
+
+def query_of(request: Request, model: type[BaseModel]) -> dict[str, Any]:
+    """The request's query as FastAPI reads it into ``model``'s parameters: the last value
+    of a repeated name, defaults unvalidated, the same errors located in the query."""
+    try:
+        return dict(model.model_validate(dict(request.query_params)))
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc

@@ -3,7 +3,7 @@ token's user: another user's order is a 404, exactly like a missing one."""
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
@@ -22,7 +22,6 @@ from bourse.common.idempotency import (
     replay,
 )
 from bourse.common.pagination import After, Limit, cursor_id, page_of
-from bourse.contracts.orders import OPEN_STATUSES
 from bourse.contracts.symbols import Symbol
 from bourse.messaging.runtime import Db
 from bourse.order import replace
@@ -39,15 +38,14 @@ from bourse.order.api.schemas import (
     OrderResult,
 )
 from bourse.order.config import Settings
-from bourse.order.db import fills, orders
+from bourse.order.db import fills
 from bourse.order.domain.lifecycle import avg_price
 from bourse.order.domain.order_classes import Exits
 from bourse.order.domain.placement import OrderRequest
 from bourse.order.entry import NewOrder, OrderEntry
 from bourse.order.handlers import classed
 from bourse.order.handlers import http as handlers
-from bourse.order.handlers.http import Placed
-from bourse.order.handlers.legs import legs_of
+from bourse.order.handlers.http import Placed, Shown
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -229,10 +227,7 @@ async def with_legs(db: Database, row: Any) -> Order:
 
 async def many_with_legs(db: Database, rows: Sequence[Any]) -> list[Order]:
     parents = [r.id for r in rows if r.order_class != "simple" and r.parent_id is None]
-    found: dict[uuid.UUID, list[Any]] = {}
-    if parents:
-        async with db.reading() as session:
-            found = await legs_of(session, parents)
+    found = await handlers.legs_of(db, parents) if parents else {}
     return [to_order(row, found.get(row.id, [])) for row in rows]
 
 
@@ -274,22 +269,13 @@ def _order_request(body: OrderCreate) -> OrderRequest:
 async def list_orders(
     user: CurrentUser,
     db: Db,
-    status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
+    status: Annotated[Shown, Query()] = "open",
     symbol: Annotated[Symbol | None, Query()] = None,
     limit: Limit = 50,
     after: After = None,
 ) -> OrderPage:
-    query = select(orders).where(orders.c.user_id == user.user_id)
-    if status == "open":
-        query = query.where(orders.c.status.in_(OPEN_STATUSES))
-    elif status == "closed":
-        query = query.where(orders.c.status.not_in(OPEN_STATUSES))
-    if symbol:
-        query = query.where(orders.c.symbol == symbol)
-    if after:
-        query = query.where(orders.c.id < cursor_id(after))
-    async with db.reading() as session:
-        rows = (await session.execute(query.order_by(orders.c.id.desc()).limit(limit + 1))).all()
+    after_id = cursor_id(after) if after else None
+    rows = await handlers.list_orders(db, user.user_id, status, symbol, after_id, limit + 1)
     page = page_of(rows, limit)
     return OrderPage(items=await many_with_legs(db, page.items), next=page.next)
 

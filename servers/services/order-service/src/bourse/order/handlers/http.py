@@ -1,8 +1,10 @@
-"""The HTTP use cases of order-service: each runs in one transaction, scoped to the
-caller, and stages its events."""
+"""The HTTP use cases of order-service, scoped to the caller: each write runs in one
+transaction and stages its events; reads run outside any."""
 
 import uuid
+from collections.abc import Sequence
 from types import SimpleNamespace
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +21,7 @@ from bourse.order.handlers.legs import cancel_related
 from bourse.order.handlers.orders import Row, create_order, request_cancel, select_by_client_id
 
 Placed = tuple[Row, bool]
+Shown = Literal["open", "closed", "all"]  # which of the caller's orders a list shows
 
 
 async def place_order(
@@ -53,6 +56,64 @@ async def get_order(db: Database, user_id: uuid.UUID, order_id: uuid.UUID) -> Ro
 
 
 _BY_ID = "SELECT * FROM orders WHERE id = $1 AND user_id = $2"
+
+
+async def list_orders(
+    db: Database,
+    user_id: uuid.UUID,
+    shown: Shown,
+    symbol: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Row]:
+    """Up to ``limit`` of the caller's orders, newest first: those ``shown``, of ``symbol``
+    if given, older than the order ``after`` if given."""
+    query, args = _page_query(shown, symbol, after)
+    async with db.connection() as pg:
+        rows = await pg.fetch(query, user_id, limit, *args)
+    return [SimpleNamespace(**row) for row in rows]
+
+
+async def legs_of(db: Database, parents: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+    """The legs of these orders, oldest first."""
+    async with db.connection() as pg:
+        rows = await pg.fetch(_LEGS, list(parents))
+    found: dict[uuid.UUID, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row["parent_id"], []).append(SimpleNamespace(**row))
+    return found
+
+
+# What an order's answer reads of it (bourse.order.api.routes.to_order), 25 columns of
+# 43: decoding all of them cost a page of 51 orders 15% more CPU.
+_COLUMNS = (
+    "id, client_order_id, symbol, side, type, time_in_force, qty, notional, limit_price, "
+    "stop_price, filled_qty, filled_notional, status, reject_reason, created_at, updated_at, "
+    "filled_at, canceled_at, replaces, replaced_by, trail_price, trail_percent, hwm, "
+    "order_class, parent_id"
+)
+_OPEN = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+_SHOWN = {"open": f" AND status IN ({_OPEN})", "closed": f" AND status NOT IN ({_OPEN})", "all": ""}
+_LEGS = f"SELECT {_COLUMNS} FROM orders WHERE parent_id = ANY($1::uuid[]) ORDER BY id"
+
+
+def _page_query(shown: Shown, symbol: str | None, after: uuid.UUID | None) -> tuple[str, list[Any]]:
+    """The statement of a page with only the filters it has (12 texts, each prepared once
+    per connection), and its arguments after $1 (the user) and $2 (the limit).
+
+    Not one text with optional filters (``$3::text IS NULL OR symbol = $3``): the generic
+    plan that a prepared statement settles on cannot tell which apply. On 2M orders, the
+    open ones of a user with 140k were read that way by a bitmap scan and a sort of all
+    140k (170 ms) instead of down the (user_id, id) index (0.9 ms)."""
+    query = f"SELECT {_COLUMNS} FROM orders WHERE user_id = $1{_SHOWN[shown]}"
+    args: list[Any] = []
+    if symbol is not None:
+        args.append(symbol)
+        query += f" AND symbol = ${len(args) + 2}"
+    if after is not None:
+        args.append(after)
+        query += f" AND id < ${len(args) + 2}"
+    return f"{query} ORDER BY id DESC LIMIT $2", args
 
 
 async def get_by_client_id(db: Database, user_id: uuid.UUID, client_order_id: str) -> Row:

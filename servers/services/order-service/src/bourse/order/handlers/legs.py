@@ -289,21 +289,3 @@ async def cancel_related(session: AsyncSession, settings: Settings, row: Any) ->
     for leg in related:
         if not leg.cancel_requested:
             await request_cancel(session, settings, leg)
-
-
-async def legs_of(
-    session: AsyncSession, parents: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[Row]]:
-    """The legs of these orders, oldest first."""
-    ids = list(parents)
-    found: dict[uuid.UUID, list[Row]] = {}
-    if not ids:
-        return found
-    rows = (
-        await session.execute(
-            select(orders).where(orders.c.parent_id.in_(ids)).order_by(orders.c.id)
-        )
-    ).all()
-    for row in rows:
-        found.setdefault(row.parent_id, []).append(row)
-    return found
