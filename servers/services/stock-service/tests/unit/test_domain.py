@@ -93,6 +93,7 @@ def test_depth_is_sorted_best_first_without_empty_levels_and_capped() -> None:
     assert Depth.from_json(depth.to_json()) == depth
     deep = Depth.of([(d(p), d("1")) for p in range(1, 100)], [])
     assert len(deep.bids) == MAX_DEPTH and deep.bids[0][0] == d("99")
+    assert Depth.from_json(deep.to_json(), 3) == Depth(deep.bids[:3], [])
     assert Depth.of([], []).best_bid is None
 
 

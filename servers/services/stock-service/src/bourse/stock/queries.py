@@ -1,7 +1,8 @@
 """The read side of the market-data API: instruments, quotes, depth, the tape, candles.
-The quote, the read clients poll most, is one statement on a connection outside any
-transaction (asyncpg); the others go through SQLAlchemy."""
+The quote and the depth, the reads clients poll most, are one statement each on a
+connection outside any transaction (asyncpg); the others go through SQLAlchemy."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -98,11 +99,21 @@ async def get_quote(db: Database, symbol: str) -> QuoteRow:
     return QuoteRow(*row)
 
 
+# One round trip: the instrument's stored book (null while it has no quotes row); no row
+# for an unknown symbol.
+_BOOK = (
+    "SELECT q.book FROM instruments i LEFT JOIN quotes q ON q.symbol = i.symbol WHERE i.symbol = $1"
+)
+
+
 async def get_depth(db: Database, symbol: str, depth: int) -> Depth:
-    async with db.reading() as session:
-        await _require(session, symbol)
-        stored = await session.scalar(select(quotes.c.book).where(quotes.c.symbol == symbol))
-    return Depth.from_json(stored or {}).top(depth)
+    """The best ``depth`` levels a side of the stored book (none before any book)."""
+    async with db.connection() as pg:
+        row = await pg.fetchrow(_BOOK, symbol)
+    if row is None:
+        raise unknown_symbol(symbol)
+    book = row["book"]  # jsonb comes as its text: the pool sets no codec
+    return Depth.from_json(json.loads(book) if book else {}, depth)
 
 
 async def list_trades(

@@ -40,11 +40,10 @@ class Depth:
         return {"bids": _levels_json(self.bids), "asks": _levels_json(self.asks)}
 
     @classmethod
-    def from_json(cls, stored: dict[str, list[list[str]]]) -> "Depth":
-        return cls(_levels(stored.get("bids", [])), _levels(stored.get("asks", [])))
-
-    def top(self, depth: int) -> "Depth":
-        return Depth(self.bids[:depth], self.asks[:depth])
+    def from_json(cls, stored: dict[str, list[list[str]]], depth: int | None = None) -> "Depth":
+        """The stored book, or its best ``depth`` levels a side (only those converted)."""
+        bids, asks = stored.get("bids", []), stored.get("asks", [])
+        return cls(_levels(bids[:depth]), _levels(asks[:depth]))
 
 
 def is_newer(seq: int, stored_seq: int | None) -> bool:
