@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from bourse.auth.verify import TokenVerifier, jwks_verifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.direct import serve_directly
 from bourse.common.listen import Listener
 from bourse.messaging.runtime import ServiceRuntime
-from bourse.notifications.api import routes, webhook, ws
+from bourse.notifications.api import direct, routes, webhook, ws
 from bourse.notifications.config import Settings
 from bourse.notifications.consumers import retired_queues, subscription
 from bourse.notifications.live.feed import on_stored
@@ -50,4 +51,5 @@ def create_app(settings: Settings | None = None, verifier: TokenVerifier | None 
     )
     app.state.settings = settings
     app.state.verifier = verifier or jwks_verifier(settings)
+    serve_directly(app, direct.ROUTES)
     return app

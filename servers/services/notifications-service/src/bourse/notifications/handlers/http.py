@@ -1,5 +1,5 @@
-"""Use cases behind the HTTP API, each in one transaction, scoped to the caller: another
-user's notification is a 404 exactly like a missing one."""
+"""Use cases behind the HTTP API, scoped to the caller: another user's notification is a
+404 exactly like a missing one. Each write runs in one transaction; reads run outside any."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +22,10 @@ async def list_notifications(
 ) -> tuple[Page[Any], int]:
     """A page of the user's notifications, and how many of all of them are unread."""
     before = cursor_id(after) if after else None
-    async with db.reading() as session:
-        rows = await store.page(session, user_id, unread=unread, before=before, limit=limit + 1)
-        count = await store.unread_count(session, user_id)
+    async with db.connection() as pg:
+        rows, count = await store.page_and_unread_count(
+            pg, user_id, unread=unread, before=before, limit=limit + 1
+        )
     return page_of(rows, limit), count
 
 
