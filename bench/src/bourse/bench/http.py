@@ -44,7 +44,9 @@ class Reader:
             "account": "/api/v1/account",
             "portfolio": "/api/v1/portfolio",
             "quote": f"/api/v1/stocks/{self.symbol}/quote",
+            "book": f"/api/v1/stocks/{self.symbol}/book",
             "orders": "/api/v1/orders?status=open",
+            "notifications": "/api/v1/notifications",
         }
 
 
@@ -92,13 +94,11 @@ def main() -> None:
     add_gateway_option(parser)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--reads", default="order", help="comma-separated: order, account, portfolio, quote, orders"
-    )
+    parser.add_argument("--reads", default="order", help="comma-separated names (--reads all)")
     args = parser.parse_args()
     user = asyncio.run(reader(args.base_url))
     paths = user.paths()
-    wanted = args.reads.split(",")
+    wanted = list(paths) if args.reads == "all" else args.reads.split(",")
     unknown = set(wanted) - set(paths)
     if unknown:
         parser.error(f"unknown reads {sorted(unknown)}; known: {', '.join(paths)}")
