@@ -4,7 +4,6 @@ unread, the unread only, limits and pages by cursor, bad queries and refused cre
 another user's notifications are never shown, and the path's other methods are still
 FastAPI's. And the route is documented by its declaration."""
 
-import base64
 import uuid
 
 import httpx
@@ -13,6 +12,7 @@ from fastapi import FastAPI
 
 from bourse.common.db import Database
 from bourse.common.direct import undocumented
+from bourse.common.pagination import encode_cursor
 from bourse.notifications.api.direct import ROUTES
 from bourse.testing.direct import both, same
 from bourse.testing.messaging import envelope_of
@@ -52,7 +52,7 @@ async def test_a_new_users_inbox_answers_as_the_declared_route(
     app: FastAPI, client: httpx.AsyncClient, headers_for: Headers
 ) -> None:
     headers = headers_for(uuid.uuid4())
-    for query in ("", "unread=true", "limit=1", f"after={cursor(str(uuid.uuid4()))}"):
+    for query in ("", "unread=true", "limit=1", f"after={encode_cursor(str(uuid.uuid4()))}"):
         answer = (await listed(app, client, query, headers)).json()
         assert answer == {"items": [], "next": None, "unread_count": 0}
 
@@ -106,10 +106,6 @@ async def paged(
         page = (await listed(app, client, f"{query}&after={page['next']}", headers)).json()
 
 
-def cursor(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
 @pytest.mark.parametrize(
     "query",
     [
@@ -121,7 +117,7 @@ def cursor(text: str) -> str:
         "limit=ten",
         "limit=",
         "after=%%%",
-        f"after={cursor('not a notification id')}",
+        f"after={encode_cursor('not a notification id')}",
         f"after={'A' * 201}",
         "unread=x&limit=-1&after=" + "A" * 201,  # every error, in their order
     ],

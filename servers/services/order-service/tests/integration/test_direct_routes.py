@@ -2,7 +2,6 @@
 FastAPI declarations do, for success and for each kind of failure, and every one of
 them is documented by its declaration."""
 
-import base64
 import uuid
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from bourse.common.direct import undocumented
+from bourse.common.pagination import encode_cursor
 from bourse.order.api.direct import ROUTES
 from bourse.order.db import orders
 from bourse.testing.auth import TestIssuer
@@ -182,10 +182,6 @@ async def test_listing_orders_answers_as_the_declared_route(
     assert pages == [every[0:2], every[2:4], every[4:6]]
 
 
-def cursor(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
 @pytest.mark.parametrize(
     "query",
     [
@@ -197,7 +193,7 @@ def cursor(text: str) -> str:
         "limit=ten",
         "limit=",
         "after=%%%",
-        f"after={cursor('not an order id')}",
+        f"after={encode_cursor('not an order id')}",
         f"after={'A' * 201}",
         "symbol=A-B",
         "symbol=",

@@ -7,8 +7,8 @@ commits, and never for one that rolls back."""
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
+from types import SimpleNamespace
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -67,19 +67,6 @@ async def add_all(pg: asyncpg.Connection, drafts: Sequence[tuple[UUID, Draft]]) 
     return [row[0] for row in added]
 
 
-class Listed(NamedTuple):
-    """A notification as a page of the inbox shows it
-    (:class:`bourse.notifications.schemas.Notification`)."""
-
-    id: UUID
-    type: str
-    title: str
-    body: str
-    data: dict[str, Any]
-    created_at: datetime
-    read_at: datetime | None
-
-
 # A page and the user's unread count in one round trip. The count is the one row that the
 # page is joined to, so an empty page still has it; both are read down an index on
 # (user_id, id): the page down ix_notifications_user_id_id (ix_notifications_unread when
@@ -110,21 +97,19 @@ _PAGES = {
 
 async def page_and_unread_count(
     pg: asyncpg.Connection, user_id: UUID, *, unread: bool, before: UUID | None, limit: int
-) -> tuple[list[Listed], int]:
-    """Up to ``limit`` notifications, newest first, older than ``before``; and how many of
-    all the user's notifications are unread. One statement, on a connection outside any
-    transaction."""
+) -> tuple[list[SimpleNamespace], int]:
+    """Up to ``limit`` notifications (the columns of
+    :class:`bourse.notifications.schemas.Notification`), newest first, older than
+    ``before``; and how many of all the user's notifications are unread. One statement,
+    on a connection outside any transaction."""
     args = () if before is None else (before,)
     rows = await pg.fetch(_PAGES[unread, before is not None], user_id, limit, *args)
     return [_listed(row) for row in rows if row["id"] is not None], rows[0]["unread_count"]
 
 
-def _listed(row: asyncpg.Record) -> Listed:
+def _listed(row: asyncpg.Record) -> SimpleNamespace:
     # asyncpg leaves jsonb as its text (SQLAlchemy's codec decodes it with json.loads too)
-    data = json.loads(row["data"])
-    return Listed(
-        row["id"], row["type"], row["title"], row["body"], data, row["created_at"], row["read_at"]
-    )
+    return SimpleNamespace(**{**row, "data": json.loads(row["data"])})
 
 
 async def unread_count(session: AsyncSession, user_id: UUID) -> int:
