@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bourse.common import reads
-from bourse.common.db import Database
+from bourse.common.db import Database, driver_dsn
 from bourse.common.reads import ReadPool
 from bourse.testing.infra import ensure_services, temporary_database
 
@@ -26,7 +26,7 @@ async def url() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def pool(url: str) -> AsyncIterator[ReadPool]:
-    pool = ReadPool(url, size=2)
+    pool = ReadPool(driver_dsn(url), size=2)
     yield pool
     await pool.close()
 
@@ -130,7 +130,7 @@ async def test_an_idle_connection_cut_silently_is_replaced_by_a_live_one(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with SilentCut() as relay:
-        pool = ReadPool(make_url(url).set(port=relay.port).render_as_string(False), size=2)
+        pool = ReadPool(driver_dsn(make_url(url).set(port=relay.port)), size=2)
         try:
             first = await pid_of(pool)
             relay.cut()

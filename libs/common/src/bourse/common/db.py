@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, Numeric, event, text
+from sqlalchemy import URL, MetaData, Numeric, event, make_url, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -51,6 +51,11 @@ LEDGER_PRICE = Numeric(20, 8)  # trader-service's and auto-service's prices and 
 LEDGER_MONEY = Numeric(20, 4)  # trader-service's cash and amounts, auto-service's notionals
 
 
+def driver_dsn(url: str | URL) -> str:
+    """SQLAlchemy's ``postgresql+asyncpg://...`` as the DSN asyncpg itself takes."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
         return False
@@ -71,7 +76,7 @@ class Database:
             url, pool_size=pool_size, max_overflow=overflow
         )
         _validate_on_checkout(self.engine)
-        self.reads = ReadPool(url, pool_size + overflow)
+        self.reads = ReadPool(driver_dsn(url), pool_size + overflow)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reading = async_sessionmaker(autocommit, expire_on_commit=False)

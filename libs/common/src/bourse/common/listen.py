@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy.engine import make_url
+
+from bourse.common.db import driver_dsn
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,7 @@ OnReconnected = Callable[[datetime], None]  # when the previous connection was l
 
 class Listener:
     def __init__(self, database_url: str, *, keepalive: float = 15.0) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+        self._dsn = driver_dsn(database_url)
         self.keepalive = keepalive
         self._channels: dict[str, list[OnNotified]] = {}
         self._on_reconnected: list[OnReconnected] = []

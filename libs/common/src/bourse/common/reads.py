@@ -7,9 +7,9 @@ loop of one-row reads by key (order-service's ``GET /orders/{id}``): 165-190 us 
 per read through SQLAlchemy's pool, 125 us through this one, 96-105 us on one connection
 held for the whole loop.
 
-What the pool does not do by default is left out: a connection is returned with no reset
-query (these connections never change the session's state; asyncpg still rolls back a
-transaction left open). A connection idle for longer than :data:`PING_AFTER_IDLE_S` is
+Unlike asyncpg's default, a connection is returned with no reset query (these
+connections never change the session's state; asyncpg still rolls back a transaction
+left open). A connection idle for longer than :data:`PING_AFTER_IDLE_S` is
 pinged before use, as the SQLAlchemy pool's are (:mod:`bourse.common.db`); one that fails
 its ping is closed and the next is tried.
 """
@@ -21,7 +21,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 # A pooled connection idle for longer than this is pinged before use (here and in
 # bourse.common.db's SQLAlchemy pool).
@@ -55,16 +54,11 @@ async def _ping_if_idle(connection: Any) -> None:
         raise StaleConnectionError("a pooled connection failed its ping") from exc
 
 
-def driver_dsn(url: str) -> str:
-    """SQLAlchemy's ``postgresql+asyncpg://...`` as the DSN asyncpg takes."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class ReadPool:
-    """Up to ``size`` connections, opened as reads need them."""
+    """Up to ``size`` connections to ``dsn`` (asyncpg's), opened as reads need them."""
 
-    def __init__(self, url: str, size: int) -> None:
-        self._dsn = driver_dsn(url)
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
         self._size = size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()

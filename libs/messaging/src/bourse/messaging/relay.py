@@ -34,9 +34,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.engine import make_url
 
-from bourse.common.db import Database
+from bourse.common.db import Database, driver_dsn
 from bourse.common.metrics import OUTBOX_BACKLOG
 from bourse.messaging.broker import Broker
 from bourse.messaging.tables import OUTBOX_CHANNEL, inbox, outbox
@@ -210,9 +209,8 @@ class OutboxRelay:
         """The relay's own connection: it listens (as the leader) and publishes on it."""
         if self._listener is None or self._listener.is_closed():
             await self._close_listener()
-            url = make_url(self.db.engine.url).set(drivername="postgresql")
             self._listener = await asyncpg.connect(
-                url.render_as_string(hide_password=False), server_settings=RELAY_SETTINGS
+                driver_dsn(self.db.engine.url), server_settings=RELAY_SETTINGS
             )
         return self._listener
 
