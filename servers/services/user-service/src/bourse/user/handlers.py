@@ -1,8 +1,9 @@
-"""Use cases of user-service, each in one transaction."""
+"""Use cases of user-service, each in one transaction; reading a user outside any."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -151,12 +152,16 @@ async def logout(db: Database, token: str) -> None:
             await _revoke_family(session, family_id, datetime.now(UTC))
 
 
-async def get_user(db: Database, user_id: uuid.UUID) -> Any:
-    async with db.reading() as session:
-        row = (await session.execute(select(users).where(users.c.id == user_id))).one_or_none()
+async def get_user(db: Database, user_id: uuid.UUID) -> SimpleNamespace:
+    """The user as ``GET /users/me`` shows it, in one statement outside a transaction."""
+    row = await db.fetchrow(_SHOWN, user_id)
     if row is None:
         raise not_found("user")
-    return row
+    return SimpleNamespace(**row)
+
+
+# What the answer shows of a user (bourse.user.api.schemas.User): never the password hash.
+_SHOWN = "SELECT id, email, name, created_at FROM users WHERE id = $1"
 
 
 async def _start_family(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID:

@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from bourse.auth.api_keys import KeyVerifier
 from bourse.auth.verify import TokenVerifier
 from bourse.common.app import create_app as create_service_app
+from bourse.common.direct import serve_directly
 from bourse.messaging.runtime import ServiceRuntime
 from bourse.user import api_keys
 from bourse.user.api import api_keys as api_keys_routes
+from bourse.user.api import direct
 from bourse.user.api.routes import router
 from bourse.user.config import Settings
 from bourse.user.keys import KeyRing
@@ -49,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness=runtime.readiness,
     )
     app.state.settings = settings
+    serve_directly(app, direct.ROUTES)
     return app
