@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from bourse.auth.deps import CurrentUser
 from bourse.auth.principal import Principal
@@ -38,7 +37,6 @@ from bourse.order.api.schemas import (
     OrderResult,
 )
 from bourse.order.config import Settings
-from bourse.order.db import fills
 from bourse.order.domain.lifecycle import avg_price
 from bourse.order.domain.order_classes import Exits
 from bourse.order.domain.placement import OrderRequest
@@ -321,24 +319,13 @@ async def cancel_order(order_id: uuid.UUID, user: CurrentUser, db: Db, settings:
 
 @router.get("/orders/{order_id}/fills", response_model=FillPage, responses=PROBLEMS)
 async def order_fills(order_id: uuid.UUID, user: CurrentUser, db: Db) -> FillPage:
-    await handlers.get_order(db, user.user_id, order_id)  # 404 unless it is yours
-    async with db.reading() as session:
-        rows = (
-            await session.execute(
-                select(fills)
-                .where(fills.c.order_id == order_id, fills.c.user_id == user.user_id)
-                .order_by(fills.c.id)
-            )
-        ).all()
+    rows = await handlers.order_fills(db, user.user_id, order_id)  # 404 unless it is yours
     return FillPage(items=[to_fill(r) for r in rows], next=None)
 
 
 @router.get("/fills", response_model=FillPage, responses=PROBLEMS)
 async def list_fills(user: CurrentUser, db: Db, limit: Limit = 50, after: After = None) -> FillPage:
-    query = select(fills).where(fills.c.user_id == user.user_id)
-    if after:
-        query = query.where(fills.c.id < cursor_id(after))
-    async with db.reading() as session:
-        rows = (await session.execute(query.order_by(fills.c.id.desc()).limit(limit + 1))).all()
+    after_id = cursor_id(after) if after else None
+    rows = await handlers.list_fills(db, user.user_id, after_id, limit + 1)
     page = page_of(rows, limit)
     return FillPage(items=[to_fill(r) for r in page.items], next=page.next)

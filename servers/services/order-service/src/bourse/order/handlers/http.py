@@ -116,6 +116,47 @@ def _page_query(shown: Shown, symbol: str | None, after: uuid.UUID | None) -> tu
     return f"{query} ORDER BY id DESC LIMIT $2", args
 
 
+async def list_fills(
+    db: Database, user_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[Row]:
+    """Up to ``limit`` of the caller's fills, newest first, older than the fill ``after``
+    if given."""
+    args = () if after is None else (after,)
+    async with db.connection() as pg:
+        rows = await pg.fetch(_FILL_PAGES[after is not None], user_id, limit, *args)
+    return [SimpleNamespace(**row) for row in rows]
+
+
+async def order_fills(db: Database, user_id: uuid.UUID, order_id: uuid.UUID) -> list[Row]:
+    """The fills of the caller's order, oldest first (another user's order is a 404,
+    like a missing one)."""
+    async with db.connection() as pg:
+        rows = await pg.fetch(_ORDER_FILLS, order_id, user_id)
+    if not rows:
+        raise not_found("order")
+    return [SimpleNamespace(**row) for row in rows if row["id"] is not None]
+
+
+# What a fill's answer reads of it (bourse.order.api.routes.to_fill), 9 columns of 11.
+_FILL_COLUMNS = "id, order_id, symbol, side, qty, price, liquidity, fee, created_at"
+# Down ix_fills_user_id_id; a text with the cursor and one without, as _page_query's.
+_FILL_PAGES = {
+    paged: f"SELECT {_FILL_COLUMNS} FROM fills WHERE user_id = $1"
+    + (" AND id < $3" if paged else "")
+    + " ORDER BY id DESC LIMIT $2"
+    for paged in (False, True)
+}
+# The caller's order (down ix_orders_user_id_id) joined to its fills (down
+# ix_fills_order_id): no row when the order is not the caller's, one row of NULLs when it
+# has no fills.
+_ORDER_FILLS = f"""
+SELECT f.* FROM orders o
+LEFT JOIN (SELECT {_FILL_COLUMNS} FROM fills WHERE order_id = $1 AND user_id = $2) f ON true
+WHERE o.id = $1 AND o.user_id = $2
+ORDER BY f.id
+"""
+
+
 async def get_by_client_id(db: Database, user_id: uuid.UUID, client_order_id: str) -> Row:
     row = await _by_client_id(db, user_id, client_order_id)
     if row is None:
