@@ -42,3 +42,20 @@ def same(direct: httpx.Response, declared: httpx.Response, ignore: Sequence[str]
         for name in ignore:
             body.pop(name, None)
     assert bodies[0] == bodies[1]
+
+
+async def same_answer(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    status: int,
+    ignore: Sequence[str] = (),
+    **kwargs: Any,
+) -> httpx.Response:
+    """The direct route and its declaration answer alike (:func:`same`), with ``status``;
+    the direct route's answer."""
+    direct, declared = await both(app, client, method, path, **kwargs)
+    same(direct, declared, ignore)
+    assert direct.status_code == status, direct.text
+    return direct

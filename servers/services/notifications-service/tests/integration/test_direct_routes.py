@@ -14,7 +14,7 @@ from bourse.common.db import Database
 from bourse.common.direct import undocumented
 from bourse.common.pagination import encode_cursor
 from bourse.notifications.api.direct import ROUTES
-from bourse.testing.direct import both, same
+from bourse.testing.direct import both, same, same_answer
 from bourse.testing.messaging import envelope_of
 
 from notifications_support import Headers, deliver, order
@@ -30,10 +30,8 @@ async def listed(
     app: FastAPI, client: httpx.AsyncClient, query: str, headers: dict[str, str]
 ) -> httpx.Response:
     """The direct route's answer to a list, once the declared route has answered it alike."""
-    direct, declared = await both(app, client, "GET", f"{NOTIFICATIONS}?{query}", headers=headers)
-    same(direct, declared)
-    assert direct.status_code == 200
-    return direct
+    path = f"{NOTIFICATIONS}?{query}"
+    return await same_answer(app, client, "GET", path, headers=headers, status=200)
 
 
 async def ids(
@@ -127,9 +125,7 @@ async def test_a_bad_query_answers_as_the_declared_route(
 ) -> None:
     headers = headers_for(uuid.uuid4())
     path = f"{NOTIFICATIONS}?{query}"
-    direct, declared = await both(app, client, "GET", path, headers=headers)
-    same(direct, declared)
-    assert direct.status_code == 422
+    await same_answer(app, client, "GET", path, headers=headers, status=422)
 
 
 async def test_refused_credentials_answer_as_the_declared_route(

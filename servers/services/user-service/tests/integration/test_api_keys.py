@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, text
+from user_support import key_headers, new_key
 
 from bourse.common.db import Database
 from bourse.testing.app import running_app
@@ -29,20 +30,6 @@ async def bearer(client: httpx.AsyncClient) -> dict[str, str]:
     assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201
     tokens = (await client.post("/api/v1/auth/login", json=body)).json()
     return {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
-async def new_key(
-    client: httpx.AsyncClient, auth: dict[str, str], scopes: list[str] | None = None
-) -> dict[str, Any]:
-    body = {"name": "my bot", "scopes": scopes or ["read", "trade"]}
-    response = await client.post("/api/v1/api-keys", json=body, headers=auth)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-def key_headers(key: dict[str, Any], secret: str | None = None) -> dict[str, str]:
-    return {"X-Bourse-Key-Id": key["key_id"], "X-Bourse-Key-Secret": secret or key["secret"]}
 
 
 def check(key: dict[str, Any], secret: str | None = None, client: str = "10.0.0.1") -> Any:

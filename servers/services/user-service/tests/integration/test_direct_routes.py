@@ -11,11 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete
+from user_support import key_headers, new_key
 
 from bourse.auth.signing import issue_access_token
 from bourse.common.direct import undocumented
 from bourse.testing.app import running_app
-from bourse.testing.direct import both, same
+from bourse.testing.direct import both, same, same_answer
 from bourse.user.api.direct import ROUTES
 from bourse.user.config import Settings
 from bourse.user.db import users
@@ -44,19 +45,6 @@ async def registered(client: httpx.AsyncClient, name: str | None = None) -> dict
     assert created.status_code == 201, created.text
     tokens = (await client.post("/api/v1/auth/login", json=body)).json()
     return {**created.json(), "headers": {"Authorization": f"Bearer {tokens['access_token']}"}}
-
-
-async def key_of(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
-    """A new read-only API key of the user of ``headers``, as its creation answers it."""
-    body = {"name": "my bot", "scopes": ["read"]}
-    created = await client.post("/api/v1/api-keys", json=body, headers=headers)
-    assert created.status_code == 201, created.text
-    key: dict[str, Any] = created.json()
-    return key
-
-
-def key_headers(key: dict[str, Any], secret: str | None = None) -> dict[str, str]:
-    return {"X-Bourse-Key-Id": key["key_id"], "X-Bourse-Key-Secret": secret or key["secret"]}
 
 
 def bearer_of(app: FastAPI, user_id: uuid.UUID) -> dict[str, str]:
@@ -91,7 +79,7 @@ async def test_an_api_key_answers_as_the_declared_route(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     user = await registered(client, "bot owner")
-    key = await key_of(client, user.pop("headers"))
+    key = await new_key(client, user.pop("headers"), ["read"])
     direct, declared = await both(app, client, "GET", ME, headers=key_headers(key))
     same(direct, declared)
     assert direct.json() == user
@@ -104,9 +92,7 @@ async def test_a_user_that_is_not_there_answers_as_the_declared_route(
     async with app.state.runtime.db.transaction() as session:
         await session.execute(delete(users).where(users.c.id == uuid.UUID(gone["id"])))
     for headers in (gone["headers"], bearer_of(app, uuid.uuid4())):  # deleted, never there
-        direct, declared = await both(app, client, "GET", ME, headers=headers)
-        same(direct, declared)
-        assert direct.status_code == 404
+        await same_answer(app, client, "GET", ME, headers=headers, status=404)
 
 
 async def test_refused_credentials_answer_as_the_declared_route(
@@ -114,7 +100,7 @@ async def test_refused_credentials_answer_as_the_declared_route(
 ) -> None:
     # A known key with a wrong secret, not an unknown key id: the failures of unknown ids
     # are counted per client address, which every test of the session shares.
-    key = await key_of(client, (await registered(client))["headers"])
+    key = await new_key(client, (await registered(client))["headers"], ["read"])
     for headers in (
         {},  # no credentials
         {"Authorization": "Bearer not-a-token"},
@@ -122,9 +108,7 @@ async def test_refused_credentials_answer_as_the_declared_route(
         {"X-Bourse-Key-Id": key["key_id"]},  # half a key
         key_headers(key, secret="not-the-secret"),
     ):
-        direct, declared = await both(app, client, "GET", ME, headers=headers)
-        same(direct, declared)
-        assert direct.status_code == 401
+        await same_answer(app, client, "GET", ME, headers=headers, status=401)
 
 
 async def test_other_methods_on_the_path_are_the_declared_routes_business(
