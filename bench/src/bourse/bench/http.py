@@ -47,6 +47,8 @@ class Reader:
             "book": f"/api/v1/stocks/{self.symbol}/book",
             "orders": "/api/v1/orders?status=open",
             "notifications": "/api/v1/notifications",
+            "fills": "/api/v1/fills",
+            "me": "/api/v1/users/me",
         }
 
 
