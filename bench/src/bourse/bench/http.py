@@ -6,9 +6,9 @@ One user with cash, shares and one resting order; for each read asked for, wrk
 (Debian's package, installed when missing and root) sends it through nginx as fast as
 it can, first for a short unmeasured warm-up (pools fill, statements get prepared), then
 for ``--seconds``: token verified, the service's reads, the JSON answer. Prints, per
-read, requests/s and the CPU each part of the stack spent per request. A POST that
-places an order does at least this much work, so the order read bounds how many orders
-per second two cores can take in at all. Needs `make up`.
+read, requests/s, the CPU each part of the stack spent per request, and wrk's own CPU
+apart. A POST that places an order does at least this much work, so the order read
+bounds how many orders per second two cores can take in at all. Needs `make up`.
 """
 
 import argparse
@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from bourse.bench.gateway import add_gateway_option
+from bourse.bench.processes import children_cpu_seconds
 from bourse.bench.wrk import ensure_wrk
 from bourse.stack import cpu_seconds
 from bourse.testing.api import fresh_symbol, signup
@@ -73,9 +74,9 @@ def wrk(url: str, token: str, seconds: int, connections: int) -> str:
 
 def measure(url: str, token: str, seconds: int, connections: int) -> dict[str, Any]:
     wrk(url, token, WARM_UP_SECONDS, connections)
-    before = cpu_seconds()
+    before, wrk_before = cpu_seconds(), children_cpu_seconds()
     out = wrk(url, token, seconds, connections)
-    after = cpu_seconds()
+    after, wrk_after = cpu_seconds(), children_cpu_seconds()
     done = re.search(r"(\d+) requests in", out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     requests = int(done.group(1)) if done else 0
@@ -88,6 +89,9 @@ def measure(url: str, token: str, seconds: int, connections: int) -> dict[str, A
             k: round(v, 3) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.001
         },
         "cpu_ms_per_request_total": round(sum(spent.values()), 2),
+        "load_generator_cpu_ms_per_request": round(
+            (wrk_after - wrk_before) * 1000 / max(requests, 1), 3
+        ),
     }
 
 
