@@ -104,5 +104,11 @@ def query_of(request: Request, model: type[BaseModel]) -> dict[str, Any]:
     try:
         return dict(model.model_validate(dict(request.query_params)))
     except ValidationError as exc:
-        errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise located(exc, "query") from exc
+
+
+def located(exc: ValidationError, *where: str) -> RequestValidationError:
+    """``exc``'s errors as FastAPI reports a request's, each located under ``where``
+    (``"query"``; ``"path", "order_id"``): the same 422 answer."""
+    errors = [{**error, "loc": (*where, *error["loc"])} for error in exc.errors()]
+    return RequestValidationError(errors)

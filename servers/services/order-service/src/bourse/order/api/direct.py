@@ -6,12 +6,18 @@ FastAPI solves it, and calls the declared endpoint."""
 import uuid
 
 from fastapi import Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from bourse.auth.deps import authenticate
-from bourse.common.direct import DirectRoute, headers_of, json_response, query_model, query_of
+from bourse.common.direct import (
+    DirectRoute,
+    headers_of,
+    json_response,
+    located,
+    query_model,
+    query_of,
+)
 from bourse.common.idempotency import idempotency_key_of
 from bourse.messaging.runtime import database
 from bourse.order.api import routes
@@ -34,8 +40,7 @@ def order_id_of(request: Request) -> uuid.UUID:
     try:
         return _ORDER_ID.validate_python(raw)
     except ValidationError as exc:
-        errors = [{**error, "loc": ("path", "order_id", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise located(exc, "path", "order_id") from exc
 
 
 _LIST_QUERY = query_model(routes.list_orders)
