@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
     # 54 orders/s (saturated, p99 20 s); 10 ms / 10 ms completed all 100/s, p99 1.6 s.
     relay_linger: float = 0.01
     consumer_linger: float = 0.01
+    # Seconds between two checks of autovacuum's rules on the service's tables, applied by
+    # the service itself when the server has autovacuum off (bourse.common.upkeep).
+    table_upkeep_interval: float = 10.0
     jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
     jwt_issuer: str = "bourse-user-service"
     jwt_audience: str = "bourse"

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from bourse.common.db import Database
 from bourse.common.health import ReadinessCheck
 from bourse.common.settings import ServiceSettings
+from bourse.common.upkeep import TableUpkeep
 from bourse.messaging.broker import Broker
 from bourse.messaging.consumer import BatchHandler, Consumer, Handler, PartitionKey, Wants
 from bourse.messaging.relay import OutboxRelay
@@ -112,6 +113,8 @@ class ServiceRuntime:
         if self.relay:
             self.outbox = OutboxRelay(self.db, self.broker, name, linger=self.settings.relay_linger)
             self.spawn(self.outbox.run, "outbox relay")
+        upkeep = TableUpkeep(self.db, self.settings.table_upkeep_interval)
+        self.spawn(upkeep.run, "table upkeep")
 
     def spawn(self, work: Callable[[], Any], what: str) -> None:
         """Run a background loop for the service's lifetime; a crash is logged loudly."""
