@@ -15,16 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common import db as db_module
 from bourse.common.db import Database, fetch_or_create
-from bourse.testing.infra import PG_ADMIN_DSN, ensure_services, temporary_database
+from bourse.testing.infra import PG_ADMIN_DSN
 
 
 @pytest.fixture
-async def database() -> AsyncIterator[Database]:
-    ensure_services()
-    async with temporary_database("bourse_db_test") as url:
-        database = Database(url, pool_size=1)
-        yield database
-        await database.dispose()
+async def database(url: str) -> AsyncIterator[Database]:
+    database = Database(url, pool_size=1)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

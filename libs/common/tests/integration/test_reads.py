@@ -12,16 +12,8 @@ from sqlalchemy.engine import make_url
 from bourse.common import reads
 from bourse.common.db import Database, driver_dsn
 from bourse.common.reads import ReadPool
-from bourse.testing.infra import ensure_services, temporary_database
 
 PID = "SELECT pg_backend_pid()"
-
-
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
-    ensure_services()
-    async with temporary_database("bourse_reads_test") as url:
-        yield url
 
 
 @pytest.fixture

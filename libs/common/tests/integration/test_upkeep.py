@@ -10,18 +10,10 @@ import pytest
 
 from bourse.common.db import Database, driver_dsn
 from bourse.common.upkeep import UPKEEP_LOCK_KEY, Due, TableUpkeep
-from bourse.testing.infra import ensure_services, temporary_database
 from bourse.testing.polling import eventually
 
 ROWS = 5_000
 LOOKUP = "SELECT * FROM items WHERE id = ANY($1::int[])"
-
-
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
-    ensure_services()
-    async with temporary_database("bourse_upkeep_test") as url:
-        yield url
 
 
 @pytest.fixture
