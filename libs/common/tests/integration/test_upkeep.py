@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from bourse.common.db import Database, driver_dsn
-from bourse.common.upkeep import UPKEEP_LOCK_KEY, Due, TableUpkeep
+from bourse.common.upkeep import AS_GENTLE_AS_AUTOVACUUM, UPKEEP_LOCK_KEY, Due, TableUpkeep
 from bourse.testing.polling import eventually
 
 ROWS = 5_000
@@ -106,6 +106,28 @@ async def test_while_another_instance_holds_the_upkeep_this_one_does_nothing(
         assert await eventually(lambda: _analyzed_items(TableUpkeep(db)))
     finally:
         await other.close()
+
+
+async def test_it_vacuums_as_slowly_as_autovacuum_and_gives_the_connection_back_unthrottled(
+    url: str,
+) -> None:
+    db = Database(url, pool_size=1, overflow=0)  # one connection: the upkeep's is read back
+    try:
+        async with db.connection() as pg:
+            before = await pg.fetchval("SHOW vacuum_cost_delay")
+            autovacuum = await pg.fetchval("SHOW autovacuum_vacuum_cost_delay")
+            await pg.execute(AS_GENTLE_AS_AUTOVACUUM)
+            if autovacuum != "-1":
+                assert await pg.fetchval("SHOW vacuum_cost_delay") == autovacuum
+            await pg.execute("RESET vacuum_cost_delay")
+            await pg.execute("CREATE TABLE items (id int PRIMARY KEY)")
+            await pg.execute("INSERT INTO items SELECT generate_series(1, 1000)")
+        upkeep = TableUpkeep(db)
+        await eventually(lambda: _analyzed_items(upkeep))
+        async with db.connection() as pg:
+            assert await pg.fetchval("SHOW vacuum_cost_delay") == before
+    finally:
+        await db.dispose()
 
 
 async def test_it_runs_only_where_the_server_has_autovacuum_off(db: Database) -> None:

@@ -13,8 +13,8 @@ So every ``interval`` one instance of the service (holder of an advisory lock) a
 autovacuum's own rules, with the server's own settings: ANALYZE a table once more rows
 changed since its last analysis than ``autovacuum_analyze_threshold +
 autovacuum_analyze_scale_factor x rows``, VACUUM it once it holds more dead rows than
-``autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor x rows``. With autovacuum
-on, it does nothing.
+``autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor x rows``, both throttled
+by autovacuum's cost-based delay. With autovacuum on, it does nothing.
 """
 
 import asyncio
@@ -43,6 +43,17 @@ SELECT format('%I.%I', s.schemaname, s.relname) AS name,
 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid CROSS JOIN rules r
 WHERE s.schemaname = current_schema()
 ORDER BY s.relname
+"""
+
+# autovacuum's cost-based delay (where it is not -1, "as plain VACUUM"): the upkeep is as
+# gentle with the disk and the CPU as autovacuum would have been, not a VACUUM at full speed
+# in the middle of the trading day
+AS_GENTLE_AS_AUTOVACUUM = """
+SELECT set_config('vacuum_cost_delay', current_setting('autovacuum_vacuum_cost_delay'), false)
+WHERE current_setting('autovacuum_vacuum_cost_delay') <> '-1'
+UNION ALL
+SELECT set_config('vacuum_cost_limit', current_setting('autovacuum_vacuum_cost_limit'), false)
+WHERE current_setting('autovacuum_vacuum_cost_limit') <> '-1'
 """
 
 
@@ -86,10 +97,12 @@ class TableUpkeep:
             if not await pg.fetchval("SELECT pg_try_advisory_lock($1)", UPKEEP_LOCK_KEY):
                 return []
             try:
+                await pg.execute(AS_GENTLE_AS_AUTOVACUUM)
                 due = [Due(*row) for row in await pg.fetch(_DUE)]
                 done = [d for d in due if d.analyze or d.vacuum]
                 for d in done:
                     await pg.execute(f"{d.command} {d.table}")
                 return done
             finally:
+                await pg.execute("RESET vacuum_cost_delay; RESET vacuum_cost_limit")
                 await pg.execute("SELECT pg_advisory_unlock($1)", UPKEEP_LOCK_KEY)
