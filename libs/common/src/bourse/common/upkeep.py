@@ -21,6 +21,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import asyncpg
+
 from bourse.common.db import Database
 
 log = logging.getLogger(__name__)
@@ -97,12 +99,20 @@ class TableUpkeep:
             if not await pg.fetchval("SELECT pg_try_advisory_lock($1)", UPKEEP_LOCK_KEY):
                 return []
             try:
-                await pg.execute(AS_GENTLE_AS_AUTOVACUUM)
                 due = [Due(*row) for row in await pg.fetch(_DUE)]
                 done = [d for d in due if d.analyze or d.vacuum]
-                for d in done:
-                    await pg.execute(f"{d.command} {d.table}")
+                if done:
+                    await _apply(pg, done)
                 return done
             finally:
-                await pg.execute("RESET vacuum_cost_delay; RESET vacuum_cost_limit")
                 await pg.execute("SELECT pg_advisory_unlock($1)", UPKEEP_LOCK_KEY)
+
+
+async def _apply(pg: asyncpg.Connection, done: list[Due]) -> None:
+    """Each table's command at autovacuum's pace; the connection's own pace back after."""
+    await pg.execute(AS_GENTLE_AS_AUTOVACUUM)
+    try:
+        for d in done:
+            await pg.execute(f"{d.command} {d.table}")
+    finally:
+        await pg.execute("RESET vacuum_cost_delay; RESET vacuum_cost_limit")
