@@ -8,8 +8,10 @@ an UPDATE of it, COMMIT), repeated, timed by this process's own CPU (not the ser
 * through SQLAlchemy's AsyncSession, with the statement built per call as the services
   write it, and prebuilt once with bind parameters;
 * through SQLAlchemy Core on an AsyncConnection;
-* through the services' unit of work (:class:`bourse.messaging.uow.UnitOfWork`: the
-  session's transaction, the statements on its asyncpg connection);
+* through a unit of work inside a session's transaction
+  (``UnitOfWork(session)``: the statements on the session's asyncpg connection), and
+  through the services' hot path, a unit of work on a transaction driven on asyncpg
+  (:func:`bourse.messaging.uow.run_unit`);
 * through asyncpg directly, on a pool.
 
 Shows what the database layer costs per statement in the services' Python processes,
@@ -32,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.bench.processes import own_cpu_seconds
 from bourse.common.db import Database
-from bourse.messaging.uow import UnitOfWork
+from bourse.messaging.uow import UnitOfWork, run_unit
 from bourse.testing.infra import ensure_services, temporary_database
 
 metadata = MetaData()
@@ -90,8 +92,8 @@ async def measure(url: str, count: int) -> dict[str, float]:
             cash = (await conn.execute(LOCK, {"user": user})).scalar_one()
             await conn.execute(SAVE, {"user": user, "c": cash})
 
-    async def unit_of_work(session: AsyncSession) -> None:
-        pg = await UnitOfWork(session).pg()
+    async def unit_of_work(uow: UnitOfWork) -> None:
+        pg = await uow.pg()
         cash = await pg.fetchval(_LOCK_SQL, user)
         await pg.execute(_SAVE_SQL, user, cash)
 
@@ -111,7 +113,10 @@ async def measure(url: str, count: int) -> dict[str, float]:
             "session_statements_prebuilt": await cpu_us(lambda: db.run(prebuilt), count),
             "session_lambda_statements": await cpu_us(lambda: db.run(lambdas), count),
             "core_connection_prebuilt": await cpu_us(core, count),
-            "unit_of_work_asyncpg_statements": await cpu_us(lambda: db.run(unit_of_work), count),
+            "unit_of_work_in_a_session": await cpu_us(
+                lambda: db.run(lambda session: unit_of_work(UnitOfWork(session))), count
+            ),
+            "unit_of_work_driven": await cpu_us(lambda: run_unit(db, unit_of_work), count),
             "asyncpg_direct": await cpu_us(raw, count),
         }
     finally:

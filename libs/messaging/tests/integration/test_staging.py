@@ -22,7 +22,7 @@ from bourse.messaging.outbox import stage
 from bourse.messaging.staging import observe_staging
 from bourse.messaging.tables import outbox
 from bourse.messaging.topology import Binding, QueueSpec
-from bourse.messaging.uow import Event, UnitOfWork
+from bourse.messaging.uow import Event, UnitOfWork, run_unit
 from bourse.testing.polling import eventually
 
 from messaging_support import consuming, observed
@@ -100,6 +100,59 @@ async def test_both_staging_paths_are_observed_in_staging_order_and_written_once
     assert symbols.writes == [names]
     assert await written(database) == names
     assert await in_the_outbox(database) == names
+
+
+async def test_a_driven_unit_observes_both_paths_in_staging_order(
+    observing: tuple[Database, Symbols],
+) -> None:
+    """On the hot path's transaction the session is made only when staged on: what the
+    unit staged before it and after it is written with it, in staging order, once."""
+    database, symbols = observing
+    names = [f"S{n}" for n in range(5)]
+
+    async def work(uow: UnitOfWork) -> None:
+        uow.stage(instrument(names[0]), registered(), instrument(names[1]))
+        await stage(uow.session, instrument(names[2]))
+        uow.stage(instrument(names[3]))
+        await uow.flush()
+        await stage(uow.session, instrument(names[4]))
+        assert symbols.writes == []  # not before the commit
+
+    await run_unit(database, work)
+    assert symbols.writes == [names]
+    assert await written(database) == names
+    assert await in_the_outbox(database) == names
+
+
+async def test_a_driven_unit_with_no_session_writes_what_it_observed_once(
+    observing: tuple[Database, Symbols],
+) -> None:
+    database, symbols = observing
+
+    async def work(uow: UnitOfWork) -> None:
+        uow.stage(instrument("A"), registered(), instrument("B"))
+        await uow.flush()
+
+    await run_unit(database, work)
+    assert symbols.writes == [["A", "B"]]
+    assert await written(database) == ["A", "B"] == await in_the_outbox(database)
+
+
+async def test_a_driven_unit_that_fails_writes_nothing(
+    observing: tuple[Database, Symbols],
+) -> None:
+    database, symbols = observing
+
+    async def work(uow: UnitOfWork) -> None:
+        uow.stage(instrument("A"))
+        await stage(uow.session, instrument("B"))
+        await uow.flush()
+        raise RuntimeError("the work failed")
+
+    with pytest.raises(RuntimeError):
+        await run_unit(database, work)
+    assert symbols.writes == [] and await written(database) == []
+    assert await in_the_outbox(database) == []
 
 
 async def test_an_event_the_observer_keeps_unpublished_is_written_but_not_in_the_outbox(

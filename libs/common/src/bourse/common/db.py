@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import URL, MetaData, Numeric, event, make_url, text
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from bourse.common.driven import DrivenTransaction, driven_transaction
 from bourse.common.reads import PING_AFTER_IDLE_S, ReadPool
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,19 @@ LEDGER_MONEY = Numeric(20, 4)  # trader-service's cash and amounts, auto-service
 def driver_dsn(url: str | URL) -> str:
     """SQLAlchemy's ``postgresql+asyncpg://...`` as the DSN asyncpg itself takes."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def retry_conflicts(attempt: Callable[[], Awaitable[T]], attempts: int = 5) -> T:
+    """``attempt()``, again after a serialization failure or a deadlock, with backoff."""
+    for n in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except DBAPIError as exc:
+            if not is_retryable(exc) or n == attempts:
+                raise
+            log.info("retrying transaction after %s (attempt %d)", exc.orig, n)
+            await asyncio.sleep(0.005 * 2**n)
+    raise AssertionError("unreachable")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -97,18 +111,30 @@ class Database:
         async with self._reading() as session:
             yield session
 
+    def driven(self) -> AbstractAsyncContextManager[DrivenTransaction]:
+        """A transaction driven on asyncpg, a session only if asked for
+        (:mod:`bourse.common.driven`): the hot path's transactions."""
+        return driven_transaction(self.engine, self.sessions)
+
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], attempts: int = 5) -> T:
         """Run ``work`` in a transaction, retrying serialization failures and deadlocks."""
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self.transaction() as session:
-                    return await work(session)
-            except DBAPIError as exc:
-                if not is_retryable(exc) or attempt == attempts:
-                    raise
-                log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
-                await asyncio.sleep(0.005 * 2**attempt)
-        raise AssertionError("unreachable")
+
+        async def attempt() -> T:
+            async with self.transaction() as session:
+                return await work(session)
+
+        return await retry_conflicts(attempt, attempts)
+
+    async def run_driven(
+        self, work: Callable[[DrivenTransaction], Awaitable[T]], attempts: int = 5
+    ) -> T:
+        """:meth:`run` on a driven transaction (:meth:`driven`)."""
+
+        async def attempt() -> T:
+            async with self.driven() as transaction:
+                return await work(transaction)
+
+        return await retry_conflicts(attempt, attempts)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:

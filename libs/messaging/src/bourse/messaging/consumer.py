@@ -62,7 +62,7 @@ from bourse.contracts.topology import DEAD_LETTER_EXCHANGE
 from bourse.messaging.acks import AckLedger
 from bourse.messaging.broker import Broker
 from bourse.messaging.topology import QueueSpec, declare_queue
-from bourse.messaging.uow import Event, UnitOfWork
+from bourse.messaging.uow import Event, UnitOfWork, run_unit
 from bourse.messaging.wire import PoisonMessageError, Settlement, decode, settle
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ class Consumer:
         if not deliveries:
             return
         try:
-            await self._apply_with_backoff(lambda session: self._apply(session, deliveries))
+            await self._apply_with_backoff(lambda uow: self._apply(uow, deliveries))
         except Exception:
             log.exception("batch of %d on %s failed", len(deliveries), self.spec.name)
             if len(deliveries) == 1:
@@ -294,9 +294,7 @@ class Consumer:
         """After a failed batch: one transaction again, each message in a savepoint of its
         own; what fails is rolled back alone and nacked, the rest commits and is acked."""
         try:
-            failed = await self._apply_with_backoff(
-                lambda session: self._apply_each(session, deliveries)
-            )
+            failed = await self._apply_with_backoff(lambda uow: self._apply_each(uow, deliveries))
         except Exception:  # not a message's fault (say, the commit failed): all come back
             log.exception("batch of %d on %s failed again", len(deliveries), self.spec.name)
             failed = deliveries
@@ -316,11 +314,11 @@ class Consumer:
             if delivery.settlement.finish(ok=False):
                 await self._acks.nack(delivery.settlement.message)
 
-    async def _apply_with_backoff(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _apply_with_backoff(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         backoff = 0.05
         while True:
             try:
-                return await self.db.run(work)
+                return await run_unit(self.db, work)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
@@ -328,16 +326,12 @@ class Consumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
 
-    async def _apply(self, session: AsyncSession, deliveries: list[Delivery]) -> None:
-        uow = UnitOfWork(session)
+    async def _apply(self, uow: UnitOfWork, deliveries: list[Delivery]) -> None:
         fresh = await self._first_deliveries(uow, deliveries)
         await apply_batch(uow, self.handlers, [d.event for d in fresh])
 
-    async def _apply_each(
-        self, session: AsyncSession, deliveries: list[Delivery]
-    ) -> list[Delivery]:
+    async def _apply_each(self, uow: UnitOfWork, deliveries: list[Delivery]) -> list[Delivery]:
         """Apply each delivery in a savepoint; returns those that failed."""
-        uow = UnitOfWork(session)
         pg = await uow.pg()
         failed = []
         for delivery in deliveries:

@@ -26,6 +26,8 @@ from bourse.common.db import Database
 from bourse.contracts.events import Payload
 
 T = TypeVar("T")
+Observers = tuple["StagingObserver[Any]", ...]
+Observed = list[tuple["StagingObserver[Any]", Any]]  # (observer, what it kept), in order
 _OBSERVERS = "bourse.staging.observers"  # keys of Session.info
 _OBSERVED = "bourse.staging.observed"
 
@@ -53,12 +55,21 @@ def observe_staging(db: Database, *observers: StagingObserver[Any]) -> None:
 def observe(session: AsyncSession, payloads: Sequence[Payload]) -> Sequence[Payload]:
     """Show the session's observers ``payloads``, which are being staged, in order; the
     ones to write to the outbox (those every observer lets be published)."""
-    observers: tuple[StagingObserver[Any], ...] = session.info.get(_OBSERVERS, ())
+    observers: Observers = session.info.get(_OBSERVERS, ())
     if not observers:
         return payloads
     if session.in_nested_transaction():
         raise RuntimeError("observed events cannot be staged inside a SQLAlchemy savepoint")
-    observed: list[tuple[StagingObserver[Any], Any]] = session.info.setdefault(_OBSERVED, [])
+    return observe_into(observers, session.info.setdefault(_OBSERVED, []), payloads)
+
+
+def observe_into(
+    observers: Observers, observed: Observed, payloads: Sequence[Payload]
+) -> Sequence[Payload]:
+    """:func:`observe` with the observers and what they kept held by the caller (a unit of
+    work with no session: :class:`bourse.messaging.uow.UnitOfWork`)."""
+    if not observers:
+        return payloads
     for payload in payloads:
         for observer in observers:
             kept = observer.observe(payload)
@@ -67,13 +78,23 @@ def observe(session: AsyncSession, payloads: Sequence[Payload]) -> Sequence[Payl
     return [p for p in payloads if all(observer.publishes(p) for observer in observers)]
 
 
-def observed_count(session: AsyncSession) -> int:
-    return len(session.info.get(_OBSERVED, ()))
+def observers_of(db: Database) -> Observers:
+    """The observers every transaction of ``db`` shows what it stages."""
+    info = db.sessions.kw.get("info") or {}
+    observers: Observers = info.get(_OBSERVERS, ())
+    return observers
 
 
-def forget_since(session: AsyncSession, mark: int) -> None:
-    """Forget what was observed after ``mark`` (an :func:`observed_count`)."""
-    del session.info.get(_OBSERVED, [])[mark:]
+def observed_of(session: AsyncSession) -> Observed:
+    """What ``session``'s observers kept so far in its transaction (the list itself)."""
+    observed: Observed = session.info.setdefault(_OBSERVED, [])
+    return observed
+
+
+def share(session: AsyncSession, observed: Observed) -> None:
+    """``session`` keeps what it observes in ``observed`` (a unit of work's list, so that
+    events staged either way stay in staging order) and writes it before it commits."""
+    session.info[_OBSERVED] = observed
 
 
 async def begun(adapted: Any) -> None:
@@ -95,10 +116,13 @@ def _write_observed(session: Session) -> None:
     adapted.run_async(lambda pg: _write(adapted, pg, observed))
 
 
-async def _write(
-    adapted: Any, pg: asyncpg.Connection, observed: list[tuple[StagingObserver[Any], Any]]
-) -> None:
+async def _write(adapted: Any, pg: asyncpg.Connection, observed: Observed) -> None:
     await begun(adapted)
+    await write(pg, observed)
+
+
+async def write(pg: asyncpg.Connection, observed: Observed) -> None:
+    """Hand each observer what it kept, in staging order: one call per observer."""
     by_observer: dict[int, tuple[StagingObserver[Any], list[Any]]] = {}
     for observer, kept in observed:
         by_observer.setdefault(id(observer), (observer, []))[1].append(kept)

@@ -18,12 +18,10 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bourse.common.db import Database
 from bourse.common.errors import Problem
 from bourse.contracts.events import RiskRequested
-from bourse.messaging.uow import UnitOfWork
+from bourse.messaging.uow import UnitOfWork, run_unit
 from bourse.order import store
 from bourse.order.config import Settings
 from bourse.order.domain.placement import OrderRequest, Placement, place
@@ -73,7 +71,7 @@ class OrderEntry:
         while self._queue:
             group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
             try:
-                outcomes = await self.db.run(partial(self._create, group=group))
+                outcomes = await run_unit(self.db, partial(self._create, group=group))
             except Exception:
                 log.exception("a group of %d orders failed; placing them one by one", len(group))
                 outcomes = [await self._alone(w.order) for w in group]
@@ -91,11 +89,10 @@ class OrderEntry:
         assert isinstance(result, tuple)  # no Idempotency-Key: never a stored answer
         return result
 
-    async def _create(self, session: AsyncSession, group: list[_Waiting]) -> list[Outcome]:
+    async def _create(self, uow: UnitOfWork, group: list[_Waiting]) -> list[Outcome]:
         """The group's orders inserted with one statement. A client order id its user has
         already used is answered with that order (found after the insert, so that the
         usual group, with new ids only, costs no lookup)."""
-        uow = UnitOfWork(session)
         pg = await uow.pg()
         orders = [w.order for w in group]
         instruments = await store.instruments(pg, {o.request.symbol for o in orders})
