@@ -114,7 +114,7 @@ async def on_fills_settled(
 ) -> None:
     """Fills settled by trader-service (a batch): the take-profits that waited go on."""
     settled = [event.payload.settled for event in events]
-    await legs.on_fills_settled(uow.session, settings, [s for s in settled if s is not None])
+    await legs.on_fills_settled(uow, settings, [s for s in settled if s is not None])
 
 
 async def on_shares_released(

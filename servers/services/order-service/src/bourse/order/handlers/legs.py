@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.errors import Problem
 from bourse.contracts.events import Fill, FillSettled, SharesReleased
 from bourse.contracts.orders import OPEN_STATUSES
 from bourse.messaging.outbox import stage
+from bourse.messaging.uow import UnitOfWork
 from bourse.order.config import Settings
 from bourse.order.db import orders
 from bourse.order.domain import order_classes as classes
@@ -91,28 +92,29 @@ async def add_exits(
     return rows
 
 
+# The held take-profits waiting for any of a batch's (parent order, fill) pairs, in id
+# order (a semi-join: a pair given twice finds its order once).
+_WAITING_FOR_FILLS = """
+SELECT id FROM orders
+WHERE (parent_id, after_fill) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+  AND leg = 'take_profit' AND held
+ORDER BY id
+"""
+
+
 async def on_fills_settled(
-    session: AsyncSession, settings: Settings, settled: Sequence[FillSettled]
+    uow: UnitOfWork, settings: Settings, settled: Sequence[FillSettled]
 ) -> None:
     """trader-service settled these fills: the take-profits covering them may now ask for
-    their risk checks (the shares they sell are there). One query for the batch: most
-    fills are of simple orders, which no take-profit waits for."""
+    their risk checks (the shares they sell are there). One query for the batch, on the
+    transaction's asyncpg connection: most fills are of simple orders, which no
+    take-profit waits for, and their batches need no session."""
     if not settled:
         return
-    covered = [(fill.order_id, fill.fill.id) for fill in settled]
-    waiting = (
-        await session.execute(
-            select(orders.c.id)
-            .where(
-                tuple_(orders.c.parent_id, orders.c.after_fill).in_(covered),
-                orders.c.leg == "take_profit",
-                orders.c.held,
-            )
-            .order_by(orders.c.id)
-        )
-    ).all()
-    for row in waiting:
-        await release(session, settings, row.id)
+    pg = await uow.pg()
+    parents, fills = [fill.order_id for fill in settled], [fill.fill.id for fill in settled]
+    for row in await pg.fetch(_WAITING_FOR_FILLS, parents, fills):
+        await release(uow.session, settings, row["id"])
 
 
 async def _pair(session: AsyncSession, first: uuid.UUID, second: uuid.UUID) -> None:
