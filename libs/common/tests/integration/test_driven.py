@@ -94,6 +94,7 @@ async def _pool_connection_is_clean(db: Database) -> None:
     """The pooled connection is idle, outside any transaction, for the next one."""
     raw = await db.engine.raw_connection()
     try:
-        assert not raw.driver_connection.is_in_transaction()
+        driver = raw.driver_connection
+        assert driver is not None and not driver.is_in_transaction()
     finally:
         raw.close()

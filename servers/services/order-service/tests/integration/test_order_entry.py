@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from bourse.messaging.uow import UnitOfWork
 from bourse.order.db import orders
 from bourse.order.entry import OrderEntry
 from bourse.testing.auth import TestIssuer
@@ -56,9 +57,9 @@ async def test_the_entry_groups_what_arrives_while_a_commit_runs(
     groups: list[int] = []
     create = entry._create
 
-    async def counting(session: Any, group: list[Any]) -> Any:
+    async def counting(uow: UnitOfWork, group: list[Any]) -> Any:
         groups.append(len(group))
-        return await create(session, group=group)
+        return await create(uow, group=group)
 
     entry._create = counting  # type: ignore[method-assign]
     try:
