@@ -10,10 +10,9 @@ path asks for one: on the same connection, inside the same transaction, so its s
 commit or roll back with the rest.
 
 Relies on two internals of SQLAlchemy's asyncpg adapter (``_start_transaction`` and
-``_transaction``), as :func:`bourse.messaging.staging.begun` does: BEGIN through the
-adapter, so that a session's statements see the transaction and join it instead of
-beginning their own. The locked version is tested (libs/common/tests/integration/
-test_driven.py).
+``_transaction``), in :func:`begun` only: BEGIN through the adapter, so that a session's
+statements see the transaction and join it instead of beginning their own. The locked
+version is tested (libs/common/tests/integration/test_driven.py).
 """
 
 import contextlib
@@ -24,6 +23,16 @@ import asyncpg
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
+
+
+async def begun(adapted: Any) -> None:
+    """SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a
+    statement sent on the driver's connection before that would run outside the
+    transaction (and commit on its own). Start the transaction now if it has not begun."""
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    if adapted._transaction is None:  # an AUTOCOMMIT connection: never expected
+        raise RuntimeError("the pooled connection did not begin a transaction")
 
 
 class DrivenTransaction:
@@ -58,9 +67,7 @@ class DrivenTransaction:
         return self._session is not None
 
     async def begin(self) -> None:
-        await self._adapted._start_transaction()
-        if self._adapted._transaction is None:  # an AUTOCOMMIT connection: never expected
-            raise RuntimeError("the pooled connection did not begin a transaction")
+        await begun(self._adapted)
 
     async def commit(self) -> None:
         """Through the session if there is one (its flush and before-commit hooks run);
@@ -70,9 +77,9 @@ class DrivenTransaction:
         await self._end("commit")
 
     async def rollback(self) -> None:
+        """The caller suppresses what this raises: the error that matters is its own."""
         if self._session is not None:
-            with contextlib.suppress(Exception):  # the connection may be gone: ended below
-                await self._session.rollback()
+            await self._session.rollback()
         await self._end("rollback")
 
     async def release(self) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bourse.common.db import Database
+from bourse.common.driven import begun
 from bourse.contracts.events import Payload
 
 T = TypeVar("T")
@@ -95,14 +96,6 @@ def share(session: AsyncSession, observed: Observed) -> None:
     """``session`` keeps what it observes in ``observed`` (a unit of work's list, so that
     events staged either way stay in staging order) and writes it before it commits."""
     session.info[_OBSERVED] = observed
-
-
-async def begun(adapted: Any) -> None:
-    """SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a
-    statement sent on the driver's connection before that would run outside the
-    transaction (and commit on its own). Start the transaction now if it has not begun."""
-    if adapted._transaction is None:
-        await adapted._start_transaction()
 
 
 @event.listens_for(Session, "before_commit")

@@ -21,7 +21,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database, unnest_columns
-from bourse.common.driven import DrivenTransaction
+from bourse.common.driven import DrivenTransaction, begun
 from bourse.contracts import Envelope
 from bourse.contracts.events import Payload
 from bourse.messaging import staging
@@ -89,7 +89,7 @@ class UnitOfWork:
         if self._pg is None:
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
-            await staging.begun(raw.dbapi_connection)
+            await begun(raw.dbapi_connection)
             self._pg = raw.driver_connection
         return self._pg
 
