@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole local stack behind nginx on http://127.0.0.1:8080 (make up).
 #
-#   bootstrap (uv + locked env, Node.js + npm deps) -> the browser terminal built
-#   (servers/web-terminal/dist, skipped when its sources did not change) -> nginx installed
+#   bootstrap (uv + locked env, Node.js + npm deps, nginx) -> the browser terminal built
+#   (servers/web-terminal/dist, skipped when its sources did not change)
 #   -> PostgreSQL + RabbitMQ up -> databases and roles -> migrations -> configs rendered
 #   into var/ -> supervisord (every service, the exchange shards, nginx) ->
 #   wait until ready.
@@ -41,12 +41,8 @@ if ! scripts/web-terminal.sh build >"$VAR/log/web-terminal-build.log" 2>&1; then
 fi
 
 # -- 2. nginx -----------------------------------------------------------------------------
-nginx_bin() { command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }; }
-if [ -z "$(nginx_bin)" ]; then
-    say "installing nginx (apt-get)"
-    scripts/apt-install.sh --no-start nginx || die "apt-get install nginx failed"
-fi
-NGINX=$(nginx_bin)
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)  # bootstrap installed it
+[ -x "$NGINX" ] || die "nginx is not installed (scripts/bootstrap.sh installs it)"
 say "nginx: $("$NGINX" -v 2>&1)"
 
 # -- 3. PostgreSQL and RabbitMQ -----------------------------------------------------------

@@ -104,7 +104,7 @@ def compose_includes() -> list[str]:
 
 
 @pytest.mark.skipif(
-    shutil.which("nginx") is None, reason="nginx is not installed (make up installs it)"
+    shutil.which("nginx") is None, reason="nginx is not installed (make bootstrap installs it)"
 )
 def test_nginx_accepts_the_config(tmp_path: Path) -> None:
     """nginx -t on the compose config, with the container's names and paths mapped to this

@@ -27,7 +27,9 @@ from bourse.testing.app import served
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (make up does)")
+pytestmark = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (make bootstrap installs it)"
+)
 SECURITY = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",

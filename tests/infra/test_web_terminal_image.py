@@ -81,7 +81,7 @@ def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
 def terminal() -> Iterator[str]:
     """terminal.conf under this machine's nginx: the image's paths in a temporary directory."""
     if NGINX is None:
-        pytest.skip("nginx is not installed (make up installs it)")
+        pytest.skip("nginx is not installed (make bootstrap installs it)")
     # not under pytest's own (0700) directories: nginx's workers (nobody, under root) read
     var = Path(tempfile.mkdtemp(prefix="bourse-terminal-"))
     var.chmod(0o755)
