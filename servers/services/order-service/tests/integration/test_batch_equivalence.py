@@ -21,10 +21,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bourse.common.db import Database
-from bourse.contracts import Envelope
+from bourse.common.driven import DrivenTransaction
+from bourse.contracts import Envelope, payload_model
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
-from bourse.messaging.consumer import batch_handlers
+from bourse.messaging.consumer import apply_batch, batch_handlers
 from bourse.messaging.staging import observe_staging
+from bourse.messaging.uow import Event, run_unit
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
 from bourse.order.main import MIGRATIONS
@@ -209,3 +211,36 @@ def test_the_flow_exercises_fills() -> None:
     envelopes = flow([("trade", 0, 1, 3), ("rest", 2, 0, 1)])
     assert [e.type for e in envelopes] == [ExecutionsReported.TYPE] * 2
     assert Decimal(envelopes[0].payload["events"][0]["qty"]) == 3
+
+
+async def test_a_batch_of_simple_orders_needs_no_session(
+    orders_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Risk answers and reports that fill, cancel and reject simple orders run on the
+    driven transaction alone: only a classed order (an entry's exits, a take-profit's
+    stop-loss, a held order) takes the session's cold path."""
+    await fresh(orders_db)
+    drawn: list[Op] = [("accept", n, 0, 1) for n in range(ORDERS) if n != 1]
+    drawn += [("reject", 1, 0, 1), ("rest", 2, 0, 1), ("trade", 5, 4, 10)]
+    drawn += [("trade", 7, 8, 4), ("cancel", 8, 0, 1)]
+    events = [_decoded_event(envelope) for envelope in flow(drawn)]
+
+    def no_session(_: DrivenTransaction) -> None:
+        raise AssertionError("the batch made a session")
+
+    monkeypatch.setattr(DrivenTransaction, "session", property(no_session))
+    await run_unit(orders_db, lambda uow: apply_batch(uow, HANDLERS, events))
+
+    found = await state(orders_db)
+    statuses = {row[0]: row[1] for row in found["orders"]}
+    assert statuses[order_id(1)] == "rejected"
+    assert statuses[order_id(3)] == "canceled"  # its owner cancelled during the check
+    assert statuses[order_id(2)] == "new"
+    assert statuses[order_id(4)] == statuses[order_id(5)] == "filled"
+    assert statuses[order_id(7)] == "partially_filled"
+    assert statuses[order_id(8)] == "canceled"
+    assert len(found["fills"]) == 4  # each trade fills both sides
+
+
+def _decoded_event(envelope: Envelope) -> Event[Any]:
+    return Event(envelope, payload_model(envelope.type).model_validate(envelope.payload))

@@ -206,6 +206,8 @@ async def on_risk_answers(
             ended.append((event, order))
     await store.save_orders(pg, list(changed.values()))
     for event, order in ended:  # held orders waiting for these, one-cancels-other exits
+        if not legs.acts_on_end(order):
+            continue  # most orders: then the batch needs no session
         with caused_by(event.envelope):
             await legs.on_ended(uow.session, settings, [order])
 
@@ -268,10 +270,11 @@ async def _apply_reports(
             for replacement, old_filled in applied.released:
                 await release_replacement(uow.session, settings, replacement, old_filled)
             for change in applied.changes:  # the exits of classed orders (handlers/legs)
-                if change.fill is not None and change.order.id in by_id:
-                    await legs.on_fill(
-                        uow.session, settings, by_id[change.order.id].values, change.fill
-                    )
+                if change.fill is None or change.order.id not in by_id:
+                    continue
+                filled = by_id[change.order.id].values
+                if legs.acts_on_fill(filled):  # most fills do not: no session then
+                    await legs.on_fill(uow.session, settings, filled, change.fill)
         for key in list(open_before):
             if by_id[key].state.status in FINAL_STATUSES:
                 open_before.discard(key)
@@ -279,5 +282,7 @@ async def _apply_reports(
     changed = [order.values for order in working.values() if order.dirty]
     await store.add_fills_save_orders(pg, fills, changed)
     for event, key in ended:  # held orders waiting for these, one-cancels-other exits
+        if not legs.acts_on_end(by_id[key].values):
+            continue  # most orders: then the batch needs no session
         with caused_by(event.envelope):
             await legs.on_ended(uow.session, settings, [by_id[key].values])

@@ -122,12 +122,27 @@ async def _pair(session: AsyncSession, first: uuid.UUID, second: uuid.UUID) -> N
         await session.execute(update(orders).where(orders.c.id == one).values(sibling_id=other))
 
 
+def _adds_exits(order: Values) -> bool:
+    return order["parent_id"] is None and order["order_class"] in classes.ENTRY_CLASSES
+
+
+def _has_waiting_stop_loss(order: Values) -> bool:
+    """An exit with a one-cancels-other stop-loss beside it."""
+    return order["sibling_id"] is not None and order["leg"] != "stop_loss"
+
+
+def acts_on_fill(order: Values) -> bool:
+    """Whether :func:`on_fill` has anything to do for a fill of ``order`` (a simple
+    order's fill has none: its batch needs no session)."""
+    return _adds_exits(order) or _has_waiting_stop_loss(order)
+
+
 async def on_fill(session: AsyncSession, settings: Settings, order: Values, fill: Fill) -> None:
     """``order`` just got ``fill``: an entry adds exits; a take-profit shrinks the
     stop-loss that waits beside it."""
-    if order["parent_id"] is None and order["order_class"] in classes.ENTRY_CLASSES:
+    if _adds_exits(order):
         await add_exits(session, settings, order, fill.qty, fill.id)
-    if order["sibling_id"] is not None and order["leg"] != "stop_loss":
+    if _has_waiting_stop_loss(order):
         await _shrink_stop_loss(session, settings, order["sibling_id"], fill.qty)
 
 
@@ -258,17 +273,24 @@ async def on_shares_released(
         await release(session, settings, waiting)
 
 
+def _takes_its_stop_loss(order: Values) -> bool:
+    """A take-profit that its owner cancelled, or that expired (one rejected leaves its
+    stop-loss waiting: the position stays protected)."""
+    return _has_waiting_stop_loss(order) and order["status"] in ("canceled", "expired")
+
+
+def acts_on_end(order: Values) -> bool:
+    """Whether :func:`on_ended` has anything to do for ``order``, which just ended."""
+    return order["release_to"] is not None or _takes_its_stop_loss(order)
+
+
 async def on_ended(session: AsyncSession, settings: Settings, ended: Iterable[Values]) -> None:
     """Orders that just ended: the held orders waiting for them may go on; a
-    take-profit cancelled (or expired) by its owner takes its waiting stop-loss with it,
-    while one rejected leaves it waiting (the position stays protected)."""
+    take-profit cancelled (or expired) by its owner takes its waiting stop-loss with it."""
     for order in ended:
         if order["release_to"] is not None:
             await release(session, settings, order["release_to"])
-        elif (
-            order["sibling_id"] is not None and order["leg"] != "stop_loss"
-            and order["status"] in ("canceled", "expired")
-        ):  # fmt: skip
+        elif _takes_its_stop_loss(order):
             stop = await lock_order(session, order["sibling_id"])
             if stop is not None and classes.waiting_stop_loss(stop):
                 await finish(session, settings, stop, order["status"], reason=None)
