@@ -18,6 +18,7 @@ from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, ExchangeStarted, TradeExecuted
 from bourse.contracts.ids import uuid7
+from bourse.messaging.uow import run_unit
 from bourse.stock import market
 from bourse.stock.db import candles, instruments, quotes, trades
 from bourse.testing.polling import eventually
@@ -221,16 +222,16 @@ async def test_prices_are_throttled_but_the_latest_is_never_dropped(
     assert [e.payload["price"] for e in await staged(key)] == ["100"]
     # Not yet due: the flush holds it back.
     early = start + timedelta(milliseconds=240)
-    assert await db.run(lambda s: market.flush_prices(s, THROTTLE, early)) == 0
+    assert await run_unit(db, lambda uow: market.flush_prices(uow, THROTTLE, early)) == 0
     due = start + timedelta(milliseconds=250)
-    assert await db.run(lambda s: market.flush_prices(s, THROTTLE, due)) >= 1
+    assert await run_unit(db, lambda uow: market.flush_prices(uow, THROTTLE, due)) >= 1
     published = await staged(key)
     assert [e.payload["price"] for e in published] == ["100", "102"]
     assert published[-1].type == "market.price"
     assert published[-1].payload["symbol"] == symbol
     # Nothing pending any more; a later trade in a new slot goes out directly.
     later = due + timedelta(seconds=1)
-    assert await db.run(lambda s: market.flush_prices(s, THROTTLE, later)) == 0
+    assert await run_unit(db, lambda uow: market.flush_prices(uow, THROTTLE, later)) == 0
     await apply(db, trade(symbol, "103", 4), now=later)
     assert [e.payload["price"] for e in await staged(key)] == ["100", "102", "103"]
 

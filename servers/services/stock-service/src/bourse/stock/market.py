@@ -8,15 +8,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import BookChanged, PriceChanged, TradeExecuted
-from bourse.messaging.outbox import stage
-from bourse.messaging.uow import Event, UnitOfWork
-from bourse.stock.db import instruments
+from bourse.messaging.uow import Event, UnitOfWork, run_unit
 from bourse.stock.handlers import events
 
 log = logging.getLogger(__name__)
@@ -40,32 +37,28 @@ def _event(payload: TradeExecuted | BookChanged) -> Event[Any]:
     return Event(Envelope(type=payload.TYPE, payload=payload.model_dump(mode="json")), payload)
 
 
-async def flush_prices(session: AsyncSession, throttle: timedelta, now: datetime) -> int:
+# Rows a consumer holds are skipped: they are published in the next round.
+_TAKE_DUE = """
+UPDATE instruments SET price_pending = false, price_published_at = $1
+WHERE symbol IN (
+    SELECT symbol FROM instruments
+    WHERE price_pending AND (price_published_at IS NULL OR price_published_at <= $2)
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING symbol, last_price, last_trade_at
+"""
+
+
+async def flush_prices(uow: UnitOfWork, throttle: timedelta, now: datetime) -> int:
     """Publish every throttled price whose slot has come; returns how many."""
-    due = (
-        select(instruments.c.symbol)
-        .where(
-            instruments.c.price_pending,
-            or_(
-                instruments.c.price_published_at.is_(None),
-                instruments.c.price_published_at <= now - throttle,
-            ),
-        )
-        .with_for_update(skip_locked=True)  # a row a consumer holds: the next round
-    )
-    rows = (
-        await session.execute(
-            update(instruments)
-            .where(instruments.c.symbol.in_(due.scalar_subquery()))
-            .values(price_pending=False, price_published_at=now)
-            .returning(instruments.c.symbol, instruments.c.last_price, instruments.c.last_trade_at)
-        )
-    ).all()
-    await stage(
-        session,
-        *(PriceChanged(symbol=r.symbol, price=r.last_price, ts=r.last_trade_at) for r in rows),
-    )
+    rows = await (await uow.pg()).fetch(_TAKE_DUE, now, now - throttle)
+    uow.stage(*(_price(row) for row in rows))
+    await uow.flush()
     return len(rows)
+
+
+def _price(row: Any) -> PriceChanged:
+    return PriceChanged(symbol=row["symbol"], price=row["last_price"], ts=row["last_trade_at"])
 
 
 # One prepared statement outside a transaction: most rounds find nothing due, and a
@@ -88,6 +81,6 @@ async def flush_forever(db: Database, throttle: timedelta) -> None:
         now = datetime.now(UTC)
         try:
             if (await db.fetchrow(_ANY_DUE, now - throttle))[0]:
-                await db.run(partial(flush_prices, throttle=throttle, now=now))
+                await run_unit(db, partial(flush_prices, throttle=throttle, now=now))
         except Exception as exc:
             log.warning("price flush failed: %r", exc)
