@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from bourse.auto.consumers import HANDLERS, QUEUE
+from bourse.auto.consumers import BATCH, HANDLERS, QUEUE
 from bourse.common.db import Database
 from bourse.contracts import Envelope
 from bourse.contracts.events import (
@@ -23,11 +23,13 @@ from bourse.contracts.events import (
     PriceChanged,
     Side,
 )
+from bourse.messaging.consumer import batch_handlers
 from bourse.messaging.tables import outbox
-from bourse.testing.messaging import apply_as_consumer, envelope_of
+from bourse.testing.messaging import apply_batch_as_consumer, envelope_of
 
 T0 = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)  # the tests' "now": a Monday
 Headers = Callable[[uuid.UUID], dict[str, str]]  # a user id -> its Authorization header
+CONSUMED = batch_handlers(HANDLERS, BATCH)  # every message type, as the consumer applies it
 TABLES = ("recurring_orders", "runs", "alerts", "prices", "outbox", "inbox", "idempotency_keys")
 
 
@@ -50,7 +52,8 @@ class ManualClock:
 
 async def deliver(db: Database, payload: Payload, message_id: uuid.UUID | None = None) -> bool:
     """Apply ``payload`` as the consumer would; False when the inbox says it was seen."""
-    return await apply_as_consumer(db, QUEUE, HANDLERS, envelope_of(payload, message_id))
+    envelope = envelope_of(payload, message_id)
+    return bool(await apply_batch_as_consumer(db, QUEUE, CONSUMED, [envelope]))
 
 
 def order_changed(

@@ -1,7 +1,8 @@
 """What auto-service consumes, on one durable quorum queue ``auto.events`` with inbox
 dedupe (the messaging runtime applies each message once, in the transaction of its
-effects): the final states of orders (a run's outcome), prices (alerts) and instruments
-(what a recurring order or an alert may be for).
+effects): the final states of orders (a run's outcome), prices (alerts, a batch at a
+time: handlers/prices.py) and instruments (what a recurring order or an alert may be
+for).
 
 Bindings: ``order.<outcome status>.auto`` only: the outcomes of the orders auto-service asked
 for (order-service routes them so; the other order events are of no use here),
@@ -12,12 +13,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bourse.auto.config import Settings
-from bourse.auto.handlers import alerts, instruments, runs
+from bourse.auto.handlers import instruments, prices, runs
 from bourse.contracts import Envelope
 from bourse.contracts.events import InstrumentChanged, OrderChanged, OrderRequested, PriceChanged
 from bourse.contracts.orders import OUTCOME_STATUSES
 from bourse.contracts.topology import MARKET, ORDERS
-from bourse.messaging.consumer import Handler
+from bourse.messaging.consumer import BatchHandler, Handler
 from bourse.messaging.runtime import Subscription
 from bourse.messaging.topology import Binding, QueueSpec
 
@@ -33,10 +34,6 @@ async def on_order_changed(session: AsyncSession, _: Envelope, event: OrderChang
     await runs.on_order_changed(session, event)
 
 
-async def on_price_changed(session: AsyncSession, _: Envelope, event: PriceChanged) -> None:
-    await alerts.on_price_changed(session, event)
-
-
 async def on_instrument_changed(
     session: AsyncSession, _: Envelope, event: InstrumentChanged
 ) -> None:
@@ -45,9 +42,9 @@ async def on_instrument_changed(
 
 HANDLERS: dict[str, Handler] = {
     OrderChanged.TYPE: on_order_changed,
-    PriceChanged.TYPE: on_price_changed,
     InstrumentChanged.TYPE: on_instrument_changed,
 }
+BATCH: dict[str, BatchHandler] = {PriceChanged.TYPE: prices.on_prices}
 
 
 def wants(_: Envelope, payload: Any) -> bool:
@@ -71,6 +68,7 @@ def subscription(settings: Settings) -> Subscription:
             retired=tuple(Binding(ORDERS, f"order.{status}") for status in OUTCOME_STATUSES),
         ),
         HANDLERS,
+        batch=BATCH,
         workers=4,
         partition_key=lane,
         wants=wants,

@@ -31,13 +31,6 @@ def fires(condition: Condition, level: Decimal, previous: Decimal | None, price:
     return False  # pragma: no cover
 
 
-def candidate_range(previous: Decimal | None, price: Decimal) -> tuple[Decimal, Decimal]:
-    """Levels a crossing can have between ``previous`` and ``price`` (a superset, for the
-    database to narrow the alerts it loads; :func:`fires` decides)."""
-    low, high = sorted((previous if previous is not None else price, price))
-    return low, high
-
-
 @dataclass(frozen=True)
 class AlertDraft:
     """An alert as a client asks for it (not validated yet)."""
