@@ -10,6 +10,7 @@ import sys
 
 import uvicorn
 
+from bourse.common.heap import manage_heap
 from bourse.common.logging import configure_logging
 from bourse.exchange_server.config import Settings
 from bourse.exchange_server.main import create_app
@@ -36,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "declare":
         asyncio.run(declare(settings))
         return 0
+    app = create_app(settings, exit_on_failure=True)
+    manage_heap(app, settings.gc_freeze_startup)
     uvicorn.run(
-        create_app(settings, exit_on_failure=True),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

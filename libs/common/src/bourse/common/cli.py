@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from bourse.common.heap import manage_heap
 from bourse.common.logging import configure_logging
 from bourse.common.migrations import upgrade
 from bourse.common.settings import ServiceSettings
@@ -41,8 +42,10 @@ def run_service_cli(
         asyncio.run(_declare(app_factory(settings)))
         return 0
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    app = app_factory(settings)
+    manage_heap(app, settings.gc_freeze_startup)
     uvicorn.run(
-        app_factory(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

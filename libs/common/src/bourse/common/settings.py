@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # Seconds between two checks of autovacuum's rules on the service's tables, applied by
     # the service itself when the server has autovacuum off (bourse.common.upkeep).
     table_upkeep_interval: float = 10.0
+    # Keep the heap start-up built out of the garbage collector's full collections
+    # (bourse.common.heap); false only to measure what that saves.
+    gc_freeze_startup: bool = True
     jwks_url: str = "http://127.0.0.1:8001/api/v1/auth/jwks"
     jwt_issuer: str = "bourse-user-service"
     jwt_audience: str = "bourse"
