@@ -66,7 +66,7 @@ async def apply_batch_as_consumer(
     """Decode ``envelopes`` off the wire and apply them as ONE consumer batch (inbox, then
     each run of one type to its batch handler, then the outbox), in one transaction;
     returns the message ids that were new to the inbox."""
-    events = [_decoded(envelope) for envelope in envelopes]
+    events = [decoded(envelope) for envelope in envelopes]
     async with db.transaction() as session:
         uow = UnitOfWork(session)
         fresh = await record_in_inbox(await uow.pg(), consumer, [e.message_id for e in events])
@@ -79,7 +79,8 @@ async def apply_batch_as_consumer(
     return [event.message_id for event in first]
 
 
-def _decoded(envelope: Envelope) -> Event[Any]:
+def decoded(envelope: Envelope) -> Event[Any]:
+    """``envelope`` as a consumer receives it: off the wire, its payload validated."""
     envelope = Envelope.from_bytes(envelope.to_bytes())
     return Event(envelope, payload_model(envelope.type).model_validate(envelope.payload))
 

@@ -22,11 +22,11 @@ from sqlalchemy import text
 
 from bourse.common.db import Database
 from bourse.common.driven import DrivenTransaction
-from bourse.contracts import Envelope, payload_model
+from bourse.contracts import Envelope
 from bourse.contracts.events import EngineEvent, ExecutionsReported, RiskAccepted, RiskRejected
 from bourse.messaging.consumer import apply_batch, batch_handlers
 from bourse.messaging.staging import observe_staging
-from bourse.messaging.uow import Event, run_unit
+from bourse.messaging.uow import run_unit
 from bourse.order.config import Settings
 from bourse.order.consumers import subscriptions
 from bourse.order.main import MIGRATIONS
@@ -35,6 +35,7 @@ from bourse.testing.messaging import (
     BATCH_CUTS,
     applied_both_ways,
     batch_property,
+    decoded,
     envelope_of,
     rows_and_outbox,
 )
@@ -223,7 +224,7 @@ async def test_a_batch_of_simple_orders_needs_no_session(
     drawn: list[Op] = [("accept", n, 0, 1) for n in range(ORDERS) if n != 1]
     drawn += [("reject", 1, 0, 1), ("rest", 2, 0, 1), ("trade", 5, 4, 10)]
     drawn += [("trade", 7, 8, 4), ("cancel", 8, 0, 1)]
-    events = [_decoded_event(envelope) for envelope in flow(drawn)]
+    events = [decoded(envelope) for envelope in flow(drawn)]
 
     def no_session(_: DrivenTransaction) -> None:
         raise AssertionError("the batch made a session")
@@ -240,7 +241,3 @@ async def test_a_batch_of_simple_orders_needs_no_session(
     assert statuses[order_id(7)] == "partially_filled"
     assert statuses[order_id(8)] == "canceled"
     assert len(found["fills"]) == 4  # each trade fills both sides
-
-
-def _decoded_event(envelope: Envelope) -> Event[Any]:
-    return Event(envelope, payload_model(envelope.type).model_validate(envelope.payload))

@@ -185,7 +185,7 @@ def _announced(fired: Fired) -> list[AlertTriggered | OrderRequested]:
         action=alert["action"],
         client_order_id=fired.client_order_id,
     )
-    if alert["order"] is None or fired.client_order_id is None:
+    if fired.client_order_id is None:  # an alert that only notifies
         return [triggered]
     order = OrderSpec.stored(json.loads(alert["order"]))
     return [triggered, _order_request(alert, order, fired.client_order_id)]
