@@ -71,16 +71,7 @@ SHARDS = int(os.environ.get("BOURSE_STACK_SHARDS", str(DEFAULT_SHARDS)))
 REPLICAS = int(os.environ.get("BOURSE_STACK_REPLICAS", "2"))
 
 
-# PostgreSQL on this machine is reached through its Unix socket when it has one: a round
-# trip then costs the client and the server about 10 us less CPU than over loopback TCP
-# (about 43 and 23 us against 48 and 27.5 us for a prepared SELECT, measured here), and every
-# service makes several per message. Local connections take the same auth as TCP's.
-PG_SOCKET_DIR = Path(os.environ.get("BOURSE_PG_SOCKET_DIR", "/var/run/postgresql"))
-
-
 def database_url(name: str) -> str:
-    if (PG_SOCKET_DIR / ".s.PGSQL.5432").exists():
-        return f"postgresql+asyncpg://{name}@/{name}?host={PG_SOCKET_DIR}"
     return f"postgresql+asyncpg://{name}@{HOST}:5432/{name}"
 
 
