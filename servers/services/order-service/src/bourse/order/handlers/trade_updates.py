@@ -4,11 +4,12 @@ trade_updates, numbered per user (``seq`` 1, 2, 3 ...) and kept for ``?since=`` 
 Written in the transaction that changes the order: :class:`TradeUpdatesLog` observes what
 order-service stages for the outbox (bourse.messaging.staging), and each
 ``OrderChanged`` / ``OrderCancelRequested`` becomes its user's next update, in staging
-order, written once per transaction just before it commits (:func:`store.append_all`:
-the batch's users' counters locked once in user id order, one insert per table). So the
-seqs follow the order in which the changes were made, on every instance, with no queue
-in between. The events only this log wants (pending_new, new, cancel_requested: no
-queue binds them) are not published at all (:func:`domain.trade_updates.log_only`).
+order, written once per transaction just before it commits (:func:`store.append_all`,
+one statement: the batch's users' counters locked once in user id order, the updates
+inserted). So the seqs follow the order in which the changes were made, on every
+instance, with no queue in between. The events only this log wants (pending_new, new,
+cancel_requested: no queue binds them) are not published at all
+(:func:`domain.trade_updates.log_only`).
 Also here: the socket's reads and the pruning. SQL: :mod:`store.trade_updates`; live
 fan-out: :mod:`live.trade_updates` (woken by PostgreSQL NOTIFY through the instance's
 LISTEN connection)."""
@@ -42,8 +43,7 @@ class TradeUpdatesLog:
         return not log_only(payload)
 
     async def write(self, pg: asyncpg.Connection, observed: Sequence[TradeUpdate]) -> None:
-        stored = await store.append_all(pg, observed)
-        TRADE_UPDATES_STORED.inc(len(stored))
+        TRADE_UPDATES_STORED.inc(await store.append_all(pg, observed))
 
 
 async def last_seq(db: Database, user_id: UUID) -> int:

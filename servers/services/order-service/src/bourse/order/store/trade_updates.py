@@ -2,9 +2,9 @@
 by the user id.
 
 :func:`append_all` numbers a batch's updates and writes them in the caller's transaction
-with two statements whatever the batch holds: one moves the users' counters on (and locks
-them), one stores the updates and NOTIFYs :data:`CHANNEL` once per user with the user's
-new last seq; listeners hear of it only when that transaction commits."""
+with one statement whatever the batch holds: it moves the users' counters on (and locks
+them), stores the updates with their seqs and NOTIFYs :data:`CHANNEL` once per user with
+the user's new last seq; listeners hear of it only when that transaction commits."""
 
 import json
 from collections import Counter
@@ -15,7 +15,6 @@ from uuid import UUID
 
 import asyncpg
 
-from bourse.common.db import unnest_columns
 from bourse.order.domain.trade_updates import TradeUpdate
 
 CHANNEL = "bourse_trade_updates"
@@ -27,43 +26,55 @@ class Stored(NamedTuple):
     message: str  # JSON text, as sent
 
 
-# Counters created on a user's first update, moved on by the batch's count otherwise; the
-# rows are locked in the order given (user id order: no two batches wait on each other).
-_BUMP_COUNTERS = """
-INSERT INTO trade_update_counters AS c (user_id, last_seq)
-SELECT * FROM unnest($1::uuid[], $2::bigint[])
-ON CONFLICT (user_id) DO UPDATE SET last_seq = c.last_seq + EXCLUDED.last_seq
-RETURNING user_id, last_seq
-"""
-# The INSERT in the WITH runs although the query does not read it (PostgreSQL runs every
-# data-modifying WITH once, to completion).
-_ADD_AND_NOTIFY = """
-WITH added AS (
+# The counters are created on a user's first update and moved on by the batch's count
+# otherwise; their rows are locked in the order given (user id order: no two batches wait
+# on each other). An update's seq counts on, in batch order, from its user's last seq
+# before the batch (the new one less the user's updates in the batch). Its message comes
+# as JSON text without its closing brace, and the seq goes last, where
+# ``TradeUpdate.numbered`` places it. PostgreSQL runs every data-modifying WITH once, to
+# completion, although the final SELECT does not read ``added``.
+_APPEND = """
+WITH bumped AS (
+    INSERT INTO trade_update_counters AS c (user_id, last_seq)
+    SELECT * FROM unnest($1::uuid[], $2::bigint[])
+    ON CONFLICT (user_id) DO UPDATE SET last_seq = c.last_seq + EXCLUDED.last_seq
+    RETURNING user_id, last_seq
+), numbered AS (
+    SELECT u.user_id, u.event, u.opened,
+           b.last_seq - count(*) OVER mine + row_number() OVER (mine ORDER BY u.place) AS seq
+    FROM unnest($3::uuid[], $4::text[], $5::text[])
+         WITH ORDINALITY AS u(user_id, event, opened, place)
+    JOIN bumped b USING (user_id)
+    WINDOW mine AS (PARTITION BY u.user_id)
+), added AS (
     INSERT INTO trade_updates (user_id, seq, event, message)
-    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::json[])
+    SELECT user_id, seq, event, (opened || ', "seq": ' || seq || '}')::json FROM numbered
 )
-SELECT pg_notify($5, notice) FROM unnest($6::text[]) AS notice
+SELECT pg_notify($6, json_build_object('user_id', user_id, 'seq', last_seq)::text) FROM bumped
 """
 
 
-async def append_all(pg: asyncpg.Connection, updates: Sequence[TradeUpdate]) -> list[Stored]:
-    """Give each update the next seq of its user, in order, and store them all."""
+async def append_all(pg: asyncpg.Connection, updates: Sequence[TradeUpdate]) -> int:
+    """Give each update the next seq of its user, in order, and store them all; how many."""
     if not updates:
-        return []
+        return 0
     counts = Counter(update.user_id for update in updates)
     users = sorted(counts)
-    bumped = await pg.fetch(_BUMP_COUNTERS, users, [counts[user] for user in users])
-    last = {row[0]: row[1] for row in bumped}
-    seq = {user: last[user] - counts[user] for user in users}  # the seq before the batch
-    stored = []
-    for update in updates:
-        seq[update.user_id] += 1
-        number = seq[update.user_id]
-        stored.append(Stored(update.user_id, number, json.dumps(update.numbered(number))))
-    rows = [(s.user_id, s.seq, u.event, s.message) for s, u in zip(stored, updates, strict=True)]
-    notices = [json.dumps({"user_id": str(user), "seq": last[user]}) for user in users]
-    await pg.execute(_ADD_AND_NOTIFY, *unnest_columns(rows), CHANNEL, notices)
-    return stored
+    await pg.execute(
+        _APPEND,
+        users,
+        [counts[user] for user in users],
+        [update.user_id for update in updates],
+        [update.event for update in updates],
+        [_opened(update) for update in updates],
+        CHANNEL,
+    )
+    return len(updates)
+
+
+def _opened(update: TradeUpdate) -> str:
+    """The update's message as JSON text, its closing brace left for the seq."""
+    return json.dumps(update.message)[:-1]
 
 
 _LAST_SEQ = "SELECT last_seq FROM trade_update_counters WHERE user_id = $1"
